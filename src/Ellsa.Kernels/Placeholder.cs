@@ -1,0 +1,1 @@
+namespace Ellsa.Kernels; internal static class Placeholder {}

@@ -1,0 +1,1 @@
+namespace Ellsa.Runtime; internal static class Placeholder {}
