@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Text.Json;
+using Ellsa.Cli.Infrastructure;
+using Ellsa.Runtime.Decoding;
+using Ellsa.Runtime.Moe;
+
+namespace Ellsa.Cli.Commands;
+
+/// <summary><c>ellsa generate</c>: one block's greedy decode, text then actions (00-design.md §5).</summary>
+public static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var input = CommonOptions.Input("SEQ.json with the block's prompt, normally ending in <bot>: {\"segments\": [{\"ids\": […]}, {\"embeddings\": [[…], …]}, …]}");
+        var output = CommonOptions.Output("OUT.json to write: {\"text_ids\": […], \"action_ids\": [boa, …]}");
+        var maxText = new Option<int>("--max-text") { Description = "Text tokens at most, eot included (40 when acting, 9 in speech-only dialogue)", DefaultValueFactory = _ => 40 };
+        var maxAction = new Option<int>("--max-action") { Description = "Action ids at most, boa and eoa included", DefaultValueFactory = _ => 40 };
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var command = new Command("generate",
+            "Prefill the sequence, then decode one block exactly as the reference: greedy text from the speech head until eot " +
+            "(the first token is never tested), the last text token fed once more, then a forced boa and greedy actions from the " +
+            "vision head restricted to [action_first, action_last] and eoa, until eoa.")
+        {
+            model, input, output, maxText, maxAction, device, threads,
+        };
+        command.SetAction(result => ErrorReporting.Run(() => Execute(
+            result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!,
+            result.GetValue(maxText), result.GetValue(maxAction), result.GetValue(device)!, result.GetValue(threads))));
+        return command;
+    }
+
+    private static int Execute(DirectoryInfo modelDirectory, FileInfo input, FileInfo output, int maxText, int maxAction, string device, int threads)
+    {
+        if (maxText < 1)
+            throw new UserError($"--max-text {maxText}: must be at least 1");
+        if (maxAction < 1)
+            throw new UserError($"--max-action {maxAction}: must be at least 1");
+        using var backend = CommonOptions.CreateBackend(device, threads);
+        using var model = SaMoeModel.Load(modelDirectory.FullName, backend, new LoadProgressDisplay());
+        var decoder = new BlockDecoder(model);
+        var batch = SequenceFile.Read(input.FullName, model.Config.Speech.HiddenSize);
+        var limits = new DecodeLimits(maxText, maxAction);
+        using var state = model.CreateSequence(batch.Count + BlockDecoder.MaxNewPositions(limits));
+        var result = decoder.Generate(state, batch, limits);
+        AtomicFile.Write(output.FullName, stream =>
+        {
+            using var json = new Utf8JsonWriter(stream);
+            json.WriteStartObject();
+            json.WriteStartArray("text_ids");
+            foreach (int id in result.TextIds)
+                json.WriteNumberValue(id);
+            json.WriteEndArray();
+            json.WriteStartArray("action_ids");
+            foreach (int id in result.ActionIds)
+                json.WriteNumberValue(id);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+        return 0;
+    }
+}

@@ -1,0 +1,150 @@
+using System.CommandLine;
+using Ellsa.Cli.Infrastructure;
+using Ellsa.Runtime.Checkpoints;
+using Ellsa.Runtime.Configuration;
+using Ellsa.Runtime.Moe;
+using Ellsa.Runtime.Weights;
+
+namespace Ellsa.Cli.Commands;
+
+/// <summary>
+/// <c>ellsa inspect</c>: what the engine makes of a model directory, without loading it: the
+/// configs, each tensor bound to its role, the aliases used, and what is missing or unused.
+/// Exits non-zero when the checkpoint cannot be loaded, after saying everything it found.
+/// </summary>
+public static class InspectCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var all = new Option<bool>("--all") { Description = "List every unused tensor instead of a summary by prefix" };
+        var command = new Command("inspect",
+            "Read a model directory's configs and safetensors headers and report how the tensors bind to the engine's roles " +
+            "(nothing is loaded into memory). Use it to fit a new checkpoint: missing tensors are named with every spelling tried.")
+        {
+            model, all,
+        };
+        command.SetAction(result => ErrorReporting.Run(() => Execute(result.GetValue(model)!, result.GetValue(all))));
+        return command;
+    }
+
+    private static int Execute(DirectoryInfo directory, bool all)
+    {
+        var config = ModelConfig.Load(directory.FullName);
+        using var store = CheckpointStore.Open(directory.FullName);
+        var plan = WeightPlan.Create(store, config);
+        var output = Console.Out;
+
+        output.WriteLine($"model: {directory.FullName}");
+        output.WriteLine(store.IsSharded
+            ? $"checkpoint: {CheckpointStore.IndexFileName} with {store.Files.Count} shards, {store.Tensors.Count} tensors, {store.TotalBytes / 1e9:F3} GB"
+            : $"checkpoint: {CheckpointStore.SingleFileName}, {store.Tensors.Count} tensors, {store.TotalBytes / 1e9:F3} GB");
+        output.WriteLine();
+        WriteConfigs(output, config);
+        WriteBindings(output, plan);
+        WriteSummary(output, plan, all);
+        return plan.IsComplete ? 0 : ErrorReporting.InputError;
+    }
+
+    private static void WriteConfigs(TextWriter output, ModelConfig config)
+    {
+        output.WriteLine("experts                      speech (config.json)          vision (vision_config.json)");
+        void Row(string name, Func<ExpertConfig, object?> value) =>
+            output.WriteLine($"  {name,-27}{Format(value(config.Speech)),-30}{Format(value(config.Vision))}");
+        Row("hidden_size", c => c.HiddenSize);
+        Row("num_hidden_layers", c => c.Layers);
+        Row("num_attention_heads", c => c.Heads);
+        Row("num_key_value_heads", c => c.KvHeads);
+        Row("head_dim", c => c.HeadDim);
+        Row("intermediate_size", c => c.IntermediateSize);
+        Row("rms_norm_eps", c => c.RmsNormEps);
+        Row("rope_theta", c => c.RopeTheta);
+        Row("rope_scaling", c => c.RopeScaling is { } s
+            ? $"llama3 ×{s.Factor} ({s.LowFreqFactor}..{s.HighFreqFactor}, {s.OriginalMaxPositionEmbeddings})" : "none");
+        Row("vocab_size", c => c.VocabSize);
+        Row("max_position_embeddings", c => c.MaxPositionEmbeddings);
+        Row("qkv_bias", c => c.QkvBias);
+        output.WriteLine();
+
+        var settings = config.Settings;
+        output.WriteLine(settings.FromFile ? "ellsa.json" : "ellsa.json (absent: released defaults)");
+        output.WriteLine("  tokens: " + string.Join(", ", settings.Tokens.Named().Select(t => $"{t.Key} {t.Id}")));
+        output.WriteLine($"  lora: r {settings.Lora.R}, alpha {settings.Lora.Alpha} (scaling {settings.Lora.Scaling:G4}), merged projections stored as {settings.Lora.MergedDtype}");
+        output.WriteLine($"  image: header ids [{string.Join(", ", settings.Image.HeaderIds)}], {settings.Image.CodesPerFrame} codes per frame");
+        output.WriteLine();
+    }
+
+    private static string Format(object? value) => value switch
+    {
+        double d => d.ToString("G6", System.Globalization.CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        _ => value?.ToString() ?? "",
+    };
+
+    private static void WriteBindings(TextWriter output, WeightPlan plan)
+    {
+        output.WriteLine($"bound tensors ({plan.Bindings.Count})");
+        int roleWidth = Math.Max(20, plan.Bindings.Select(b => b.Role.Length).DefaultIfEmpty(0).Max() + 2);
+        foreach (var binding in plan.Bindings)
+        {
+            var entry = binding.Tensor.Entry;
+            string alias = binding.IsAlias ? "  (alias)" : "";
+            output.WriteLine($"  {binding.Role.PadRight(roleWidth)}{entry.Dtype,-5} {entry.ShapeText,-16} {binding.Tensor.Name}  [{binding.Tensor.FileName}]{alias}");
+        }
+        output.WriteLine();
+    }
+
+    private static void WriteSummary(TextWriter output, WeightPlan plan, bool all)
+    {
+        var aliases = plan.Bindings.Where(b => b.IsAlias).ToList();
+        output.WriteLine($"aliases used ({aliases.Count})");
+        foreach (var binding in aliases)
+            output.WriteLine($"  {binding.Tensor.Name}  for  {binding.PrimaryName}");
+        output.WriteLine();
+
+        output.WriteLine($"missing ({plan.Missing.Count})");
+        foreach (string missing in plan.Missing)
+            output.WriteLine($"  {missing}");
+        output.WriteLine();
+
+        if (plan.Problems.Count > 0)
+        {
+            output.WriteLine($"problems ({plan.Problems.Count})");
+            foreach (string problem in plan.Problems)
+                output.WriteLine($"  {problem}");
+            output.WriteLine();
+        }
+
+        var unused = plan.Unused.ToList();
+        output.WriteLine($"unused ({unused.Count})");
+        if (all)
+        {
+            foreach (var tensor in unused)
+                output.WriteLine($"  {tensor.Name}  {tensor.Entry.Dtype} {tensor.Entry.ShapeText}  [{tensor.FileName}]");
+        }
+        else
+        {
+            foreach (var group in unused.GroupBy(t => Prefix(t.Name)).OrderBy(g => g.Key, StringComparer.Ordinal))
+                output.WriteLine($"  {group.Key}*  {group.Count()} tensor{(group.Count() == 1 ? "" : "s")}, {group.Sum(t => t.Entry.ByteLength) / 1e6:F1} MB");
+            if (unused.Count > 0)
+                output.WriteLine("  (--all lists each one)");
+        }
+        output.WriteLine();
+
+        if (plan.Notes.Count > 0)
+        {
+            output.WriteLine($"notes ({plan.Notes.Count})");
+            foreach (string note in plan.Notes)
+                output.WriteLine($"  {note}");
+            output.WriteLine();
+        }
+        output.WriteLine(plan.IsComplete ? "status: loadable" : "status: NOT loadable (see missing/problems above)");
+    }
+
+    /// <summary>The first three dotted components: enough to tell the speech encoder from the TTS model.</summary>
+    private static string Prefix(string name)
+    {
+        var parts = name.Split('.');
+        return string.Join('.', parts.Take(Math.Min(3, parts.Length - 1))) + ".";
+    }
+}

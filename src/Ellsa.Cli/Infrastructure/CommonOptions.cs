@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Ellsa.Kernels.Backend;
+using Ellsa.Runtime.Backends;
+
+namespace Ellsa.Cli.Infrastructure;
+
+/// <summary>Options several commands share, with the help text that teaches them.</summary>
+public static class CommonOptions
+{
+    public static Option<DirectoryInfo> Model() => new("--model")
+    {
+        Description = "Model directory: config.json, vision_config.json, optional ellsa.json, and model.safetensors or model.safetensors.index.json with its shards",
+        Required = true,
+    };
+
+    public static Option<FileInfo> Input(string what) => new("--input")
+    {
+        Description = what,
+        Required = true,
+    };
+
+    public static Option<FileInfo> Output(string what) => new("--output")
+    {
+        Description = what,
+        Required = true,
+    };
+
+    public static Option<string> Device()
+    {
+        var option = new Option<string>("--device")
+        {
+            Description = "Where to run: auto (CUDA when present, else CPU), cpu, cuda",
+            DefaultValueFactory = _ => "auto",
+        };
+        option.AcceptOnlyFromAmong(DeviceKinds.Names);
+        return option;
+    }
+
+    public static Option<int> Threads() => new("--threads")
+    {
+        Description = "CPU threads (default: one per core)",
+        DefaultValueFactory = _ => 0,
+    };
+
+    /// <summary>Creates the backend and says on stderr which one runs.</summary>
+    public static IComputeBackend CreateBackend(string device, int threads)
+    {
+        if (threads < 0)
+            throw new UserError($"--threads {threads}: must be 0 (one per core) or more");
+        var backend = BackendFactory.Create(DeviceKinds.Parse(device), threads, out string choice);
+        Console.Error.WriteLine($"device: {choice}");
+        return backend;
+    }
+}

@@ -1,0 +1,68 @@
+namespace Ellsa.Kernels.Backend;
+
+/// <summary>How a weight matrix's rows are stored. F16 checkpoints are widened to F32 at load (exactly).</summary>
+public enum WeightDtype
+{
+    BF16,
+    F32,
+}
+
+/// <summary>A run of rows of one dtype in host memory (a memory-mapped tensor or a buffer the loader made).</summary>
+public readonly unsafe struct MatrixPart
+{
+    public MatrixPart(void* data, WeightDtype dtype, int rows, int cols)
+    {
+        if (rows < 0 || cols < 0)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"a matrix part cannot be {rows}×{cols}");
+        Data = data;
+        Dtype = dtype;
+        Rows = rows;
+        Cols = cols;
+    }
+
+    public void* Data { get; }
+    public WeightDtype Dtype { get; }
+    public int Rows { get; }
+    public int Cols { get; }
+    public int ElementBytes => Dtype == WeightDtype.BF16 ? 2 : 4;
+    public long ByteSize => (long)Rows * Cols * ElementBytes;
+}
+
+/// <summary>
+/// A [rows, cols] weight matrix made of row blocks that may differ in dtype: fused q|k|v or
+/// gate|up projections, and the speech table's original rows followed by its extra rows.
+/// </summary>
+public sealed class HostMatrix
+{
+    public HostMatrix(string name, IReadOnlyList<MatrixPart> parts)
+    {
+        if (parts.Count == 0)
+            throw new ArgumentException($"{name}: a matrix needs at least one part", nameof(parts));
+        int cols = parts[0].Cols;
+        long rows = 0;
+        foreach (var part in parts)
+        {
+            if (part.Cols != cols)
+                throw new ArgumentException($"{name}: parts disagree on the column count ({part.Cols} vs {cols})");
+            rows += part.Rows;
+        }
+        if (rows > int.MaxValue)
+            throw new ArgumentException($"{name}: {rows} rows exceed what one matrix may hold");
+        Name = name;
+        Parts = parts.ToArray();
+        Rows = (int)rows;
+        Cols = cols;
+    }
+
+    public string Name { get; }
+    public IReadOnlyList<MatrixPart> Parts { get; }
+    public int Rows { get; }
+    public int Cols { get; }
+    public long ByteSize => Parts.Sum(p => p.ByteSize);
+}
+
+/// <summary>An inclusive range of vocabulary ids, used to restrict an argmax.</summary>
+public readonly record struct IdRange(int First, int Last)
+{
+    public static IdRange Single(int id) => new(id, id);
+}

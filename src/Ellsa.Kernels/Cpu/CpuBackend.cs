@@ -1,0 +1,290 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Cpu.Jobs;
+
+namespace Ellsa.Kernels.Cpu;
+
+/// <summary>
+/// The CPU backend: hand-vectorised kernels (AVX-512, AVX2 or scalar, chosen at run time) on a
+/// persistent worker pool. Weights are used in place; activations and the KV cache are fp32.
+/// Every operation reuses preallocated job objects and scratch, so a warmed-up decode step
+/// allocates nothing. Operations are serialised, which makes one backend safe to share.
+/// </summary>
+public sealed unsafe class CpuBackend : IComputeBackend
+{
+    private readonly object _gate = new();
+    private readonly WorkerPool _pool;
+    private readonly MatMulJob _matMul = new();
+    private readonly AttentionJob _attention = new();
+    private readonly RmsNormJob _rmsNorm = new();
+    private readonly RopeJob _rope = new();
+    private readonly SwiGluJob _swiGlu = new();
+    private readonly EmbedJob _embed = new();
+    private NativeArray<float> _split = new(0);
+    private NativeArray<float>[] _scores;
+
+    public CpuBackend(int threads = 0, CpuIsa? isa = null)
+    {
+        Isa = CpuIsaDetector.Clamp(isa ?? CpuIsaDetector.Default);
+        int count = threads > 0 ? threads : Environment.ProcessorCount;
+        _pool = new WorkerPool(count);
+        _scores = new NativeArray<float>[count];
+        for (int i = 0; i < count; i++)
+            _scores[i] = new NativeArray<float>(0);
+    }
+
+    public CpuIsa Isa { get; }
+    public int Threads => _pool.ThreadCount;
+    public string Name => "cpu";
+    public string Description => $"CPU, {CpuIsaDetector.Name(Isa)}, {Threads} thread{(Threads == 1 ? "" : "s")}";
+
+    /// <summary>Runs arbitrary parallel work on the backend's threads (used by the loader and benchmarks).</summary>
+    public void Run(IParallelWork work, int chunks)
+    {
+        lock (_gate)
+            _pool.Run(work, chunks);
+    }
+
+    public DeviceMatrix UploadMatrix(HostMatrix matrix) => new CpuMatrix(matrix);
+
+    public DeviceVector UploadVector(ReadOnlySpan<float> values) => new CpuVector(values);
+
+    public DeviceTensor AllocateTensor(int rows, int cols) => new CpuTensor(rows, cols);
+
+    public DeviceIndices AllocateIndices(int length) => new CpuIndices(length);
+
+    public DeviceKvCache AllocateKvCache(int layers, int kvHeads, int headDim, int capacity) =>
+        new CpuKvCache(layers, kvHeads, headDim, capacity);
+
+    public DeviceRopeTable CreateRopeTable(ReadOnlySpan<double> inverseFrequencies, int capacity) =>
+        new CpuRopeTable(inverseFrequencies, capacity);
+
+    public void Upload(ReadOnlySpan<float> source, TensorSlice destination)
+    {
+        if (source.Length != destination.Rows * destination.Cols)
+            throw new ArgumentException($"upload of {source.Length} values into a {destination.Rows}×{destination.Cols} slice");
+        var tensor = (CpuTensor)destination.Tensor;
+        for (int r = 0; r < destination.Rows; r++)
+            source.Slice(r * destination.Cols, destination.Cols).CopyTo(new Span<float>(tensor.At(destination.RowRange(r, 1)), destination.Cols));
+    }
+
+    public void Upload(ReadOnlySpan<int> source, DeviceIndices destination, int offset) =>
+        source.CopyTo(((CpuIndices)destination).Values.AsSpan(offset));
+
+    public void Download(TensorSlice source, Span<float> destination)
+    {
+        if (destination.Length < source.Rows * source.Cols)
+            throw new ArgumentException($"download of a {source.Rows}×{source.Cols} slice into {destination.Length} values");
+        var tensor = (CpuTensor)source.Tensor;
+        for (int r = 0; r < source.Rows; r++)
+            new ReadOnlySpan<float>(tensor.At(source.RowRange(r, 1)), source.Cols).CopyTo(destination.Slice(r * source.Cols));
+    }
+
+    public void Embed(DeviceMatrix table, DeviceIndices ids, int idOffset, TensorSlice destination)
+    {
+        if (destination.Cols != table.Cols)
+            throw new ArgumentException($"{table.Name} rows have {table.Cols} values, the destination {destination.Cols}");
+        lock (_gate)
+        {
+            _embed.Table = (CpuMatrix)table;
+            _embed.Ids = ((CpuIndices)ids).Values;
+            _embed.IdOffset = idOffset;
+            _embed.Destination = At(destination);
+            _embed.DestinationStride = destination.Tensor.Cols;
+            _embed.Plan(destination.Rows, destination.Cols);
+            _pool.Run(_embed, _embed.ChunkCount);
+        }
+    }
+
+    public void RmsNorm(TensorSlice source, DeviceVector weight, float eps, TensorSlice destination)
+    {
+        if (source.Cols != weight.Length || destination.Cols != weight.Length || source.Rows != destination.Rows)
+            throw new ArgumentException($"RMSNorm of {source.Rows}×{source.Cols} into {destination.Rows}×{destination.Cols} with a weight of {weight.Length}");
+        lock (_gate)
+        {
+            _rmsNorm.Source = At(source);
+            _rmsNorm.SourceStride = source.Tensor.Cols;
+            _rmsNorm.Destination = At(destination);
+            _rmsNorm.DestinationStride = destination.Tensor.Cols;
+            _rmsNorm.Weight = ((CpuVector)weight).Storage.Pointer;
+            _rmsNorm.Width = weight.Length;
+            _rmsNorm.Eps = eps;
+            _rmsNorm.Plan(source.Rows, source.Cols);
+            _pool.Run(_rmsNorm, _rmsNorm.ChunkCount);
+        }
+    }
+
+    public void MatMul(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias, bool accumulate)
+    {
+        if (input.Cols != weight.Cols || output.Cols != weight.Rows || input.Rows != output.Rows)
+            throw new ArgumentException(
+                $"{weight.Name} is {weight.Rows}×{weight.Cols}: cannot map {input.Rows}×{input.Cols} to {output.Rows}×{output.Cols}");
+        if (bias is not null && bias.Length != weight.Rows)
+            throw new ArgumentException($"{weight.Name}: bias has {bias.Length} values for {weight.Rows} rows");
+        if (input.Rows == 0)
+            return;
+        lock (_gate)
+        {
+            var matrix = (CpuMatrix)weight;
+            int k = weight.Cols;
+            float* x = At(input);
+            int xStride = input.Tensor.Cols;
+            if (matrix.HasBf16 && DotKernels.BlockWidth(Isa) > 0)
+            {
+                long need = (long)input.Rows * k;
+                if (_split.Length < need)
+                {
+                    _split.Dispose();
+                    _split = new NativeArray<float>(need, zero: false);
+                }
+                for (int t = 0; t < input.Rows; t++)
+                    DotKernels.SplitEvenOdd(Isa, x + (long)t * xStride, _split.Pointer + (long)t * k, k);
+            }
+            _matMul.Isa = Isa;
+            _matMul.Weight = matrix;
+            _matMul.Input = x;
+            _matMul.InputStride = xStride;
+            _matMul.Split = _split.Pointer;
+            _matMul.SplitStride = k;
+            _matMul.Output = At(output);
+            _matMul.OutputStride = output.Tensor.Cols;
+            _matMul.Tokens = input.Rows;
+            _matMul.Bias = bias is null ? null : ((CpuVector)bias).Storage.Pointer;
+            _matMul.Accumulate = accumulate;
+            _pool.Run(_matMul, _matMul.ChunkCount);
+        }
+    }
+
+    public void Rope(TensorSlice heads, int headDim, DeviceIndices positions, int positionOffset, DeviceRopeTable table)
+    {
+        if (headDim % 2 != 0 || heads.Cols % headDim != 0 || table.HalfDim * 2 != headDim)
+            throw new ArgumentException($"RoPE over {heads.Cols} columns with head dim {headDim} and a table of {table.HalfDim} frequencies");
+        lock (_gate)
+        {
+            _rope.Heads = At(heads);
+            _rope.Stride = heads.Tensor.Cols;
+            _rope.HeadCount = heads.Cols / headDim;
+            _rope.HeadDim = headDim;
+            _rope.Positions = ((CpuIndices)positions).Values;
+            _rope.PositionOffset = positionOffset;
+            _rope.Table = (CpuRopeTable)table;
+            _rope.Plan(heads.Rows, heads.Cols * 4);
+            _pool.Run(_rope, _rope.ChunkCount);
+        }
+    }
+
+    public void WriteKv(DeviceKvCache cache, int layer, TensorSlice keys, TensorSlice values, DeviceIndices positions, int positionOffset)
+    {
+        var kv = (CpuKvCache)cache;
+        int headDim = kv.HeadDim;
+        if (keys.Cols != kv.KvHeads * headDim || values.Cols != keys.Cols || keys.Rows != values.Rows)
+            throw new ArgumentException($"KV write of {keys.Rows}×{keys.Cols} / {values.Rows}×{values.Cols} into {kv.KvHeads} heads of {headDim}");
+        var pos = ((CpuIndices)positions).Values;
+        lock (_gate)
+        {
+            float* k = At(keys);
+            float* v = At(values);
+            for (int r = 0; r < keys.Rows; r++)
+            {
+                int p = pos[positionOffset + r];
+                if (p < 0 || p >= kv.Capacity)
+                    throw new InvalidOperationException($"KV write at position {p} is outside the cache (capacity {kv.Capacity})");
+                for (int h = 0; h < kv.KvHeads; h++)
+                {
+                    long slot = kv.HeadOffset(layer, h) + (long)p * headDim;
+                    new ReadOnlySpan<float>(k + (long)r * keys.Tensor.Cols + h * headDim, headDim)
+                        .CopyTo(new Span<float>(kv.Keys.Pointer + slot, headDim));
+                    new ReadOnlySpan<float>(v + (long)r * values.Tensor.Cols + h * headDim, headDim)
+                        .CopyTo(new Span<float>(kv.Values.Pointer + slot, headDim));
+                }
+            }
+        }
+    }
+
+    public void Attention(DeviceKvCache cache, int layer, TensorSlice queries, DeviceIndices positions, int positionOffset, TensorSlice output)
+    {
+        var kv = (CpuKvCache)cache;
+        if (queries.Cols % kv.HeadDim != 0 || output.Cols != queries.Cols || (queries.Cols / kv.HeadDim) % kv.KvHeads != 0)
+            throw new ArgumentException($"attention of {queries.Cols} query columns over {kv.KvHeads} kv heads of {kv.HeadDim}");
+        lock (_gate)
+        {
+            EnsureScores(queries.Cols / kv.HeadDim / kv.KvHeads * (long)kv.Capacity);
+            _attention.Cache = kv;
+            _attention.Layer = layer;
+            _attention.Queries = At(queries);
+            _attention.QueryStride = queries.Tensor.Cols;
+            _attention.Output = At(output);
+            _attention.OutputStride = output.Tensor.Cols;
+            _attention.Positions = ((CpuIndices)positions).Values;
+            _attention.PositionOffset = positionOffset;
+            _attention.Heads = queries.Cols / kv.HeadDim;
+            _attention.Scale = 1f / MathF.Sqrt(kv.HeadDim);
+            _attention.Scratch = _scores;
+            _pool.Run(_attention, _attention.ChunkCount(queries.Rows));
+        }
+    }
+
+    public void SwiGlu(TensorSlice gateUp, TensorSlice output)
+    {
+        if (gateUp.Cols != 2 * output.Cols || gateUp.Rows != output.Rows)
+            throw new ArgumentException($"SwiGLU of {gateUp.Rows}×{gateUp.Cols} into {output.Rows}×{output.Cols}");
+        lock (_gate)
+        {
+            _swiGlu.GateUp = At(gateUp);
+            _swiGlu.GateUpStride = gateUp.Tensor.Cols;
+            _swiGlu.Output = At(output);
+            _swiGlu.OutputStride = output.Tensor.Cols;
+            _swiGlu.Width = output.Cols;
+            _swiGlu.Plan(output.Rows, gateUp.Cols);
+            _pool.Run(_swiGlu, _swiGlu.ChunkCount);
+        }
+    }
+
+    public int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed)
+    {
+        if (row.Rows != 1)
+            throw new ArgumentException($"argmax takes one row, not {row.Rows}");
+        var values = new ReadOnlySpan<float>(At(row), row.Cols);
+        int best = -1;
+        float bestValue = float.NegativeInfinity;
+        foreach (var range in allowed)
+        {
+            int first = Math.Max(0, range.First);
+            int last = Math.Min(row.Cols - 1, range.Last);
+            for (int i = first; i <= last; i++)
+            {
+                float v = values[i];
+                if (v > bestValue || (v == bestValue && i < best) || best < 0)
+                {
+                    best = i;
+                    bestValue = v;
+                }
+            }
+        }
+        if (best < 0)
+            throw new ArgumentException($"argmax over a row of {row.Cols}: no allowed id lies inside it");
+        return best;
+    }
+
+    public void Synchronize() { }
+
+    private void EnsureScores(long floats)
+    {
+        for (int i = 0; i < _scores.Length; i++)
+        {
+            if (_scores[i].Length >= floats)
+                continue;
+            _scores[i].Dispose();
+            _scores[i] = new NativeArray<float>(floats, zero: false);
+        }
+    }
+
+    private static float* At(TensorSlice slice) => ((CpuTensor)slice.Tensor).At(slice);
+
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _split.Dispose();
+        foreach (var scratch in _scores)
+            scratch.Dispose();
+    }
+}

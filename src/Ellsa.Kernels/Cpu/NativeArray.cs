@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+
+namespace Ellsa.Kernels.Cpu;
+
+/// <summary>64-byte aligned unmanaged memory: never moved by the GC, so kernels hold raw pointers into it.</summary>
+public sealed unsafe class NativeArray<T> : IDisposable where T : unmanaged
+{
+    private T* _data;
+
+    public NativeArray(long length, bool zero = true)
+    {
+        if (length < 0)
+            throw new ArgumentOutOfRangeException(nameof(length));
+        Length = length;
+        nuint bytes = (nuint)Math.Max(1, length * sizeof(T));
+        _data = (T*)NativeMemory.AlignedAlloc(bytes, 64);
+        if (zero)
+            NativeMemory.Clear(_data, bytes);
+        GC.AddMemoryPressure((long)bytes);
+    }
+
+    public long Length { get; }
+    public long ByteSize => Length * sizeof(T);
+
+    public T* Pointer
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_data == null, this);
+            return _data;
+        }
+    }
+
+    public Span<T> AsSpan(long start, int length)
+    {
+        if (start < 0 || length < 0 || start + length > Length)
+            throw new ArgumentOutOfRangeException(nameof(start));
+        return new Span<T>(Pointer + start, length);
+    }
+
+    public void Dispose()
+    {
+        if (_data == null)
+            return;
+        NativeMemory.AlignedFree(_data);
+        GC.RemoveMemoryPressure(Math.Max(1, Length * sizeof(T)));
+        _data = null;
+        GC.SuppressFinalize(this);
+    }
+
+    ~NativeArray()
+    {
+        if (_data != null)
+            NativeMemory.AlignedFree(_data);
+    }
+}

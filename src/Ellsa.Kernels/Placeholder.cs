@@ -1,1 +1,0 @@
-namespace Ellsa.Kernels; internal static class Placeholder {}

@@ -1,0 +1,144 @@
+namespace Ellsa.Runtime.Configuration;
+
+/// <summary>The special ids the engine acts on. Defaults are the released model's (00-design.md §4).</summary>
+public sealed record SpecialTokens
+{
+    public int Bos { get; init; } = 128000;
+    public int SpeechEos { get; init; } = 128009;
+    public int Bot { get; init; } = 128259;
+    public int Eot { get; init; } = 128260;
+    public int Silence { get; init; } = 128261;
+    public int Bop { get; init; } = 128262;
+    public int Eop { get; init; } = 128263;
+    public int Boa { get; init; } = 151844;
+    public int Eoa { get; init; } = 151845;
+    public int Boi { get; init; } = 151852;
+    public int Eoi { get; init; } = 151853;
+    public int Img { get; init; } = 151851;
+    public int Eof { get; init; } = 151847;
+    public int VisualBase { get; init; } = 151854;
+    public int VisualCount { get; init; } = 32768;
+    public int ActionFirst { get; init; } = 149594;
+    public int ActionLast { get; init; } = 151642;
+    public int FastBase { get; init; } = 151642;
+
+    /// <summary>The JSON key of each field, in ellsa.json's spelling.</summary>
+    public static readonly string[] Keys =
+    [
+        "bos", "speech_eos", "bot", "eot", "silence", "bop", "eop", "boa", "eoa", "boi", "eoi", "img", "eof",
+        "visual_base", "visual_count", "action_first", "action_last", "fast_base",
+    ];
+
+    public static SpecialTokens Read(JsonSection json)
+    {
+        foreach (string key in json.Keys)
+        {
+            if (Array.IndexOf(Keys, key) < 0)
+                throw json.Bad(key, $"is not a known token (known: {string.Join(", ", Keys)})");
+        }
+        var d = new SpecialTokens();
+        var tokens = new SpecialTokens
+        {
+            Bos = json.Int("bos", d.Bos, 0),
+            SpeechEos = json.Int("speech_eos", d.SpeechEos, 0),
+            Bot = json.Int("bot", d.Bot, 0),
+            Eot = json.Int("eot", d.Eot, 0),
+            Silence = json.Int("silence", d.Silence, 0),
+            Bop = json.Int("bop", d.Bop, 0),
+            Eop = json.Int("eop", d.Eop, 0),
+            Boa = json.Int("boa", d.Boa, 0),
+            Eoa = json.Int("eoa", d.Eoa, 0),
+            Boi = json.Int("boi", d.Boi, 0),
+            Eoi = json.Int("eoi", d.Eoi, 0),
+            Img = json.Int("img", d.Img, 0),
+            Eof = json.Int("eof", d.Eof, 0),
+            VisualBase = json.Int("visual_base", d.VisualBase, 0),
+            VisualCount = json.Int("visual_count", d.VisualCount, 1),
+            ActionFirst = json.Int("action_first", d.ActionFirst, 0),
+            ActionLast = json.Int("action_last", d.ActionLast, 0),
+            FastBase = json.Int("fast_base", d.FastBase, 0),
+        };
+        if (tokens.ActionLast < tokens.ActionFirst)
+            throw json.Bad("action_last", $"({tokens.ActionLast}) is below action_first ({tokens.ActionFirst})");
+        return tokens;
+    }
+
+    public IEnumerable<(string Key, int Id)> Named() =>
+    [
+        ("bos", Bos), ("speech_eos", SpeechEos), ("bot", Bot), ("eot", Eot), ("silence", Silence), ("bop", Bop), ("eop", Eop),
+        ("boa", Boa), ("eoa", Eoa), ("boi", Boi), ("eoi", Eoi), ("img", Img), ("eof", Eof),
+        ("visual_base", VisualBase), ("visual_count", VisualCount), ("action_first", ActionFirst),
+        ("action_last", ActionLast), ("fast_base", FastBase),
+    ];
+}
+
+/// <summary>How merged LoRA projections are stored. F32 keeps W + (α/r)·B·A exact; BF16 halves their bytes.</summary>
+public enum MergedLoraDtype
+{
+    F32,
+    BF16,
+}
+
+/// <summary>The LoRA adapters' scaling: ΔW = (alpha / r) · B · A. Released: r 256, alpha 256.</summary>
+public sealed record LoraSettings(int R, double Alpha, MergedLoraDtype MergedDtype)
+{
+    public static LoraSettings Released => new(256, 256, MergedLoraDtype.F32);
+    public double Scaling => Alpha / R;
+
+    public static LoraSettings Read(JsonSection json)
+    {
+        var d = Released;
+        string dtype = json.String("merged_dtype", "f32")!.ToLowerInvariant();
+        var merged = dtype switch
+        {
+            "f32" => MergedLoraDtype.F32,
+            "bf16" => MergedLoraDtype.BF16,
+            _ => throw json.Bad("merged_dtype", $"must be \"f32\" or \"bf16\", got \"{dtype}\""),
+        };
+        return new LoraSettings(json.Int("r", d.R, 1), json.Number("alpha", d.Alpha, positive: true), merged);
+    }
+}
+
+/// <summary>How a camera frame is written into the sequence (01-model.md §6).</summary>
+public sealed record ImageSettings(int[] HeaderIds, int CodesPerFrame)
+{
+    /// <summary>Emu3's "1*25*25" header and 25×25 codes.</summary>
+    public static ImageSettings Released => new([16, 9, 17, 20, 9, 17, 20], 625);
+
+    public static ImageSettings Read(JsonSection json)
+    {
+        var d = Released;
+        return new ImageSettings(json.IntArray("header_ids") ?? d.HeaderIds, json.Int("codes_per_frame", d.CodesPerFrame, 1));
+    }
+}
+
+/// <summary>The engine's own settings file, <c>ellsa.json</c>; absent keys take the released model's values.</summary>
+public sealed record EllsaSettings
+{
+    public const string FileName = "ellsa.json";
+
+    public SpecialTokens Tokens { get; init; } = new();
+    public LoraSettings Lora { get; init; } = LoraSettings.Released;
+    public ImageSettings Image { get; init; } = ImageSettings.Released;
+    /// <summary>Whether the file existed (otherwise every value is a default).</summary>
+    public bool FromFile { get; init; }
+    /// <summary>Where ellsa.json was read from, so codec sections added later can resolve relative paths.</summary>
+    public string? SourcePath { get; init; }
+
+    public static EllsaSettings Load(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+            return new EllsaSettings();
+        using var document = JsonSection.ParseFile(path);
+        var json = new JsonSection(FileName, "", document.RootElement);
+        return new EllsaSettings
+        {
+            Tokens = json.Section("tokens") is { } tokens ? SpecialTokens.Read(tokens) : new SpecialTokens(),
+            Lora = json.Section("lora") is { } lora ? LoraSettings.Read(lora) : LoraSettings.Released,
+            Image = json.Section("image") is { } image ? ImageSettings.Read(image) : ImageSettings.Released,
+            FromFile = true,
+            SourcePath = path,
+        };
+    }
+}

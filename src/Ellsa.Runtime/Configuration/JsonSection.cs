@@ -1,0 +1,126 @@
+using System.Text.Json;
+
+namespace Ellsa.Runtime.Configuration;
+
+/// <summary>
+/// Reads typed, optional keys of one JSON object and reports a bad value with the file and the
+/// full key path (<c>config.json: rope_scaling.factor must be a number</c>).
+/// </summary>
+public readonly struct JsonSection
+{
+    private readonly JsonElement _element;
+
+    public JsonSection(string file, string path, JsonElement element)
+    {
+        File = file;
+        Path = path;
+        _element = element;
+        if (element.ValueKind != JsonValueKind.Object)
+            throw new ConfigException($"{file}: {Describe(path)} must be an object");
+    }
+
+    public string File { get; }
+    public string Path { get; }
+
+    public static JsonDocument ParseFile(string path)
+    {
+        string name = System.IO.Path.GetFileName(path);
+        try
+        {
+            return JsonDocument.Parse(System.IO.File.ReadAllBytes(path),
+                new JsonDocumentOptions { AllowDuplicateProperties = false, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException($"{name}: not valid JSON ({e.Message.Split(". ")[0]})");
+        }
+    }
+
+    public bool Has(string key) => _element.TryGetProperty(key, out _);
+
+    public bool IsNull(string key) => _element.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Null;
+
+    public IEnumerable<string> Keys => _element.EnumerateObject().Select(p => p.Name);
+
+    public int Int(string key, int fallback, int min = int.MinValue)
+    {
+        if (!TryGet(key, out var v))
+            return fallback;
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int value))
+            throw Bad(key, "must be an integer");
+        if (value < min)
+            throw Bad(key, $"must be at least {min}, got {value}");
+        return value;
+    }
+
+    public int? OptionalInt(string key, int min = int.MinValue) => TryGet(key, out _) ? Int(key, 0, min) : null;
+
+    public double Number(string key, double fallback, bool positive = false)
+    {
+        if (!TryGet(key, out var v))
+            return fallback;
+        if (v.ValueKind != JsonValueKind.Number)
+            throw Bad(key, "must be a number");
+        double value = v.GetDouble();
+        if (positive && !(value > 0))
+            throw Bad(key, $"must be positive, got {value}");
+        return value;
+    }
+
+    public bool Bool(string key, bool fallback)
+    {
+        if (!TryGet(key, out var v))
+            return fallback;
+        return v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw Bad(key, "must be true or false"),
+        };
+    }
+
+    public string? String(string key, string? fallback)
+    {
+        if (!TryGet(key, out var v))
+            return fallback;
+        if (v.ValueKind != JsonValueKind.String)
+            throw Bad(key, "must be a string");
+        return v.GetString();
+    }
+
+    public int[]? IntArray(string key)
+    {
+        if (!TryGet(key, out var v))
+            return null;
+        if (v.ValueKind != JsonValueKind.Array)
+            throw Bad(key, "must be an array of integers");
+        var result = new int[v.GetArrayLength()];
+        int i = 0;
+        foreach (var item in v.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out result[i]))
+                throw Bad($"{key}[{i}]", "must be an integer");
+            i++;
+        }
+        return result;
+    }
+
+    /// <summary>A nested object, or null when the key is absent or null.</summary>
+    public JsonSection? Section(string key)
+    {
+        if (!TryGet(key, out var v))
+            return null;
+        if (v.ValueKind != JsonValueKind.Object)
+            throw Bad(key, "must be an object");
+        return new JsonSection(File, Join(key), v);
+    }
+
+    public ConfigException Bad(string key, string problem) => new($"{File}: {Join(key)} {problem}");
+
+    private bool TryGet(string key, out JsonElement value) =>
+        _element.TryGetProperty(key, out value) && value.ValueKind != JsonValueKind.Null;
+
+    private string Join(string key) => string.IsNullOrEmpty(Path) ? key : $"{Path}.{key}";
+
+    private static string Describe(string path) => string.IsNullOrEmpty(path) ? "the top level" : path;
+}

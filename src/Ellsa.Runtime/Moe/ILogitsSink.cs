@@ -1,0 +1,9 @@
+namespace Ellsa.Runtime.Moe;
+
+/// <summary>Receives the logits of every appended position, in position order.</summary>
+public interface ILogitsSink
+{
+    /// <param name="position">The absolute position in the sequence.</param>
+    /// <param name="expert">The expert the position was routed to; its head produced the logits.</param>
+    void Accept(int position, Expert expert, ReadOnlySpan<float> logits);
+}

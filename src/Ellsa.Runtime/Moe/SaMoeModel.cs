@@ -1,0 +1,66 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Runtime.Checkpoints;
+using Ellsa.Runtime.Configuration;
+using Ellsa.Runtime.Weights;
+
+namespace Ellsa.Runtime.Moe;
+
+/// <summary>
+/// The loaded SA-MoE: both experts resident on one backend. Immutable after loading and safe
+/// to share; each sequence (or duplex session) gets its own <see cref="SequenceState"/>.
+/// </summary>
+public sealed class SaMoeModel : IDisposable
+{
+    private readonly HostWeights _host;
+
+    public SaMoeModel(ModelConfig config, IComputeBackend backend, HostWeights host)
+    {
+        Config = config;
+        Backend = backend;
+        _host = host;
+        Router = new MarkerRouter(config.Settings.Tokens);
+        Speech = ExpertWeights.Upload(backend, Expert.Speech, config.Speech, host.Speech);
+        Vision = ExpertWeights.Upload(backend, Expert.Vision, config.Vision, host.Vision);
+    }
+
+    public ModelConfig Config { get; }
+    public IComputeBackend Backend { get; }
+    public MarkerRouter Router { get; }
+    public ExpertWeights Speech { get; }
+    public ExpertWeights Vision { get; }
+
+    public ExpertWeights this[Expert expert] => expert == Expert.Speech ? Speech : Vision;
+
+    /// <summary>Reads the configs, binds and loads the checkpoint of <paramref name="directory"/>, and uploads it.</summary>
+    public static SaMoeModel Load(string directory, IComputeBackend backend, IProgress<LoadProgress>? progress = null)
+    {
+        var config = ModelConfig.Load(directory);
+        var store = CheckpointStore.Open(directory);
+        HostWeights? host = null;
+        try
+        {
+            var plan = WeightPlan.Create(store, config);
+            host = WeightLoader.Load(plan, progress);
+            return new SaMoeModel(config, backend, host);
+        }
+        catch
+        {
+            if (host is not null)
+                host.Dispose();
+            else
+                store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A fresh sequence whose KV cache holds <paramref name="capacity"/> positions.</summary>
+    /// <param name="chunkRows">Positions per prefill pass; bounds the activation memory.</param>
+    public SequenceState CreateSequence(int capacity, int chunkRows = 256) => new(this, capacity, chunkRows);
+
+    public void Dispose()
+    {
+        Speech.Dispose();
+        Vision.Dispose();
+        _host.Dispose();
+    }
+}

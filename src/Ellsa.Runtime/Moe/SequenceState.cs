@@ -1,0 +1,332 @@
+using Ellsa.Kernels.Backend;
+
+namespace Ellsa.Runtime.Moe;
+
+/// <summary>
+/// One sequence on the model: the shared KV cache, its position counter and the routing state.
+/// Prefill (<see cref="Append"/>) and single-token decode (<see cref="Step"/>) write the same
+/// cache, so prefilling a prefix and decoding the rest equals prefilling everything.
+///
+/// Within a forward pass the rows are grouped by expert (speech ids, speech embeddings,
+/// vision ids, vision embeddings) so each expert runs its projections once over a contiguous
+/// block; every row carries its own position, which is all RoPE, the cache and the causal
+/// mask need. <see cref="Step"/> allocates nothing.
+/// </summary>
+public sealed class SequenceState : IDisposable
+{
+    private readonly SaMoeModel _model;
+    private readonly IComputeBackend _backend;
+    private readonly ForwardWorkspace _ws;
+    private readonly DeviceRopeTable[] _rope;
+    private readonly IdRange[][] _fullVocabulary;
+    private readonly Expert[] _expertAt;
+    private readonly Expert[] _routingAfter;
+    private readonly int[] _groupStart = new int[2];
+    private readonly int[] _groupIds = new int[2];
+    private readonly int[] _groupRows = new int[2];
+    private float[] _logitStaging = [];
+    private readonly Expert[] _expertOfChunk;
+    private Expert _routing = Expert.Speech;
+    private int _lastRow = -1;
+
+    internal SequenceState(SaMoeModel model, int capacity, int chunkRows)
+    {
+        if (capacity < 1)
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a sequence needs room for at least one position");
+        _model = model;
+        _backend = model.Backend;
+        var config = model.Config.Speech;
+        Cache = _backend.AllocateKvCache(config.Layers, config.KvHeads, config.HeadDim, capacity);
+        _ws = new ForwardWorkspace(_backend, model, Math.Max(1, Math.Min(chunkRows, capacity)));
+        _rope =
+        [
+            _backend.CreateRopeTable(model.Speech.RopeFrequencies, capacity),
+            _backend.CreateRopeTable(model.Vision.RopeFrequencies, capacity),
+        ];
+        _fullVocabulary = [[new IdRange(0, model.Speech.HeadSize - 1)], [new IdRange(0, model.Vision.HeadSize - 1)]];
+        _expertAt = new Expert[capacity];
+        _routingAfter = new Expert[capacity];
+        _expertOfChunk = new Expert[_ws.Rows];
+    }
+
+    public DeviceKvCache Cache { get; }
+    public int Capacity => Cache.Capacity;
+    /// <summary>Positions held in the cache.</summary>
+    public int Length { get; private set; }
+    /// <summary>The expert of the last appended position.</summary>
+    public Expert LastExpert => Length == 0 ? Expert.Speech : _expertAt[Length - 1];
+    /// <summary>The expert the marker rule assigns to the next appended non-marker position.</summary>
+    public Expert Routing => _routing;
+    /// <summary>Positions that went through the layers since creation (counts re-computation).</summary>
+    public long PositionsComputed { get; private set; }
+
+    public Expert ExpertAt(int position) => position < Length ? _expertAt[position]
+        : throw new ArgumentOutOfRangeException(nameof(position), position, $"the sequence has {Length} positions");
+
+    /// <summary>Prefills positions Length… with the batch, routing each by the marker rule.</summary>
+    public void Append(TokenBatch batch, ILogitsSink? sink = null)
+    {
+        int count = batch.Count;
+        if (count == 0)
+            return;
+        EnsureRoom(count);
+        var experts = Route(batch);
+        int chunk = sink is null ? _ws.Rows : _ws.LogitRows;
+        for (int start = 0; start < count; start += chunk)
+        {
+            int n = Math.Min(chunk, count - start);
+            Layout(batch, experts, start, n);
+            UploadInputs(batch, n);
+            RunLayers(n);
+            if (sink is not null)
+            {
+                experts.AsSpan(start, n).CopyTo(_expertOfChunk);
+                EmitLogits(start, n, sink);
+            }
+            for (int r = 0; r < n; r++)
+            {
+                if (_ws.RowSource[r] == start + n - 1)
+                    _lastRow = r;
+            }
+            for (int i = start; i < start + n; i++)
+            {
+                _expertAt[Length] = experts[i];
+                _routing = _model.Router.Route(batch.IsEmbedding(i) ? -1 : batch.Id(i), _routing);
+                _routingAfter[Length] = _routing;
+                Length++;
+            }
+            PositionsComputed += n;
+        }
+    }
+
+    /// <summary>Decodes one token routed explicitly to <paramref name="expert"/> (01-model.md §1.2: decode tokens are not marker-routed).</summary>
+    public void Step(int id, Expert expert)
+    {
+        EnsureRoom(1);
+        var weights = _model[expert];
+        if ((uint)id >= (uint)weights.VocabSize)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"token id {id} is outside the {expert.Describe()} vocabulary ({weights.VocabSize} ids)");
+        _ws.HostIds[0] = id;
+        _ws.HostPositions[0] = Length;
+        _backend.Upload(_ws.HostIds.AsSpan(0, 1), _ws.Ids, 0);
+        _backend.Upload(_ws.HostPositions.AsSpan(0, 1), _ws.Positions, 0);
+        _backend.Embed(weights.Embedding, _ws.Ids, 0, _ws.X.RowRange(0, 1));
+        _groupStart[(int)expert] = 0;
+        _groupRows[(int)expert] = 1;
+        _groupRows[1 - (int)expert] = 0;
+        RunLayers(1);
+        _lastRow = 0;
+        _expertAt[Length] = expert;
+        _routing = _model.Router.Route(id, _routing);
+        _routingAfter[Length] = _routing;
+        Length++;
+        PositionsComputed++;
+    }
+
+    /// <summary>
+    /// Greedy choice from the last position: its routed expert's final norm, then
+    /// <paramref name="head"/>'s projection, restricted to <paramref name="allowed"/> (all ids when empty).
+    /// </summary>
+    public int ArgMax(Expert head, ReadOnlySpan<IdRange> allowed = default)
+    {
+        var logits = ComputeLastLogits(head);
+        return _backend.ArgMax(logits, allowed.IsEmpty ? _fullVocabulary[(int)head] : allowed);
+    }
+
+    /// <summary>The last position's logits under <paramref name="head"/>, copied to the host.</summary>
+    public void LastLogits(Expert head, Span<float> destination)
+    {
+        var logits = ComputeLastLogits(head);
+        _backend.Download(logits, destination);
+    }
+
+    /// <summary>Forgets positions from <paramref name="length"/> on; their cache slots are overwritten by later appends.</summary>
+    public void Truncate(int length)
+    {
+        if (length < 0 || length > Length)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"cannot truncate a sequence of {Length} positions to {length}");
+        if (length == Length)
+            return;
+        Length = length;
+        _routing = length == 0 ? Expert.Speech : _routingAfter[length - 1];
+        _lastRow = -1;
+    }
+
+    private TensorSlice ComputeLastLogits(Expert head)
+    {
+        if (_lastRow < 0)
+            throw new InvalidOperationException("no position has been computed since the sequence was created or truncated");
+        var norm = _model[LastExpert];
+        var weights = _model[head];
+        var row = _ws.X.RowRange(_lastRow, 1);
+        var normed = _ws.Normed.RowRange(_lastRow, 1);
+        _backend.RmsNorm(row, norm.FinalNorm, norm.Eps, normed);
+        var logits = new TensorSlice(_ws.Logits, 0, 1, 0, weights.HeadSize);
+        _backend.MatMul(weights.Head, normed, logits, null, false);
+        return logits;
+    }
+
+    private void EnsureRoom(int count)
+    {
+        if (Length + count > Capacity)
+            throw new InvalidOperationException(
+                $"the sequence needs {Length + count} positions but its KV cache holds {Capacity}; create the state with a larger capacity");
+    }
+
+    private Expert[] Route(TokenBatch batch)
+    {
+        var experts = _model.Router.RouteAll(batch, _routing);
+        int d = _model.Config.Speech.HiddenSize;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (batch.IsEmbedding(i))
+            {
+                if (batch.Embedding(i).Length != d)
+                    throw new ArgumentException($"{batch.Describe(i)} has {batch.Embedding(i).Length} values; hidden_size is {d}");
+            }
+            else if (batch.Id(i) >= _model[experts[i]].VocabSize)
+            {
+                throw new ArgumentException(
+                    $"{batch.Describe(i)} is routed to the {experts[i].Describe()} expert, whose vocabulary has {_model[experts[i]].VocabSize} ids");
+            }
+        }
+        return experts;
+    }
+
+    /// <summary>Orders a chunk's rows as speech ids, speech embeddings, vision ids, vision embeddings.</summary>
+    private void Layout(TokenBatch batch, Expert[] experts, int start, int n)
+    {
+        int row = 0;
+        for (int e = 0; e < 2; e++)
+        {
+            _groupStart[e] = row;
+            for (int pass = 0; pass < 2; pass++)
+            {
+                bool embeddings = pass == 1;
+                for (int i = start; i < start + n; i++)
+                {
+                    if ((int)experts[i] != e || batch.IsEmbedding(i) != embeddings)
+                        continue;
+                    _ws.RowSource[row] = i;
+                    _ws.HostIds[row] = embeddings ? 0 : batch.Id(i);
+                    _ws.HostPositions[row] = Length + i - start;
+                    row++;
+                }
+                if (!embeddings)
+                    _groupIds[e] = row - _groupStart[e];
+            }
+            _groupRows[e] = row - _groupStart[e];
+        }
+    }
+
+    private void UploadInputs(TokenBatch batch, int n)
+    {
+        _backend.Upload(_ws.HostIds.AsSpan(0, n), _ws.Ids, 0);
+        _backend.Upload(_ws.HostPositions.AsSpan(0, n), _ws.Positions, 0);
+        int d = _model.Config.Speech.HiddenSize;
+        for (int e = 0; e < 2; e++)
+        {
+            int ids = _groupIds[e];
+            int embeddings = _groupRows[e] - ids;
+            if (ids > 0)
+                _backend.Embed(_model[(Expert)e].Embedding, _ws.Ids, _groupStart[e], _ws.X.RowRange(_groupStart[e], ids));
+            if (embeddings == 0)
+                continue;
+            if (_ws.Staging.Length < embeddings * d)
+                _ws.Staging = new float[embeddings * d];
+            for (int r = 0; r < embeddings; r++)
+                batch.Embedding(_ws.RowSource[_groupStart[e] + ids + r]).CopyTo(_ws.Staging.AsSpan(r * d, d));
+            _backend.Upload(_ws.Staging.AsSpan(0, embeddings * d), _ws.X.RowRange(_groupStart[e] + ids, embeddings));
+        }
+    }
+
+    private void RunLayers(int n)
+    {
+        int qd = _ws.QueryWidth;
+        int kvd = _ws.KvWidth;
+        int headDim = _model.Config.Speech.HeadDim;
+        var cache = Cache;
+        for (int l = 0; l < _model.Config.Speech.Layers; l++)
+        {
+            for (int e = 0; e < 2; e++)
+            {
+                int rows = _groupRows[e];
+                if (rows == 0)
+                    continue;
+                int r0 = _groupStart[e];
+                var expert = _model[(Expert)e];
+                var layer = expert.Layers[l];
+                var normed = _ws.Normed.RowRange(r0, rows);
+                var qkv = _ws.Qkv.RowRange(r0, rows);
+                _backend.RmsNorm(_ws.X.RowRange(r0, rows), layer.InputNorm, expert.Eps, normed);
+                _backend.MatMul(layer.Qkv, normed, qkv, layer.QkvBias, accumulate: false);
+                _backend.Rope(qkv.Columns(0, qd), headDim, _ws.Positions, r0, _rope[e]);
+                _backend.Rope(qkv.Columns(qd, kvd), headDim, _ws.Positions, r0, _rope[e]);
+                _backend.WriteKv(cache, l, qkv.Columns(qd, kvd), qkv.Columns(qd + kvd, kvd), _ws.Positions, r0);
+            }
+
+            _backend.Attention(cache, l, _ws.Qkv.RowRange(0, n).Columns(0, qd), _ws.Positions, 0, _ws.Attention.RowRange(0, n));
+
+            for (int e = 0; e < 2; e++)
+            {
+                int rows = _groupRows[e];
+                if (rows == 0)
+                    continue;
+                int r0 = _groupStart[e];
+                var expert = _model[(Expert)e];
+                var layer = expert.Layers[l];
+                int ff = expert.Config.IntermediateSize;
+                var x = _ws.X.RowRange(r0, rows);
+                var normed = _ws.Normed.RowRange(r0, rows);
+                var gateUp = _ws.GateUp.RowRange(r0, rows).Columns(0, 2 * ff);
+                var activation = _ws.Activation.RowRange(r0, rows).Columns(0, ff);
+                _backend.MatMul(layer.O, _ws.Attention.RowRange(r0, rows), x, null, accumulate: true);
+                _backend.RmsNorm(x, layer.PostNorm, expert.Eps, normed);
+                _backend.MatMul(layer.GateUp, normed, gateUp, null, accumulate: false);
+                _backend.SwiGlu(gateUp, activation);
+                _backend.MatMul(layer.Down, activation, x, null, accumulate: true);
+            }
+        }
+    }
+
+    /// <summary>Final norm and head of each group, handed to the sink in position order.</summary>
+    private void EmitLogits(int start, int n, ILogitsSink sink)
+    {
+        int width = _ws.Logits.Cols;
+        if (_logitStaging.Length < 2 * n * width)
+            _logitStaging = new float[2 * n * width];
+        var ordered = _logitStaging.AsSpan(0, n * width);
+        var downloaded = _logitStaging.AsSpan(n * width, n * width);
+        for (int e = 0; e < 2; e++)
+        {
+            int rows = _groupRows[e];
+            if (rows == 0)
+                continue;
+            int r0 = _groupStart[e];
+            var expert = _model[(Expert)e];
+            var normed = _ws.Normed.RowRange(r0, rows);
+            _backend.RmsNorm(_ws.X.RowRange(r0, rows), expert.FinalNorm, expert.Eps, normed);
+            var logits = new TensorSlice(_ws.Logits, 0, rows, 0, expert.HeadSize);
+            _backend.MatMul(expert.Head, normed, logits, null, accumulate: false);
+            _backend.Download(logits, downloaded);
+            for (int r = 0; r < rows; r++)
+            {
+                int local = _ws.RowSource[r0 + r] - start;
+                downloaded.Slice(r * expert.HeadSize, expert.HeadSize).CopyTo(ordered.Slice(local * width));
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            var expert = _expertOfChunk[i];
+            sink.Accept(Length + i, expert, ordered.Slice(i * width, _model[expert].HeadSize));
+        }
+    }
+
+    public void Dispose()
+    {
+        _ws.Dispose();
+        foreach (var table in _rope)
+            table.Dispose();
+        Cache.Dispose();
+    }
+}

@@ -1,1 +1,0 @@
-namespace Ellsa.Runtime; internal static class Placeholder {}

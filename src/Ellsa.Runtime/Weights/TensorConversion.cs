@@ -1,0 +1,119 @@
+using System.Numerics.Tensors;
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Cpu;
+using Ellsa.Kernels.Numerics;
+using Ellsa.Runtime.Checkpoints;
+
+namespace Ellsa.Runtime.Weights;
+
+/// <summary>Turns stored tensors into what the kernels take: bf16 and f32 in place, everything else widened to f32.</summary>
+internal static unsafe class TensorConversion
+{
+    public static float[] ReadVector(StoredTensor tensor)
+    {
+        long count = tensor.Entry.ElementCount;
+        if (count > Array.MaxLength)
+            throw new CheckpointException(tensor.FileName, tensor.Name, $"{count} values are too many for a vector");
+        var result = new float[count];
+        fixed (float* destination = result)
+            Widen(tensor, destination, count);
+        return result;
+    }
+
+    /// <summary>Writes the tensor's values as f32 into <paramref name="destination"/>.</summary>
+    public static void Widen(StoredTensor tensor, float* destination, long count)
+    {
+        byte* source = tensor.File.DataPointer(tensor.Entry);
+        switch (tensor.Entry.Dtype)
+        {
+            case SafetensorsDtype.F32:
+                Buffer.MemoryCopy(source, destination, count * 4, count * 4);
+                break;
+            case SafetensorsDtype.BF16:
+                for (long i = 0; i < count; i++)
+                    destination[i] = BFloat16.ToSingle(((ushort*)source)[i]);
+                break;
+            case SafetensorsDtype.F16:
+                for (long i = 0; i < count; i++)
+                    destination[i] = (float)((Half*)source)[i];
+                break;
+            default:
+                throw new CheckpointException(tensor.FileName, tensor.Name, $"dtype {tensor.Entry.Dtype} cannot be used as a weight");
+        }
+    }
+
+    /// <summary>A matrix part over the stored tensor: zero-copy for BF16/F32, an owned f32 copy for F16.</summary>
+    public static MatrixPart Matrix(StoredTensor tensor, List<IDisposable> owned)
+    {
+        var shape = tensor.Entry.Shape;
+        int rows = checked((int)shape[0]);
+        int cols = checked((int)shape[1]);
+        switch (tensor.Entry.Dtype)
+        {
+            case SafetensorsDtype.BF16:
+                return new MatrixPart(tensor.File.DataPointer(tensor.Entry), WeightDtype.BF16, rows, cols);
+            case SafetensorsDtype.F32:
+                return new MatrixPart(tensor.File.DataPointer(tensor.Entry), WeightDtype.F32, rows, cols);
+            default:
+                var buffer = new NativeArray<float>((long)rows * cols, zero: false);
+                owned.Add(buffer);
+                Widen(tensor, buffer.Pointer, (long)rows * cols);
+                return new MatrixPart(buffer.Pointer, WeightDtype.F32, rows, cols);
+        }
+    }
+
+    /// <summary>
+    /// W + scaling · B · A, accumulated in f32 before any rounding (00-design.md §3). The result
+    /// stays f32 unless bf16 storage was asked for, in which case it is rounded once at the end.
+    /// </summary>
+    public static MatrixPart MergeLora(StoredTensor weight, StoredTensor loraA, StoredTensor loraB, double scaling, bool roundToBf16, List<IDisposable> owned)
+    {
+        int rows = checked((int)weight.Entry.Shape[0]);
+        int cols = checked((int)weight.Entry.Shape[1]);
+        int rank = checked((int)loraA.Entry.Shape[0]);
+        var merged = new NativeArray<float>((long)rows * cols, zero: false);
+        Widen(weight, merged.Pointer, (long)rows * cols);
+        var a = new float[(long)rank * cols];
+        var b = new float[(long)rows * rank];
+        fixed (float* pa = a)
+            Widen(loraA, pa, a.Length);
+        fixed (float* pb = b)
+            Widen(loraB, pb, b.Length);
+
+        float* m = merged.Pointer;
+        float scale = (float)scaling;
+        Parallel.For(0, rows, row =>
+        {
+            var target = new Span<float>(m + (long)row * cols, cols);
+            for (int k = 0; k < rank; k++)
+            {
+                float coefficient = scale * b[(long)row * rank + k];
+                if (coefficient != 0)
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(a, k * cols, cols), coefficient, target, target);
+            }
+        });
+
+        if (!roundToBf16)
+        {
+            owned.Add(merged);
+            return new MatrixPart(merged.Pointer, WeightDtype.F32, rows, cols);
+        }
+        var rounded = new NativeArray<ushort>((long)rows * cols, zero: false);
+        owned.Add(rounded);
+        for (long i = 0; i < (long)rows * cols; i++)
+            rounded.Pointer[i] = BFloat16.FromSingle(m[i]);
+        merged.Dispose();
+        return new MatrixPart(rounded.Pointer, WeightDtype.BF16, rows, cols);
+    }
+
+    /// <summary>Reads one byte per page so the first decode step does not pay for page faults.</summary>
+    public static void Prefault(StoredTensor tensor)
+    {
+        byte* data = tensor.File.DataPointer(tensor.Entry);
+        long length = tensor.Entry.ByteLength;
+        int sink = 0;
+        for (long offset = 0; offset < length; offset += 4096)
+            sink += data[offset];
+        GC.KeepAlive(sink);
+    }
+}
