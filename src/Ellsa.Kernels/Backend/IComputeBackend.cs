@@ -14,6 +14,12 @@ public interface IComputeBackend : IDisposable
     /// <summary>What the backend runs on, for logs and benchmark tables.</summary>
     string Description { get; }
 
+    /// <summary>
+    /// True when uploaded matrices keep pointing into the host memory they came from (the CPU
+    /// backend uses mapped weights in place); false when they were copied, so the host copy may go.
+    /// </summary>
+    bool UsesHostWeightsInPlace { get; }
+
     DeviceMatrix UploadMatrix(HostMatrix matrix);
     DeviceVector UploadVector(ReadOnlySpan<float> values);
     DeviceTensor AllocateTensor(int rows, int cols);
@@ -50,6 +56,13 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>output = silu(gate) · up where gateUp holds gate in its first half of columns and up in the second.</summary>
     void SwiGlu(TensorSlice gateUp, TensorSlice output);
+
+    /// <summary>
+    /// The MLP's first half in one operation: with g|u = input · gateUpᵀ (gate rows first, then as
+    /// many up rows), output = silu(g) · u. Backends may fuse it so the [rows, 2·ff] product never
+    /// reaches memory.
+    /// </summary>
+    void GateUpSwiGlu(DeviceMatrix gateUp, TensorSlice input, TensorSlice output);
 
     /// <summary>The index of the largest value of a single row within the allowed ranges; ties go to the lowest index.</summary>
     int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed);

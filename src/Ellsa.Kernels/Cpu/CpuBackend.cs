@@ -20,6 +20,7 @@ public sealed unsafe class CpuBackend : IComputeBackend
     private readonly SwiGluJob _swiGlu = new();
     private readonly EmbedJob _embed = new();
     private NativeArray<float> _split = new(0);
+    private CpuTensor? _gateUpScratch;
     private NativeArray<float>[] _scores;
 
     public CpuBackend(int threads = 0, CpuIsa? isa = null)
@@ -35,6 +36,7 @@ public sealed unsafe class CpuBackend : IComputeBackend
     public CpuIsa Isa { get; }
     public int Threads => _pool.ThreadCount;
     public string Name => "cpu";
+    public bool UsesHostWeightsInPlace => true;
     public string Description => $"CPU, {CpuIsaDetector.Name(Isa)}, {Threads} thread{(Threads == 1 ? "" : "s")}";
 
     /// <summary>Runs arbitrary parallel work on the backend's threads (used by the loader and benchmarks).</summary>
@@ -239,6 +241,25 @@ public sealed unsafe class CpuBackend : IComputeBackend
         }
     }
 
+    public void GateUpSwiGlu(DeviceMatrix gateUp, TensorSlice input, TensorSlice output)
+    {
+        if (gateUp.Rows != 2 * output.Cols || input.Rows != output.Rows)
+            throw new ArgumentException($"{gateUp.Name} has {gateUp.Rows} rows: cannot produce {output.Rows}×{output.Cols}");
+        lock (_gate)
+        {
+            if (_gateUpScratch is null || _gateUpScratch.Rows < input.Rows || _gateUpScratch.Cols < gateUp.Rows)
+            {
+                int rows = Math.Max(input.Rows, _gateUpScratch?.Rows ?? 0);
+                int cols = Math.Max(gateUp.Rows, _gateUpScratch?.Cols ?? 0);
+                _gateUpScratch?.Dispose();
+                _gateUpScratch = new CpuTensor(rows, cols);
+            }
+            var product = new TensorSlice(_gateUpScratch, 0, input.Rows, 0, gateUp.Rows);
+            MatMul(gateUp, input, product, null, accumulate: false);
+            SwiGlu(product, output);
+        }
+    }
+
     public int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed)
     {
         if (row.Rows != 1)
@@ -284,6 +305,7 @@ public sealed unsafe class CpuBackend : IComputeBackend
     {
         _pool.Dispose();
         _split.Dispose();
+        _gateUpScratch?.Dispose();
         foreach (var scratch in _scores)
             scratch.Dispose();
     }

@@ -21,7 +21,6 @@ internal sealed class ForwardWorkspace : IDisposable
         Normed = backend.AllocateTensor(rows, d);
         Qkv = backend.AllocateTensor(rows, QueryWidth + 2 * KvWidth);
         Attention = backend.AllocateTensor(rows, QueryWidth);
-        GateUp = backend.AllocateTensor(rows, 2 * ff);
         Activation = backend.AllocateTensor(rows, ff);
         LogitRows = Math.Min(rows, 64);
         Logits = backend.AllocateTensor(LogitRows, Math.Max(model.Speech.HeadSize, model.Vision.HeadSize));
@@ -40,7 +39,6 @@ internal sealed class ForwardWorkspace : IDisposable
     public DeviceTensor Normed { get; }
     public DeviceTensor Qkv { get; }
     public DeviceTensor Attention { get; }
-    public DeviceTensor GateUp { get; }
     public DeviceTensor Activation { get; }
     public int LogitRows { get; }
     public DeviceTensor Logits { get; }
@@ -59,7 +57,6 @@ internal sealed class ForwardWorkspace : IDisposable
         Normed.Dispose();
         Qkv.Dispose();
         Attention.Dispose();
-        GateUp.Dispose();
         Activation.Dispose();
         Logits.Dispose();
         Ids.Dispose();

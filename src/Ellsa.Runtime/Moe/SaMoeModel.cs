@@ -11,7 +11,7 @@ namespace Ellsa.Runtime.Moe;
 /// </summary>
 public sealed class SaMoeModel : IDisposable
 {
-    private readonly HostWeights _host;
+    private readonly HostWeights? _host;
 
     public SaMoeModel(ModelConfig config, IComputeBackend backend, HostWeights host)
     {
@@ -21,6 +21,12 @@ public sealed class SaMoeModel : IDisposable
         Router = new MarkerRouter(config.Settings.Tokens);
         Speech = ExpertWeights.Upload(backend, Expert.Speech, config.Speech, host.Speech);
         Vision = ExpertWeights.Upload(backend, Expert.Vision, config.Vision, host.Vision);
+        if (!backend.UsesHostWeightsInPlace)
+        {
+            // The device holds its own copy: release the mapped files and merged buffers now.
+            host.Dispose();
+            _host = null;
+        }
     }
 
     public ModelConfig Config { get; }
@@ -61,6 +67,6 @@ public sealed class SaMoeModel : IDisposable
     {
         Speech.Dispose();
         Vision.Dispose();
-        _host.Dispose();
+        _host?.Dispose();
     }
 }

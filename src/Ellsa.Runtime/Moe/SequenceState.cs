@@ -278,12 +278,10 @@ public sealed class SequenceState : IDisposable
                 int ff = expert.Config.IntermediateSize;
                 var x = _ws.X.RowRange(r0, rows);
                 var normed = _ws.Normed.RowRange(r0, rows);
-                var gateUp = _ws.GateUp.RowRange(r0, rows).Columns(0, 2 * ff);
                 var activation = _ws.Activation.RowRange(r0, rows).Columns(0, ff);
                 _backend.MatMul(layer.O, _ws.Attention.RowRange(r0, rows), x, null, accumulate: true);
                 _backend.RmsNorm(x, layer.PostNorm, expert.Eps, normed);
-                _backend.MatMul(layer.GateUp, normed, gateUp, null, accumulate: false);
-                _backend.SwiGlu(gateUp, activation);
+                _backend.GateUpSwiGlu(layer.GateUp, normed, activation);
                 _backend.MatMul(layer.Down, activation, x, null, accumulate: true);
             }
         }
