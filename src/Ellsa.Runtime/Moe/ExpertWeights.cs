@@ -40,6 +40,12 @@ public sealed class ExpertWeights : IDisposable
     /// <summary>Bytes one decode step through this expert reads: every layer matrix and the head.</summary>
     public long DecodeBytes => Layers.Sum(l => l.Qkv.ByteSize + l.O.ByteSize + l.GateUp.ByteSize + l.Down.ByteSize) + Head.ByteSize;
 
+    /// <summary>Wraps parameters already on the device (benchmarks generate random weights there).</summary>
+    public static ExpertWeights FromDevice(Expert expert, ExpertConfig config, DeviceMatrix embedding, DeviceLayer[] layers,
+        DeviceVector finalNorm, DeviceMatrix head) =>
+        new(expert, config, embedding, layers, finalNorm, head,
+            Moe.RopeFrequencies.Compute(config.HeadDim, config.RopeTheta, config.RopeScaling));
+
     public static ExpertWeights Upload(IComputeBackend backend, Expert expert, ExpertConfig config, HostExpert host)
     {
         var layers = host.Layers.Select(l => new DeviceLayer(

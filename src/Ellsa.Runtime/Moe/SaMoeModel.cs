@@ -29,6 +29,17 @@ public sealed class SaMoeModel : IDisposable
         }
     }
 
+    /// <summary>A model over experts already resident on <paramref name="backend"/> (benchmarks build them there).</summary>
+    public SaMoeModel(ModelConfig config, IComputeBackend backend, ExpertWeights speech, ExpertWeights vision)
+    {
+        config.CheckJointGeometry();
+        Config = config;
+        Backend = backend;
+        Router = new MarkerRouter(config.Settings.Tokens);
+        Speech = speech;
+        Vision = vision;
+    }
+
     public ModelConfig Config { get; }
     public IComputeBackend Backend { get; }
     public MarkerRouter Router { get; }
