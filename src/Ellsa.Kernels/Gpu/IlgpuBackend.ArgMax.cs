@@ -1,0 +1,79 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Gpu.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Ellsa.Kernels.Gpu;
+
+/// <summary>The masked argmax: reduced on the device, 4 bytes back to the host.</summary>
+public sealed partial class IlgpuBackend
+{
+    private readonly int[] _argMaxResult = new int[1];
+
+    public int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed)
+    {
+        var tensor = Tensor(row);
+        if (row.Rows != 1)
+            throw new ArgumentException($"argmax takes one row, not {row.Rows}");
+        Span<IdRanges> launches = stackalloc IdRanges[(allowed.Length + 3) / 4 + 1];
+        int launchCount = 0;
+        var current = new IdRanges();
+        foreach (var range in allowed)
+        {
+            int first = Math.Max(0, range.First);
+            int last = Math.Min(row.Cols - 1, range.Last);
+            if (first > last)
+                continue;
+            Set(ref current, current.Count, first, last);
+            current.Count++;
+            if (current.Count == 4)
+            {
+                launches[launchCount++] = current;
+                current = new IdRanges();
+            }
+        }
+        if (current.Count > 0)
+            launches[launchCount++] = current;
+        if (launchCount == 0)
+            throw new ArgumentException($"argmax over a row of {row.Cols}: no allowed id lies inside it");
+
+        lock (_host.Gate)
+        {
+            Flush();
+            var values = _workspace.Floats("argmax.values", ArgMaxKernels.MaxPartials * launchCount);
+            var ids = _workspace.Ints("argmax.ids", ArgMaxKernels.MaxPartials * launchCount);
+            var result = _workspace.Ints("argmax.result", 1);
+            int partials = 0;
+            int offset = tensor.Offset(row);
+            try
+            {
+                for (int i = 0; i < launchCount; i++)
+                {
+                    var ranges = launches[i];
+                    int groups = Math.Clamp((ranges.Total + 4 * ArgMaxKernels.Threads - 1) / (4 * ArgMaxKernels.Threads), 1, ArgMaxKernels.MaxPartials);
+                    _kernels.ArgMaxPartial.Value(_host.Stream, new KernelConfig(groups, ArgMaxKernels.Threads), tensor.View, offset, ranges, values, ids, partials);
+                    partials += groups;
+                }
+                _kernels.ArgMaxFinal.Value(_host.Stream, new KernelConfig(1, ArgMaxKernels.Threads), values, ids, partials, result);
+                result.SubView(0, 1).CopyToCPUUnsafeAsync(_host.Stream, ref _argMaxResult[0], 1);
+                _host.Stream.Synchronize();
+            }
+            catch (Exception e) when (e is not GpuBackendException)
+            {
+                throw Fail("ArgMax", $"a row of {row.Cols} logits, {allowed.Length} allowed ranges (a failure here may come from an earlier queued operation; ELLSA_GPU_SYNC=1 pins it down)", e);
+            }
+            return _argMaxResult[0];
+        }
+    }
+
+    private static void Set(ref IdRanges ranges, int index, int first, int last)
+    {
+        switch (index)
+        {
+            case 0: ranges.First0 = first; ranges.Last0 = last; break;
+            case 1: ranges.First1 = first; ranges.Last1 = last; break;
+            case 2: ranges.First2 = first; ranges.Last2 = last; break;
+            default: ranges.First3 = first; ranges.Last3 = last; break;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Gpu.Kernels;
+using Ellsa.Kernels.Gpu.Memory;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Ellsa.Kernels.Gpu;
+
+/// <summary>
+/// Attention over the shared cache. A few rows (decode) take the split-K kernel, sized from the
+/// rows' positions (known on the host, see <see cref="GpuIndices"/>) so that the splits fill
+/// the device; more rows take the tiled prefill kernel.
+/// </summary>
+public sealed partial class IlgpuBackend
+{
+    /// <summary>Rows up to which attention runs as Flash-Decoding.</summary>
+    public const int DecodeAttentionRows = 4;
+
+    private const int MaxSharedFloats = 48 * 1024 / 4;
+
+    public void Attention(DeviceKvCache cache, int layer, TensorSlice queries, DeviceIndices positions, int positionOffset, TensorSlice output)
+    {
+        var kv = Cache(cache);
+        var q = Tensor(queries);
+        var o = Tensor(output);
+        var indices = Indices(positions);
+        int hd = kv.HeadDim;
+        if (queries.Cols % hd != 0 || output.Cols != queries.Cols || (queries.Cols / hd) % kv.KvHeads != 0 || output.Rows != queries.Rows)
+            throw new ArgumentException($"attention of {queries.Rows}×{queries.Cols} query columns over {kv.KvHeads} kv heads of {hd} into {output.Rows}×{output.Cols}");
+        if (layer < 0 || layer >= kv.Layers)
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the cache has {kv.Layers} layers");
+        CheckPositions(indices, positionOffset, queries.Rows, kv.Capacity, "attention", "the KV cache");
+        if (queries.Rows == 0)
+            return;
+        int heads = queries.Cols / hd;
+        int group = heads / kv.KvHeads;
+        int maxPosition = 0;
+        for (int r = 0; r < queries.Rows; r++)
+            maxPosition = Math.Max(maxPosition, indices.Shadow[positionOffset + r]);
+        var args = new AttentionArgs
+        {
+            QueryOffset = q.Offset(queries), QueryStride = q.Cols,
+            OutputOffset = o.Offset(output), OutputStride = o.Cols,
+            PositionOffset = positionOffset, Rows = queries.Rows,
+            Heads = heads, KvHeads = kv.KvHeads, HeadDim = hd,
+            Layer = layer, Capacity = kv.Capacity, CacheBf16 = kv.Bf16 ? 1 : 0,
+            Scale = 1f / MathF.Sqrt(hd),
+        };
+        lock (_host.Gate)
+        {
+            Flush();
+            if (queries.Rows <= DecodeAttentionRows)
+                LaunchDecodeAttention(kv, q, o, indices, args, maxPosition, group);
+            else
+                LaunchPrefillAttention(kv, q, o, indices, args, group);
+        }
+    }
+
+    private void LaunchDecodeAttention(GpuKvCache kv, GpuTensor q, GpuTensor o, GpuIndices positions, AttentionArgs args, int maxPosition, int group)
+    {
+        int keys = maxPosition + 1;
+        int hd = args.HeadDim;
+        // Enough splits for two groups per multiprocessor, in chunks of 32 keys, within shared memory.
+        int target = 2 * _host.Multiprocessors;
+        int wanted = Math.Max(1, (target + args.Rows * args.KvHeads - 1) / (args.Rows * args.KvHeads));
+        int chunk = Math.Max(32, ((keys + wanted - 1) / wanted + 31) / 32 * 32);
+        int maxChunk = Math.Max(32, (MaxSharedFloats / group - hd) / 32 * 32);
+        chunk = Math.Min(chunk, maxChunk);
+        if (group * (hd + chunk) > MaxSharedFloats)
+            throw new NotSupportedException($"decode attention with {group} query heads per kv head of {hd} does not fit in 48 KB of shared memory");
+        int splits = (keys + chunk - 1) / chunk;
+        args.Chunk = chunk;
+        args.Splits = splits;
+        long partials = (long)args.Rows * args.Heads * splits;
+        var partialOut = _workspace.Floats("attention.partial", partials * hd);
+        var partialStats = _workspace.Floats("attention.stats", partials * 2);
+        var shared = SharedMemoryConfig.RequestDynamic<float>(DecodeAttentionKernels.SharedFloats(group, hd, chunk));
+        string sizes = $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {hd}, {keys} keys in {splits} splits";
+        Launch("Attention (decode)", sizes, () =>
+            _kernels.DecodeAttention.Value(_host.Stream, new KernelConfig(new Index2D(splits, args.Rows * args.KvHeads), new Index2D(DecodeAttentionKernels.Threads, 1), shared),
+                q.View, positions.View, kv.Keys, kv.Values, partialOut, partialStats, args));
+        Launch("Attention (merge)", sizes, () =>
+            _kernels.MergeAttention.Value(_host.Stream, new KernelConfig(args.Rows * args.Heads, 128),
+                positions.View, partialOut, partialStats, o.View, args));
+    }
+
+    private void LaunchPrefillAttention(GpuKvCache kv, GpuTensor q, GpuTensor o, GpuIndices positions, AttentionArgs args, int group)
+    {
+        int hd = args.HeadDim;
+        int tile = hd <= 128 ? 16 : 8;
+        int target = hd <= 128 ? 16 : 8;
+        int rowsPerGroup = Math.Max(1, target / group);
+        while (rowsPerGroup > 1 && PrefillAttentionKernels.SharedFloats(rowsPerGroup * group, tile, hd) > MaxSharedFloats)
+            rowsPerGroup--;
+        while (tile > 1 && PrefillAttentionKernels.SharedFloats(rowsPerGroup * group, tile, hd) > MaxSharedFloats)
+            tile /= 2;
+        int floats = PrefillAttentionKernels.SharedFloats(rowsPerGroup * group, tile, hd);
+        if (floats > MaxSharedFloats)
+            throw new NotSupportedException($"prefill attention with {group} query heads per kv head of {hd} does not fit in 48 KB of shared memory");
+        args.Chunk = tile;
+        args.Splits = rowsPerGroup;
+        var grid = new Index2D((args.Rows + rowsPerGroup - 1) / rowsPerGroup, args.KvHeads);
+        Launch("Attention (prefill)", $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {hd}", () =>
+            _kernels.PrefillAttention.Value(_host.Stream,
+                new KernelConfig(grid, new Index2D(PrefillAttentionKernels.Threads, 1), SharedMemoryConfig.RequestDynamic<float>(floats)),
+                q.View, positions.View, kv.Keys, kv.Values, o.View, args));
+    }
+}

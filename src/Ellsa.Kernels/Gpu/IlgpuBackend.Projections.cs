@@ -1,0 +1,257 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Gpu.Kernels;
+using Ellsa.Kernels.Gpu.Memory;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Ellsa.Kernels.Gpu;
+
+/// <summary>
+/// Projections. Up to <see cref="GemvKernels.MaxTokens"/> input rows take the matrix-vector
+/// kernel (bandwidth-bound: weights read once, RMSNorm fused in); more rows take the
+/// tensor-core GEMM on CUDA (bf16 weight runs, with the norm fused into the operand split) or
+/// the tiled CUDA-core GEMM (fp32 runs, the simulator, or tensor cores switched off).
+/// </summary>
+public sealed partial class IlgpuBackend
+{
+    public void MatMul(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias, bool accumulate)
+    {
+        var matrix = Matrix(weight);
+        var x = Tensor(input);
+        var y = Tensor(output);
+        var b = bias is null ? null : Vector(bias);
+        if (input.Cols != weight.Cols || output.Cols != weight.Rows || input.Rows != output.Rows)
+            throw new ArgumentException(
+                $"{weight.Name} is {weight.Rows}×{weight.Cols}: cannot map {input.Rows}×{input.Cols} to {output.Rows}×{output.Cols}");
+        if (b is not null && b.Length != weight.Rows)
+            throw new ArgumentException($"{weight.Name}: bias has {b.Length} values for {weight.Rows} rows");
+        if (input.Rows == 0)
+            return;
+        lock (_host.Gate)
+        {
+            var norm = TakeNormFor(input, output);
+            if (input.Rows <= GemvKernels.MaxTokens)
+                LaunchGemv(matrix, x, input, y, output, b, accumulate, pairMode: false, norm);
+            else
+                LaunchGemm(matrix, input, output, b, accumulate, norm);
+        }
+    }
+
+    public void GateUpSwiGlu(DeviceMatrix gateUp, TensorSlice input, TensorSlice output)
+    {
+        var matrix = Matrix(gateUp);
+        var x = Tensor(input);
+        var y = Tensor(output);
+        if (gateUp.Rows != 2 * output.Cols || input.Rows != output.Rows || input.Cols != gateUp.Cols)
+            throw new ArgumentException($"{gateUp.Name} has {gateUp.Rows}×{gateUp.Cols}: cannot produce {output.Rows}×{output.Cols} from {input.Rows}×{input.Cols}");
+        if (input.Rows == 0)
+            return;
+        lock (_host.Gate)
+        {
+            var norm = TakeNormFor(input, output);
+            if (input.Rows <= GemvKernels.MaxTokens)
+            {
+                LaunchGemv(matrix, x, input, y, output, null, accumulate: false, pairMode: true, norm);
+                return;
+            }
+            var scratchTensor = ProductScratch(input.Rows, gateUp.Rows);
+            var product = new TensorSlice(scratchTensor, 0, input.Rows, 0, gateUp.Rows);
+            LaunchGemm(matrix, input, product, null, accumulate: false, norm);
+            LaunchSwiGlu(scratchTensor, product, y, output);
+        }
+    }
+
+    private GpuTensor? _productScratch;
+
+    private GpuTensor ProductScratch(int rows, int cols)
+    {
+        if (_productScratch is null || _productScratch.Rows < rows || _productScratch.Cols < cols)
+        {
+            int r = Math.Max(rows, _productScratch?.Rows ?? 0);
+            int c = Math.Max(cols, _productScratch?.Cols ?? 0);
+            _productScratch?.Dispose();
+            _productScratch = new GpuTensor(_host, r, c);
+        }
+        return _productScratch;
+    }
+
+    private void LaunchGemv(GpuMatrix matrix, GpuTensor x, TensorSlice input, GpuTensor y, TensorSlice output, GpuVector? bias,
+        bool accumulate, bool pairMode, PendingNorm? norm)
+    {
+        GpuTensor source = x;
+        TensorSlice sourceSlice = input;
+        GpuTensor? normOut = null;
+        if (norm is { } n)
+        {
+            source = Tensor(n.Source);
+            sourceSlice = n.Source;
+            normOut = x;
+        }
+        int xOffset = source.Offset(sourceSlice);
+        int outputs = pairMode ? matrix.Rows / 2 : matrix.Rows;
+        var args = new GemvArgs
+        {
+            Rows = outputs,
+            K = matrix.Cols,
+            Tokens = input.Rows,
+            XOffset = xOffset,
+            XStride = source.Cols,
+            XAligned = xOffset % 4 == 0 && source.Cols % 4 == 0 ? 1 : 0,
+            YOffset = y.Offset(output),
+            YStride = y.Cols,
+            HasBias = bias is null ? 0 : 1,
+            Accumulate = accumulate ? 1 : 0,
+            PairMode = pairMode ? 1 : 0,
+            Norm = norm is null ? 0 : 1,
+            Eps = norm?.Eps ?? 0f,
+            NormOutOffset = normOut is null ? 0 : x.Offset(input),
+            NormOutStride = normOut is null ? 0 : x.Cols,
+        };
+        var normWeight = norm?.Weight;
+        Launch(pairMode ? "GateUpSwiGlu" : "MatMul", $"{matrix.Name} {matrix.Rows}×{matrix.Cols}, {input.Rows} rows{(norm is null ? "" : ", RMSNorm fused")}", () =>
+            _kernels.Gemv.Value(_host.Stream, new KernelConfig(GemvKernels.GridSize(outputs, pairMode), GemvKernels.Threads),
+                matrix.View, matrix.Descriptor, source.View, source.Vectors, y.View, bias?.View ?? _workspace.Dummy,
+                normWeight?.View ?? _workspace.Dummy, normWeight?.Vectors ?? _workspace.DummyUnits, normOut?.View ?? _workspace.Dummy, args));
+    }
+
+    private bool UseTensorCores(GpuMatrix matrix) =>
+        Options.TensorCores && matrix.Runs.Any(r => !r.F32 && r.Rows > 0) && (_host.IsCuda || Options.EmulateTensorCores);
+
+    private void LaunchGemm(GpuMatrix matrix, TensorSlice input, TensorSlice output, GpuVector? bias, bool accumulate, PendingNorm? norm)
+    {
+        var y = Tensor(output);
+        if (!UseTensorCores(matrix))
+        {
+            if (norm is { } pending)
+                LaunchNorm(pending);
+            LaunchSimt(matrix, input, y, output, bias, accumulate, firstRow: 0);
+            return;
+        }
+
+        bool exact = Options.Precision == GemmPrecision.Exact;
+        int m = input.Rows;
+        int k = matrix.Cols;
+        int paddedK = MmaGemmKernels.PaddedK(k);
+        long words = (long)m * paddedK / 2;
+        var high = _workspace.Words("mma.high", words);
+        var low = exact ? _workspace.Words("mma.low", words) : high;
+        LaunchSplit(input, norm, high, low, paddedK, exact);
+
+        foreach (var run in matrix.Runs)
+        {
+            if (run.Rows == 0)
+                continue;
+            if (run.F32)
+            {
+                // fp32 rows (merged LoRA) read the activations the split kernel normalised into the input slice.
+                LaunchSimt(matrix, input, y, output, bias, accumulate, run.FirstRow, run.Rows);
+                continue;
+            }
+            LaunchMma(matrix, run, m, paddedK, high, low, y, output, bias, accumulate, exact);
+        }
+    }
+
+    private void LaunchSplit(TensorSlice input, PendingNorm? norm, ArrayView<uint> high, ArrayView<uint> low, int paddedK, bool exact)
+    {
+        var x = Tensor(input);
+        GpuTensor source = x;
+        TensorSlice sourceSlice = input;
+        if (norm is { } n)
+        {
+            source = Tensor(n.Source);
+            sourceSlice = n.Source;
+        }
+        var args = new SplitArgs
+        {
+            K = input.Cols,
+            PaddedK = paddedK,
+            XOffset = source.Offset(sourceSlice),
+            XStride = source.Cols,
+            Norm = norm is null ? 0 : 1,
+            Eps = norm?.Eps ?? 0f,
+            NormOutOffset = x.Offset(input),
+            NormOutStride = x.Cols,
+            WriteLow = exact ? 1 : 0,
+        };
+        Launch("MatMul (bf16 operand split)", $"{input.Rows}×{input.Cols}{(norm is null ? "" : ", RMSNorm fused")}", () =>
+            _kernels.SplitOperand.Value(_host.Stream, new KernelConfig(input.Rows, RowKernels.Threads), source.View,
+                norm?.Weight.View ?? _workspace.Dummy, x.View, high, low, args));
+    }
+
+    private void LaunchMma(GpuMatrix matrix, MatrixRun run, int m, int paddedK, ArrayView<uint> high, ArrayView<uint> low,
+        GpuTensor y, TensorSlice output, GpuVector? bias, bool accumulate, bool exact)
+    {
+        bool emulated = !_host.IsCuda;
+        var kernel = (exact, emulated) switch
+        {
+            (true, false) => _kernels.MmaExact.Value,
+            (false, false) => _kernels.MmaFast.Value,
+            (true, true) => _kernels.MmaEmulatedExact.Value,
+            _ => _kernels.MmaEmulatedFast.Value,
+        };
+        var highUnits = high.Cast<U4>();
+        var lowUnits = low.Cast<U4>();
+        var args = new MmaArgs
+        {
+            M = m,
+            N = run.Rows,
+            KTiles = paddedK / MmaGemmKernels.TileK,
+            ARowUnits = paddedK / 8,
+            WeightOffset = run.UnitOffset,
+            WeightGroups = matrix.Groups,
+            YOffset = y.Offset(output) + run.FirstRow,
+            YStride = y.Cols,
+            HasBias = bias is null ? 0 : 1,
+            Accumulate = accumulate ? 1 : 0,
+            WeightAddress = emulated ? 0 : DeviceAddress(matrix.View),
+            HiAddress = emulated ? 0 : DeviceAddress(highUnits),
+            LowAddress = emulated ? 0 : DeviceAddress(lowUnits),
+        };
+        var biasView = bias is null ? _workspace.Dummy : bias.View.SubView(run.FirstRow, run.Rows);
+        var grid = new Index2D((m + MmaGemmKernels.Tile - 1) / MmaGemmKernels.Tile, (run.Rows + MmaGemmKernels.Tile - 1) / MmaGemmKernels.Tile);
+        var config = new KernelConfig(grid, new Index2D(MmaGemmKernels.Threads, 1),
+            SharedMemoryConfig.RequestDynamic<U4>(MmaGemmKernels.SharedBytes(exact) / 16));
+        Launch("MatMul (tensor cores)", $"{matrix.Name} rows {run.FirstRow}…{run.FirstRow + run.Rows - 1} × {matrix.Cols}, {m} input rows, {(exact ? "exact" : "fast")}", () =>
+            kernel(_host.Stream, config, matrix.View, highUnits, lowUnits, y.View, biasView, args));
+    }
+
+    private void LaunchSimt(GpuMatrix matrix, TensorSlice input, GpuTensor y, TensorSlice output, GpuVector? bias, bool accumulate, int firstRow, int rows = -1)
+    {
+        var x = Tensor(input);
+        int n = rows < 0 ? matrix.Rows : rows;
+        var args = new GemmArgs
+        {
+            M = input.Rows,
+            N = n,
+            K = matrix.Cols,
+            XOffset = x.Offset(input),
+            XStride = x.Cols,
+            YOffset = y.Offset(output) + firstRow,
+            YStride = y.Cols,
+            HasBias = bias is null ? 0 : 1,
+            Accumulate = accumulate ? 1 : 0,
+        };
+        var descriptor = firstRow == 0 ? matrix.Descriptor : Shifted(matrix, firstRow);
+        var biasView = bias is null ? _workspace.Dummy : bias.View.SubView(firstRow, n);
+        var grid = new Index2D((n + GemmSimtKernels.TileN - 1) / GemmSimtKernels.TileN, (input.Rows + GemmSimtKernels.TileM - 1) / GemmSimtKernels.TileM);
+        Launch("MatMul (CUDA cores)", $"{matrix.Name} {n}×{matrix.Cols}, {input.Rows} input rows", () =>
+            _kernels.GemmSimt.Value(_host.Stream, new KernelConfig(grid, new Index2D(GemmSimtKernels.Threads, 1)),
+                matrix.View, descriptor, x.View, y.View, biasView, args));
+    }
+
+    /// <summary>The descriptor of the rows from <paramref name="firstRow"/> on, as if they were a matrix of their own.</summary>
+    private static MatrixRuns Shifted(GpuMatrix matrix, int firstRow)
+    {
+        var run = matrix.Runs.Single(r => r.FirstRow == firstRow);
+        return new MatrixRuns
+        {
+            Groups = matrix.Groups,
+            Start1 = int.MaxValue, Start2 = int.MaxValue, Start3 = int.MaxValue,
+            Offset0 = run.UnitOffset,
+            F32Bits = run.F32 ? 1 : 0,
+        };
+    }
+
+    private static ulong DeviceAddress<T>(ArrayView<T> view) where T : unmanaged =>
+        (ulong)view.LoadEffectiveAddressAsPtr().ToInt64();
+}

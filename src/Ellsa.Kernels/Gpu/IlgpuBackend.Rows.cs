@@ -1,0 +1,291 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Gpu.Kernels;
+using Ellsa.Kernels.Gpu.Memory;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Ellsa.Kernels.Gpu;
+
+/// <summary>Row-wise operations and the fusion window that may hold RMSNorm and RoPE back for one call.</summary>
+public sealed partial class IlgpuBackend
+{
+    private readonly record struct PendingNorm(TensorSlice Source, GpuVector Weight, float Eps, TensorSlice Destination);
+
+    private readonly record struct PendingRope(TensorSlice Heads, int HeadDim, GpuIndices Positions, int PositionOffset, GpuRopeTable Table);
+
+    public void Embed(DeviceMatrix table, DeviceIndices ids, int idOffset, TensorSlice destination)
+    {
+        var matrix = Matrix(table);
+        var indices = Indices(ids);
+        var output = Tensor(destination);
+        if (destination.Cols != matrix.Cols)
+            throw new ArgumentException($"{matrix.Name} rows have {matrix.Cols} values, the destination {destination.Cols}");
+        if (idOffset < 0 || idOffset + destination.Rows > indices.Length)
+            throw new ArgumentException($"embedding of {destination.Rows} ids from offset {idOffset} of {indices.Length}");
+        for (int r = 0; r < destination.Rows; r++)
+        {
+            int id = indices.Shadow[idOffset + r];
+            if (id < 0 || id >= matrix.Rows)
+                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside {matrix.Name} ({matrix.Rows} rows)");
+        }
+        if (destination.Rows == 0)
+            return;
+        lock (_host.Gate)
+        {
+            Flush();
+            Launch("Embed", $"{matrix.Name}, {destination.Rows} rows × {matrix.Cols}", () =>
+                _kernels.Embed.Value(_host.Stream, new KernelConfig(destination.Rows, RowKernels.Threads),
+                    matrix.View, matrix.Descriptor, indices.View, output.View,
+                    new EmbedArgs
+                    {
+                        TableRows = matrix.Rows, Cols = matrix.Cols, IdOffset = idOffset,
+                        DestinationOffset = output.Offset(destination), DestinationStride = output.Cols,
+                    }));
+        }
+    }
+
+    public void RmsNorm(TensorSlice source, DeviceVector weight, float eps, TensorSlice destination)
+    {
+        var vector = Vector(weight);
+        Tensor(source);
+        Tensor(destination);
+        if (source.Cols != weight.Length || destination.Cols != weight.Length || source.Rows != destination.Rows)
+            throw new ArgumentException($"RMSNorm of {source.Rows}×{source.Cols} into {destination.Rows}×{destination.Cols} with a weight of {weight.Length}");
+        lock (_host.Gate)
+        {
+            Flush();
+            if (Options.FuseOperations && !Overlaps(source, destination))
+                _pendingNorm = new PendingNorm(source, vector, eps, destination);
+            else
+                LaunchNorm(new PendingNorm(source, vector, eps, destination));
+        }
+    }
+
+    public void Rope(TensorSlice heads, int headDim, DeviceIndices positions, int positionOffset, DeviceRopeTable table)
+    {
+        var indices = Indices(positions);
+        var rope = Rope(table);
+        Tensor(heads);
+        if (headDim % 2 != 0 || heads.Cols % headDim != 0 || table.HalfDim * 2 != headDim)
+            throw new ArgumentException($"RoPE over {heads.Cols} columns with head dim {headDim} and a table of {table.HalfDim} frequencies");
+        CheckPositions(indices, positionOffset, heads.Rows, rope.Capacity, "RoPE", "the table");
+        var pending = new PendingRope(heads, headDim, indices, positionOffset, rope);
+        lock (_host.Gate)
+        {
+            if (_pendingRopes.Count == 1 && Options.FuseOperations && Compatible(_pendingRopes[0], pending))
+            {
+                _pendingRopes.Add(pending);
+                return;
+            }
+            Flush();
+            if (Options.FuseOperations)
+                _pendingRopes.Add(pending);
+            else
+                LaunchRope(pending, null);
+        }
+    }
+
+    public void WriteKv(DeviceKvCache cache, int layer, TensorSlice keys, TensorSlice values, DeviceIndices positions, int positionOffset)
+    {
+        var kv = Cache(cache);
+        var indices = Indices(positions);
+        var keyTensor = Tensor(keys);
+        var valueTensor = Tensor(values);
+        int headDim = kv.HeadDim;
+        if (keys.Cols != kv.KvHeads * headDim || values.Cols != keys.Cols || keys.Rows != values.Rows)
+            throw new ArgumentException($"KV write of {keys.Rows}×{keys.Cols} / {values.Rows}×{values.Cols} into {kv.KvHeads} heads of {headDim}");
+        if (layer < 0 || layer >= kv.Layers)
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the cache has {kv.Layers} layers");
+        CheckPositions(indices, positionOffset, keys.Rows, kv.Capacity, "KV write", "the cache");
+        if (keys.Rows == 0)
+            return;
+        lock (_host.Gate)
+        {
+            var store = new KvTarget(kv, layer);
+            if (_pendingRopes.Count > 0 && CanFuseStore(keys, values, indices, positionOffset, headDim))
+            {
+                // RoPE of q and k and the store of k and v in one launch.
+                var rotated = _pendingRopes.ToArray();
+                _pendingRopes.Clear();
+                var keyRope = rotated.First(r => SameSlice(r.Heads, keys));
+                var queryRope = rotated.Length == 2 ? rotated.First(r => !SameSlice(r.Heads, keys)) : (PendingRope?)null;
+                LaunchRope(keyRope, store, queryRope, values);
+                return;
+            }
+            Flush();
+            Launch("WriteKv", $"{keys.Rows} rows × {kv.KvHeads} kv heads × {headDim}, layer {layer}", () =>
+                _kernels.StoreKv.Value(_host.Stream, new KernelConfig(keys.Rows, RopeKernels.Threads),
+                    keyTensor.View, valueTensor.View, indices.View, kv.Keys, kv.Values,
+                    new StoreKvArgs
+                    {
+                        KeyOffset = keyTensor.Offset(keys), KeyStride = keyTensor.Cols,
+                        ValueOffset = valueTensor.Offset(values), ValueStride = valueTensor.Cols,
+                        KvHeads = kv.KvHeads, HeadDim = headDim, PositionOffset = positionOffset,
+                        Layer = layer, CacheCapacity = kv.Capacity, CacheBf16 = kv.Bf16 ? 1 : 0,
+                    }));
+        }
+    }
+
+    public void SwiGlu(TensorSlice gateUp, TensorSlice output)
+    {
+        var input = Tensor(gateUp);
+        var result = Tensor(output);
+        if (gateUp.Cols != 2 * output.Cols || gateUp.Rows != output.Rows)
+            throw new ArgumentException($"SwiGLU of {gateUp.Rows}×{gateUp.Cols} into {output.Rows}×{output.Cols}");
+        if (output.Rows == 0)
+            return;
+        lock (_host.Gate)
+        {
+            Flush();
+            LaunchSwiGlu(input, gateUp, result, output);
+        }
+    }
+
+    private void LaunchSwiGlu(GpuTensor input, TensorSlice gateUp, GpuTensor result, TensorSlice output) =>
+        Launch("SwiGlu", $"{output.Rows}×{output.Cols}", () =>
+            _kernels.SwiGlu.Value(_host.Stream, new KernelConfig(output.Rows, RowKernels.Threads), input.View, result.View,
+                new RowArgs
+                {
+                    SourceOffset = input.Offset(gateUp), SourceStride = input.Cols,
+                    DestinationOffset = result.Offset(output), DestinationStride = result.Cols, Width = output.Cols,
+                }));
+
+    /// <summary>Runs whatever the fusion window holds. Every operation calls it before doing anything else.</summary>
+    private void Flush()
+    {
+        lock (_host.Gate)
+        {
+            if (_pendingNorm is { } norm)
+            {
+                _pendingNorm = null;
+                LaunchNorm(norm);
+            }
+            if (_pendingRopes.Count > 0)
+            {
+                var ropes = _pendingRopes.ToArray();
+                _pendingRopes.Clear();
+                foreach (var rope in ropes)
+                    LaunchRope(rope, null);
+            }
+        }
+    }
+
+    /// <summary>Takes the held-back norm when <paramref name="input"/> is exactly its output and <paramref name="output"/> touches neither of its slices.</summary>
+    private PendingNorm? TakeNormFor(TensorSlice input, TensorSlice output)
+    {
+        if (_pendingNorm is { } norm && SameSlice(norm.Destination, input) && !Overlaps(output, norm.Source) && !Overlaps(output, norm.Destination))
+        {
+            _pendingNorm = null;
+            Flush();
+            return norm;
+        }
+        Flush();
+        return null;
+    }
+
+    private void LaunchNorm(PendingNorm norm)
+    {
+        var source = Tensor(norm.Source);
+        var destination = Tensor(norm.Destination);
+        if (norm.Source.Rows == 0)
+            return;
+        Launch("RmsNorm", $"{norm.Source.Rows}×{norm.Source.Cols}", () =>
+            _kernels.RmsNorm.Value(_host.Stream, new KernelConfig(norm.Source.Rows, RowKernels.Threads), source.View, norm.Weight.View, destination.View,
+                new RowArgs
+                {
+                    SourceOffset = source.Offset(norm.Source), SourceStride = source.Cols,
+                    DestinationOffset = destination.Offset(norm.Destination), DestinationStride = destination.Cols,
+                    Width = norm.Source.Cols, Eps = norm.Eps,
+                }));
+    }
+
+    private readonly record struct KvTarget(GpuKvCache Cache, int Layer);
+
+    /// <summary>Rotates <paramref name="rope"/>'s heads (and <paramref name="query"/>'s) and, with a target, stores the keys and <paramref name="values"/>.</summary>
+    private void LaunchRope(PendingRope rope, KvTarget? store, PendingRope? query = null, TensorSlice? values = null)
+    {
+        var tensor = Tensor(rope.Heads);
+        int rows = rope.Heads.Rows;
+        if (rows == 0)
+            return;
+        var cache = store?.Cache;
+        var args = new RopeArgs
+        {
+            Stride = tensor.Cols,
+            HeadDim = rope.HeadDim,
+            PositionOffset = rope.PositionOffset,
+            TableCapacity = rope.Table.Capacity,
+        };
+        if (store is null)
+        {
+            // Plain RoPE: the slice's heads take the "query" role; nothing is stored.
+            args.QueryOffset = tensor.Offset(rope.Heads);
+            args.QueryHeads = rope.Heads.Cols / rope.HeadDim;
+        }
+        else
+        {
+            args.QueryOffset = query is { } q ? tensor.Offset(q.Heads) : 0;
+            args.QueryHeads = query is { } q2 ? q2.Heads.Cols / rope.HeadDim : 0;
+            args.KeyOffset = tensor.Offset(rope.Heads);
+            args.ValueOffset = tensor.Offset(values!.Value);
+            args.KvHeads = rope.Heads.Cols / rope.HeadDim;
+            args.WriteCache = 1;
+            args.Layer = store.Value.Layer;
+            args.CacheCapacity = cache!.Capacity;
+            args.CacheBf16 = cache.Bf16 ? 1 : 0;
+        }
+        var keys = cache?.Keys ?? _workspace.Dummy;
+        var cachedValues = cache?.Values ?? _workspace.Dummy;
+        Launch(store is null ? "Rope" : "Rope+WriteKv", $"{rows} rows × {rope.Heads.Cols} columns, head dim {rope.HeadDim}", () =>
+            _kernels.RopeAndStore.Value(_host.Stream, new KernelConfig(rows, RopeKernels.Threads), tensor.View, rope.Positions.View,
+                rope.Table.Cos, rope.Table.Sin, keys, cachedValues, args));
+    }
+
+    private bool CanFuseStore(TensorSlice keys, TensorSlice values, GpuIndices positions, int positionOffset, int headDim)
+    {
+        var keyRope = _pendingRopes.FirstOrDefault(r => SameSlice(r.Heads, keys));
+        if (keyRope.Table is null || keyRope.HeadDim != headDim || keyRope.Positions != positions || keyRope.PositionOffset != positionOffset)
+            return false;
+        // One row stride for q, k and v: they must share the tensor and the rows.
+        return values.Tensor == keys.Tensor && values.Row == keys.Row && values.Rows == keys.Rows &&
+               _pendingRopes.All(r => r.Heads.Tensor == keys.Tensor && r.Heads.Row == keys.Row && r.Heads.Rows == keys.Rows &&
+                                      !Overlaps(r.Heads, values) && r.HeadDim == headDim);
+    }
+
+    private static bool Compatible(PendingRope a, PendingRope b) =>
+        a.Heads.Tensor == b.Heads.Tensor && a.Heads.Row == b.Heads.Row && a.Heads.Rows == b.Heads.Rows && a.HeadDim == b.HeadDim &&
+        a.Positions == b.Positions && a.PositionOffset == b.PositionOffset && a.Table == b.Table && !Overlaps(a.Heads, b.Heads);
+
+    private static bool SameSlice(TensorSlice a, TensorSlice b) =>
+        a.Tensor == b.Tensor && a.Row == b.Row && a.Rows == b.Rows && a.Col == b.Col && a.Cols == b.Cols;
+
+    private static bool Overlaps(TensorSlice a, TensorSlice b) =>
+        a.Tensor == b.Tensor && a.Rows > 0 && b.Rows > 0 && a.Cols > 0 && b.Cols > 0 &&
+        a.Row < b.Row + b.Rows && b.Row < a.Row + a.Rows && a.Col < b.Col + b.Cols && b.Col < a.Col + a.Cols;
+
+    private static void CheckPositions(GpuIndices positions, int offset, int rows, int capacity, string operation, string what)
+    {
+        if (offset < 0 || offset + rows > positions.Length)
+            throw new ArgumentException($"{operation}: {rows} positions from offset {offset} of {positions.Length}");
+        for (int r = 0; r < rows; r++)
+        {
+            int p = positions.Shadow[offset + r];
+            if (p < 0 || p >= capacity)
+                throw new InvalidOperationException($"{operation} at position {p} is outside {what} (capacity {capacity})");
+        }
+    }
+
+    /// <summary>Queues one kernel launch; a compile, load or launch failure becomes a <see cref="GpuBackendException"/>.</summary>
+    private void Launch(string operation, string sizes, Action launch)
+    {
+        try
+        {
+            launch();
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail(operation, sizes, e);
+        }
+    }
+}

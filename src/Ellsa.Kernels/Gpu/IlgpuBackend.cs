@@ -1,0 +1,250 @@
+using System.Runtime.InteropServices;
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Gpu.Kernels;
+using Ellsa.Kernels.Gpu.Memory;
+using Ellsa.Kernels.Gpu.Platform;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Ellsa.Kernels.Gpu;
+
+/// <summary>
+/// The SA-MoE device operations as ILGPU kernels, on a CUDA GPU (<c>cuda</c>) or on ILGPU's CPU
+/// simulator (<c>ilgpu-cpu</c>, where the same kernels are checked without a GPU). Weights, the
+/// KV cache and activations live in device memory; work is queued on one non-blocking stream
+/// and the host waits only where the interface returns data (Download, ArgMax) or asks to
+/// (Synchronize), so a decode step's only round trip is the chosen token id.
+/// <para>Fusion window: RMSNorm, and RoPE before a KV write, are held back for one call. When
+/// the next call is the projection that consumes the normalised rows (or the KV write of the
+/// rotated keys) both run as one kernel; any other call first runs what is held back, so the
+/// observable order of effects is that of the calls.</para>
+/// </summary>
+public sealed partial class IlgpuBackend : IComputeBackend
+{
+    private readonly AcceleratorHost _host;
+    private readonly KernelLibrary _kernels;
+    private readonly GpuWorkspace _workspace;
+    private PendingNorm? _pendingNorm;
+    private readonly List<PendingRope> _pendingRopes = new(2);
+    private bool _disposed;
+
+    public IlgpuBackend(AcceleratorHost host, IlgpuOptions? options = null)
+    {
+        _host = host;
+        _kernels = host.Kernels;
+        Options = options ?? IlgpuOptions.Default;
+        _workspace = new GpuWorkspace(host);
+    }
+
+    /// <summary>The first CUDA device; throws <see cref="GpuBackendException"/> naming what was found when there is none.</summary>
+    public static IlgpuBackend CreateCuda(IlgpuOptions? options = null, int device = 0) => new(IlgpuPlatform.Cuda(device), options);
+
+    /// <summary>ILGPU's CPU accelerator simulating a 32-lane GPU.</summary>
+    public static IlgpuBackend CreateCpuSimulator(IlgpuOptions? options = null) => new(IlgpuPlatform.CpuSimulator(), options);
+
+    public IlgpuOptions Options { get; }
+    public AcceleratorHost Host => _host;
+    public bool IsCuda => _host.IsCuda;
+    public string Name => _host.IsCuda ? "cuda" : "ilgpu-cpu";
+    public string Description => $"{_host.Description}, {(Options.Precision == GemmPrecision.Exact ? "exact" : "fast")} bf16 GEMM, " +
+                                 $"{(Options.Bf16KvCache ? "bf16" : "fp32")} KV cache";
+    public bool UsesHostWeightsInPlace => false;
+
+    /// <summary>Compiles and loads every kernel now, so that the first real call does not pay for it.</summary>
+    public void WarmUp() => Run("WarmUp", "all kernels", () => _kernels.LoadAll(_host.IsCuda && Options.TensorCores));
+
+    public DeviceMatrix UploadMatrix(HostMatrix matrix) =>
+        Run("UploadMatrix", $"{matrix.Name} {matrix.Rows}×{matrix.Cols}, {matrix.ByteSize / 1e6:F1} MB", () => MatrixUpload.Upload(_host, matrix));
+
+    public DeviceVector UploadVector(ReadOnlySpan<float> values)
+    {
+        var copy = values.ToArray();
+        return Run("UploadVector", $"{copy.Length} values", () => new GpuVector(_host, copy));
+    }
+
+    public DeviceTensor AllocateTensor(int rows, int cols) =>
+        Run("AllocateTensor", $"{rows}×{cols} fp32, {(long)rows * cols * 4 / 1e6:F1} MB", () => new GpuTensor(_host, rows, cols));
+
+    public DeviceIndices AllocateIndices(int length) =>
+        Run("AllocateIndices", $"{length} values", () => new GpuIndices(_host, length));
+
+    public DeviceKvCache AllocateKvCache(int layers, int kvHeads, int headDim, int capacity) =>
+        Run("AllocateKvCache", $"{layers} layers × {kvHeads} kv heads × {capacity} positions × {headDim}, " +
+                               $"{2.0 * layers * kvHeads * capacity * headDim * (Options.Bf16KvCache ? 2 : 4) / 1e9:F2} GB",
+            () => new GpuKvCache(_host, layers, kvHeads, headDim, capacity, Options.Bf16KvCache));
+
+    public DeviceRopeTable CreateRopeTable(ReadOnlySpan<double> inverseFrequencies, int capacity)
+    {
+        var frequencies = inverseFrequencies.ToArray();
+        return Run("CreateRopeTable", $"{capacity} positions × {frequencies.Length}", () => new GpuRopeTable(_host, frequencies, capacity));
+    }
+
+    public void Upload(ReadOnlySpan<float> source, TensorSlice destination)
+    {
+        if (source.Length != destination.Rows * destination.Cols)
+            throw new ArgumentException($"upload of {source.Length} values into a {destination.Rows}×{destination.Cols} slice");
+        var tensor = Tensor(destination);
+        Flush();
+        var data = source;
+        try
+        {
+            if (destination.Cols == tensor.Cols)
+            {
+                CopyIn(tensor.View.SubView(tensor.Offset(destination), data.Length), data);
+            }
+            else
+            {
+                for (int r = 0; r < destination.Rows; r++)
+                    CopyIn(tensor.View.SubView(tensor.Offset(destination.RowRange(r, 1)), destination.Cols), data.Slice(r * destination.Cols, destination.Cols));
+            }
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("Upload", $"{destination.Rows}×{destination.Cols} fp32", e);
+        }
+    }
+
+    public void Upload(ReadOnlySpan<int> source, DeviceIndices destination, int offset)
+    {
+        var indices = Indices(destination);
+        if (offset < 0 || offset + source.Length > indices.Length)
+            throw new ArgumentException($"upload of {source.Length} indices at {offset} into {indices.Length}");
+        Flush();
+        source.CopyTo(indices.Shadow.AsSpan(offset));
+        try
+        {
+            if (source.Length > 0)
+                indices.View.SubView(offset, source.Length).CopyFromCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(source), source.Length);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("Upload", $"{source.Length} indices at {offset}", e);
+        }
+    }
+
+    public void Download(TensorSlice source, Span<float> destination)
+    {
+        if (destination.Length < source.Rows * source.Cols)
+            throw new ArgumentException($"download of a {source.Rows}×{source.Cols} slice into {destination.Length} values");
+        var tensor = Tensor(source);
+        Flush();
+        try
+        {
+            if (source.Cols == tensor.Cols)
+            {
+                int length = source.Rows * source.Cols;
+                if (length > 0)
+                    tensor.View.SubView(tensor.Offset(source), length).CopyToCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(destination), length);
+            }
+            else
+            {
+                for (int r = 0; r < source.Rows; r++)
+                {
+                    tensor.View.SubView(tensor.Offset(source.RowRange(r, 1)), source.Cols)
+                        .CopyToCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(destination.Slice(r * source.Cols, source.Cols)), source.Cols);
+                }
+            }
+            _host.Stream.Synchronize();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("Download", $"{source.Rows}×{source.Cols} fp32 (a failure here may come from an earlier queued operation; ELLSA_GPU_SYNC=1 pins it down)", e);
+        }
+    }
+
+    public void Synchronize()
+    {
+        Flush();
+        try
+        {
+            _host.Stream.Synchronize();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("Synchronize", "queued operations (ELLSA_GPU_SYNC=1 reports the failing one)", e);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        try
+        {
+            Flush();
+            _host.Stream.Synchronize();
+        }
+        finally
+        {
+            _workspace.Dispose();
+        }
+    }
+
+    private void CopyIn(ArrayView<float> target, ReadOnlySpan<float> data)
+    {
+        if (data.Length > 0)
+            target.CopyFromCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(data), data.Length);
+    }
+
+    /// <summary>After each queued operation: in debug mode, wait so a failure names its own operation.</summary>
+    private void AfterOperation()
+    {
+        if (Options.SynchronizeEveryOperation)
+            _host.Stream.Synchronize();
+    }
+
+    private GpuBackendException Fail(string operation, string sizes, Exception e) => new(operation, sizes, Name, e);
+
+    private T Run<T>(string operation, string sizes, Func<T> action)
+    {
+        try
+        {
+            lock (_host.Gate)
+                return action();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail(operation, sizes, e);
+        }
+    }
+
+    private void Run(string operation, string sizes, Action action) => Run(operation, sizes, () =>
+    {
+        action();
+        return 0;
+    });
+
+    private GpuTensor Tensor(TensorSlice slice) => Own(slice.Tensor as GpuTensor, "tensor");
+
+    private GpuIndices Indices(DeviceIndices indices) => Own(indices as GpuIndices, "index buffer");
+
+    private T Own<T>(T? value, string what) where T : class
+    {
+        var host = value switch
+        {
+            GpuTensor t => t.Host,
+            GpuIndices i => i.Host,
+            GpuVector v => v.Host,
+            GpuMatrix m => m.Host,
+            GpuKvCache c => c.Host,
+            GpuRopeTable r => r.Host,
+            _ => null,
+        };
+        if (value is null || host != _host)
+            throw new ArgumentException($"the {what} was not created by this {Name} backend");
+        if (value is GpuTensor tensor)
+            tensor.BeforeDispose ??= Flush;
+        return value;
+    }
+
+    private GpuMatrix Matrix(DeviceMatrix matrix) => Own(matrix as GpuMatrix, "matrix");
+
+    private GpuVector Vector(DeviceVector vector) => Own(vector as GpuVector, "vector");
+
+    private GpuKvCache Cache(DeviceKvCache cache) => Own(cache as GpuKvCache, "KV cache");
+
+    private GpuRopeTable Rope(DeviceRopeTable table) => Own(table as GpuRopeTable, "RoPE table");
+}

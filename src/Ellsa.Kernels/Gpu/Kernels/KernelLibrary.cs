@@ -1,0 +1,109 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Ellsa.Kernels.Gpu.Platform;
+
+namespace Ellsa.Kernels.Gpu.Kernels;
+
+/// <summary>
+/// Every kernel of one accelerator as a typed stream launcher, compiled and loaded on first use
+/// and then kept for the process (the library lives as long as its shared accelerator). Typed
+/// launchers pack arguments without boxing (ILGPU issue #434).
+/// </summary>
+internal sealed class KernelLibrary
+{
+    private readonly Accelerator _accelerator;
+    private readonly List<Func<object>> _all = new();
+
+    public KernelLibrary(AcceleratorHost host)
+    {
+        _accelerator = host.Accelerator;
+        RmsNorm = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.RmsNorm);
+        SwiGlu = Load<ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.SwiGlu);
+        Embed = Load<ArrayView<U4>, MatrixRuns, ArrayView<int>, ArrayView<float>, EmbedArgs>(RowKernels.Embed);
+        RopeAndStore = Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RopeArgs>(RopeKernels.RopeAndStore);
+        StoreKv = Load<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, StoreKvArgs>(RopeKernels.StoreKv);
+        Gemv = Load<ArrayView<U4>, MatrixRuns, ArrayView<float>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<U4>, ArrayView<float>, GemvArgs>(GemvKernels.Gemv);
+        GemmSimt = Load<ArrayView<U4>, MatrixRuns, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(GemmSimtKernels.Gemm);
+        DecodeAttention = Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(DecodeAttentionKernels.Partial);
+        MergeAttention = Load<ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(DecodeAttentionKernels.Merge);
+        PrefillAttention = Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(PrefillAttentionKernels.Tiled);
+        ArgMaxPartial = Load<ArrayView<float>, int, IdRanges, ArrayView<float>, ArrayView<int>, int>(ArgMaxKernels.Partial);
+        ArgMaxFinal = Load<ArrayView<float>, ArrayView<int>, int, ArrayView<int>>(ArgMaxKernels.Final);
+        FillBf16 = Load<ArrayView<U4>, int, uint, float, float>(UtilityKernels.FillBf16);
+        FillF32 = Load<ArrayView<float>, int, uint, float, float>(UtilityKernels.FillF32);
+        Copy = Load<ArrayView<U4>, ArrayView<U4>, long>(UtilityKernels.Copy);
+        SplitOperand = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<uint>, ArrayView<uint>, SplitArgs>(MmaGemmKernels.SplitOperand);
+        MmaExact = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>(MmaGemmKernels.Gemm<PtxMmaCore, ExactOperands>));
+        MmaFast = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>(MmaGemmKernels.Gemm<PtxMmaCore, FastOperands>));
+        MmaEmulatedExact = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>(MmaGemmKernels.Gemm<EmulatedMmaCore, ExactOperands>));
+        MmaEmulatedFast = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>(MmaGemmKernels.Gemm<EmulatedMmaCore, FastOperands>));
+    }
+
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>> RmsNorm { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, RowArgs>> SwiGlu { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, MatrixRuns, ArrayView<int>, ArrayView<float>, EmbedArgs>> Embed { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RopeArgs>> RopeAndStore { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, StoreKvArgs>> StoreKv { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, MatrixRuns, ArrayView<float>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<U4>, ArrayView<float>, GemvArgs>> Gemv { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, MatrixRuns, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>> GemmSimt { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>> DecodeAttention { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>> MergeAttention { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>> PrefillAttention { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, IdRanges, ArrayView<float>, ArrayView<int>, int>> ArgMaxPartial { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int, ArrayView<int>>> ArgMaxFinal { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, int, uint, float, float>> FillBf16 { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, uint, float, float>> FillF32 { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, long>> Copy { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<uint>, ArrayView<uint>, SplitArgs>> SplitOperand { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>> MmaExact { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>> MmaFast { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>> MmaEmulatedExact { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>> MmaEmulatedFast { get; }
+
+    /// <summary>Compiles and loads every kernel now (benchmarks keep this out of their timings).</summary>
+    public void LoadAll(bool includeTensorCores)
+    {
+        foreach (var load in _all)
+            load();
+        if (includeTensorCores)
+        {
+            _ = MmaExact.Value;
+            _ = MmaFast.Value;
+        }
+    }
+
+    private Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3>> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
+        where T1 : struct where T2 : struct where T3 : struct =>
+        Track(new Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3>>(() => _accelerator.LoadKernel(kernel)));
+
+    private Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4>> Load<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct =>
+        Track(new Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4>>(() => _accelerator.LoadKernel(kernel)));
+
+    private Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5>> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct =>
+        Track(new Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5>>(() => _accelerator.LoadKernel(kernel)));
+
+    private Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6>> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct =>
+        Track(new Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6>>(() => _accelerator.LoadKernel(kernel)));
+
+    private Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7>> Load<T1, T2, T3, T4, T5, T6, T7>(Action<T1, T2, T3, T4, T5, T6, T7> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct =>
+        Track(new Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7>>(() => _accelerator.LoadKernel(kernel)));
+
+    private Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(
+        Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
+        where T6 : struct where T7 : struct where T8 : struct where T9 : struct where T10 : struct =>
+        Track(new Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>>(() => _accelerator.LoadKernel(kernel)));
+
+    private Lazy<T> Track<T>(Lazy<T> lazy) where T : class
+    {
+        _all.Add(() => lazy.Value);
+        return lazy;
+    }
+
+    /// <summary>Tensor-core launchers: PTX ones only compile for CUDA, emulated ones only make sense on the simulator.</summary>
+    private static Lazy<T> Untracked<T>(Func<T> load) where T : class => new(load);
+}

@@ -1,0 +1,29 @@
+using Ellsa.Kernels.Gpu;
+using Ellsa.Tests.Gpu.Checks;
+using Xunit;
+
+namespace Ellsa.Tests.Gpu;
+
+/// <summary>Every kernel on ILGPU's CPU simulator against the CPU backend (fresh shapes each run).</summary>
+[Collection(GpuTestCollection.Name)]
+public sealed class SimulatorKernelTests
+{
+    public static TheoryData<string> Checks => new(KernelChecks.All.Select(c => c.Name));
+
+    [Theory]
+    [MemberData(nameof(Checks))]
+    public void KernelMatchesCpuBackend(string check) =>
+        KernelChecks.Get(check).Run(options => IlgpuBackend.CreateCpuSimulator(options), Seeds.For(check));
+}
+
+/// <summary>The same checks on a CUDA device (native tensor cores instead of their C# model).</summary>
+[Collection(GpuTestCollection.Name)]
+public sealed class CudaKernelTests
+{
+    public static TheoryData<string> Checks => new(KernelChecks.All.Select(c => c.Name));
+
+    [CudaTheory]
+    [MemberData(nameof(Checks))]
+    public void KernelMatchesCpuBackend(string check) =>
+        KernelChecks.Get(check).Run(options => IlgpuBackend.CreateCuda(options), Seeds.For(check));
+}
