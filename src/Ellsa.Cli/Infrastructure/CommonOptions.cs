@@ -29,7 +29,8 @@ public static class CommonOptions
     {
         var option = new Option<string>("--device")
         {
-            Description = "Where to run: auto (CUDA when present, else CPU), cpu, cuda",
+            Description = "Where to run: auto (CUDA when present, else CPU), cpu, cuda (an NVIDIA GPU through the ILGPU kernels), " +
+                          "ilgpu-cpu (the same GPU kernels on ILGPU's CPU simulator: very slow, for checking them without a GPU)",
             DefaultValueFactory = _ => "auto",
         };
         option.AcceptOnlyFromAmong(DeviceKinds.Names);

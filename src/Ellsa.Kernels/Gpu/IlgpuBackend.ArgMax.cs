@@ -50,11 +50,11 @@ public sealed partial class IlgpuBackend
                 for (int i = 0; i < launchCount; i++)
                 {
                     var ranges = launches[i];
-                    int groups = Math.Clamp((ranges.Total + 4 * ArgMaxKernels.Threads - 1) / (4 * ArgMaxKernels.Threads), 1, ArgMaxKernels.MaxPartials);
-                    _kernels.ArgMaxPartial.Value(_host.Stream, new KernelConfig(groups, ArgMaxKernels.Threads), tensor.View, offset, ranges, values, ids, partials);
+                    int groups = Groups(Math.Clamp((ranges.Total + 4 * Threads(ArgMaxKernels.Threads) - 1) / (4 * Threads(ArgMaxKernels.Threads)), 1, ArgMaxKernels.MaxPartials));
+                    _kernels.ArgMaxPartial.Value(_host.Stream, new KernelConfig(groups, Threads(ArgMaxKernels.Threads)), tensor.View, offset, ranges, values, ids, partials, Exchange);
                     partials += groups;
                 }
-                _kernels.ArgMaxFinal.Value(_host.Stream, new KernelConfig(1, ArgMaxKernels.Threads), values, ids, partials, result);
+                _kernels.ArgMaxFinal.Value(_host.Stream, new KernelConfig(1, Threads(ArgMaxKernels.Threads)), values, ids, partials, result, Exchange);
                 result.SubView(0, 1).CopyToCPUUnsafeAsync(_host.Stream, ref _argMaxResult[0], 1);
                 _host.Stream.Synchronize();
             }

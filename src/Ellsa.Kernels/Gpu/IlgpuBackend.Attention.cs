@@ -45,6 +45,7 @@ public sealed partial class IlgpuBackend
             Heads = heads, KvHeads = kv.KvHeads, HeadDim = hd,
             Layer = layer, Capacity = kv.Capacity, CacheBf16 = kv.Bf16 ? 1 : 0,
             Scale = 1f / MathF.Sqrt(hd),
+            Exchange = Exchange,
         };
         lock (_host.Gate)
         {
@@ -60,8 +61,9 @@ public sealed partial class IlgpuBackend
     {
         int keys = maxPosition + 1;
         int hd = args.HeadDim;
-        // Enough splits for two groups per multiprocessor, in chunks of 32 keys, within shared memory.
-        int target = 2 * _host.Multiprocessors;
+        // Enough splits for two groups per multiprocessor, in chunks of 32 keys, within shared memory
+        // (on the simulator: as few splits as the chunk limit allows).
+        int target = _host.IsCuda ? 2 * _host.Multiprocessors : 1;
         int wanted = Math.Max(1, (target + args.Rows * args.KvHeads - 1) / (args.Rows * args.KvHeads));
         int chunk = Math.Max(32, ((keys + wanted - 1) / wanted + 31) / 32 * 32);
         int maxChunk = Math.Max(32, (MaxSharedFloats / group - hd) / 32 * 32);
@@ -77,10 +79,10 @@ public sealed partial class IlgpuBackend
         var shared = SharedMemoryConfig.RequestDynamic<float>(DecodeAttentionKernels.SharedFloats(group, hd, chunk));
         string sizes = $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {hd}, {keys} keys in {splits} splits";
         Launch("Attention (decode)", sizes, () =>
-            _kernels.DecodeAttention.Value(_host.Stream, new KernelConfig(new Index2D(splits, args.Rows * args.KvHeads), new Index2D(DecodeAttentionKernels.Threads, 1), shared),
+            _kernels.DecodeAttention.Value(_host.Stream, new KernelConfig(Groups((long)splits * args.Rows * args.KvHeads), Threads(DecodeAttentionKernels.Threads), shared),
                 q.View, positions.View, kv.Keys, kv.Values, partialOut, partialStats, args));
         Launch("Attention (merge)", sizes, () =>
-            _kernels.MergeAttention.Value(_host.Stream, new KernelConfig(args.Rows * args.Heads, 128),
+            _kernels.MergeAttention.Value(_host.Stream, new KernelConfig(Groups(args.Rows * args.Heads), Threads(128)),
                 positions.View, partialOut, partialStats, o.View, args));
     }
 
@@ -99,10 +101,10 @@ public sealed partial class IlgpuBackend
             throw new NotSupportedException($"prefill attention with {group} query heads per kv head of {hd} does not fit in 48 KB of shared memory");
         args.Chunk = tile;
         args.Splits = rowsPerGroup;
-        var grid = new Index2D((args.Rows + rowsPerGroup - 1) / rowsPerGroup, args.KvHeads);
+        long items = (long)((args.Rows + rowsPerGroup - 1) / rowsPerGroup) * args.KvHeads;
         Launch("Attention (prefill)", $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {hd}", () =>
             _kernels.PrefillAttention.Value(_host.Stream,
-                new KernelConfig(grid, new Index2D(PrefillAttentionKernels.Threads, 1), SharedMemoryConfig.RequestDynamic<float>(floats)),
+                new KernelConfig(Groups(items), Threads(PrefillAttentionKernels.Threads), SharedMemoryConfig.RequestDynamic<float>(floats)),
                 q.View, positions.View, kv.Keys, kv.Values, o.View, args));
     }
 }

@@ -106,10 +106,11 @@ public sealed partial class IlgpuBackend
             Eps = norm?.Eps ?? 0f,
             NormOutOffset = normOut is null ? 0 : x.Offset(input),
             NormOutStride = normOut is null ? 0 : x.Cols,
+            Exchange = Exchange,
         };
         var normWeight = norm?.Weight;
         Launch(pairMode ? "GateUpSwiGlu" : "MatMul", $"{matrix.Name} {matrix.Rows}×{matrix.Cols}, {input.Rows} rows{(norm is null ? "" : ", RMSNorm fused")}", () =>
-            _kernels.Gemv.Value(_host.Stream, new KernelConfig(GemvKernels.GridSize(outputs, pairMode), GemvKernels.Threads),
+            _kernels.Gemv.Value(_host.Stream, new KernelConfig(Groups(GemvKernels.GridSize(outputs, pairMode, Threads(GemvKernels.Threads))), Threads(GemvKernels.Threads)),
                 matrix.View, matrix.Descriptor, source.View, source.Vectors, y.View, bias?.View ?? _workspace.Dummy,
                 normWeight?.View ?? _workspace.Dummy, normWeight?.Vectors ?? _workspace.DummyUnits, normOut?.View ?? _workspace.Dummy, args));
     }
@@ -163,6 +164,7 @@ public sealed partial class IlgpuBackend
         }
         var args = new SplitArgs
         {
+            Rows = input.Rows,
             K = input.Cols,
             PaddedK = paddedK,
             XOffset = source.Offset(sourceSlice),
@@ -172,9 +174,10 @@ public sealed partial class IlgpuBackend
             NormOutOffset = x.Offset(input),
             NormOutStride = x.Cols,
             WriteLow = exact ? 1 : 0,
+            Exchange = Exchange,
         };
         Launch("MatMul (bf16 operand split)", $"{input.Rows}×{input.Cols}{(norm is null ? "" : ", RMSNorm fused")}", () =>
-            _kernels.SplitOperand.Value(_host.Stream, new KernelConfig(input.Rows, RowKernels.Threads), source.View,
+            _kernels.SplitOperand.Value(_host.Stream, new KernelConfig(Groups(input.Rows), Threads(RowKernels.Threads)), source.View,
                 norm?.Weight.View ?? _workspace.Dummy, x.View, high, low, args));
     }
 
@@ -233,9 +236,11 @@ public sealed partial class IlgpuBackend
         };
         var descriptor = firstRow == 0 ? matrix.Descriptor : Shifted(matrix, firstRow);
         var biasView = bias is null ? _workspace.Dummy : bias.View.SubView(firstRow, n);
-        var grid = new Index2D((n + GemmSimtKernels.TileN - 1) / GemmSimtKernels.TileN, (input.Rows + GemmSimtKernels.TileM - 1) / GemmSimtKernels.TileM);
+        int threads = Threads(GemmSimtKernels.Threads);
+        int tileM = GemmSimtKernels.TileM(threads);
+        long tiles = (long)((n + GemmSimtKernels.TileN - 1) / GemmSimtKernels.TileN) * ((input.Rows + tileM - 1) / tileM);
         Launch("MatMul (CUDA cores)", $"{matrix.Name} {n}×{matrix.Cols}, {input.Rows} input rows", () =>
-            _kernels.GemmSimt.Value(_host.Stream, new KernelConfig(grid, new Index2D(GemmSimtKernels.Threads, 1)),
+            _kernels.GemmSimt.Value(_host.Stream, new KernelConfig(Groups(tiles), threads),
                 matrix.View, descriptor, x.View, y.View, biasView, args));
     }
 

@@ -34,11 +34,11 @@ public sealed partial class IlgpuBackend
         {
             Flush();
             Launch("Embed", $"{matrix.Name}, {destination.Rows} rows × {matrix.Cols}", () =>
-                _kernels.Embed.Value(_host.Stream, new KernelConfig(destination.Rows, RowKernels.Threads),
+                _kernels.Embed.Value(_host.Stream, new KernelConfig(Groups(destination.Rows), Threads(RowKernels.Threads)),
                     matrix.View, matrix.Descriptor, indices.View, output.View,
                     new EmbedArgs
                     {
-                        TableRows = matrix.Rows, Cols = matrix.Cols, IdOffset = idOffset,
+                        Rows = destination.Rows, TableRows = matrix.Rows, Cols = matrix.Cols, IdOffset = idOffset,
                         DestinationOffset = output.Offset(destination), DestinationStride = output.Cols,
                     }));
         }
@@ -114,11 +114,11 @@ public sealed partial class IlgpuBackend
             }
             Flush();
             Launch("WriteKv", $"{keys.Rows} rows × {kv.KvHeads} kv heads × {headDim}, layer {layer}", () =>
-                _kernels.StoreKv.Value(_host.Stream, new KernelConfig(keys.Rows, RopeKernels.Threads),
+                _kernels.StoreKv.Value(_host.Stream, new KernelConfig(Groups(keys.Rows), Threads(RopeKernels.Threads)),
                     keyTensor.View, valueTensor.View, indices.View, kv.Keys, kv.Values,
                     new StoreKvArgs
                     {
-                        KeyOffset = keyTensor.Offset(keys), KeyStride = keyTensor.Cols,
+                        Rows = keys.Rows, KeyOffset = keyTensor.Offset(keys), KeyStride = keyTensor.Cols,
                         ValueOffset = valueTensor.Offset(values), ValueStride = valueTensor.Cols,
                         KvHeads = kv.KvHeads, HeadDim = headDim, PositionOffset = positionOffset,
                         Layer = layer, CacheCapacity = kv.Capacity, CacheBf16 = kv.Bf16 ? 1 : 0,
@@ -143,10 +143,10 @@ public sealed partial class IlgpuBackend
 
     private void LaunchSwiGlu(GpuTensor input, TensorSlice gateUp, GpuTensor result, TensorSlice output) =>
         Launch("SwiGlu", $"{output.Rows}×{output.Cols}", () =>
-            _kernels.SwiGlu.Value(_host.Stream, new KernelConfig(output.Rows, RowKernels.Threads), input.View, result.View,
+            _kernels.SwiGlu.Value(_host.Stream, new KernelConfig(Groups(output.Rows), Threads(RowKernels.Threads)), input.View, result.View,
                 new RowArgs
                 {
-                    SourceOffset = input.Offset(gateUp), SourceStride = input.Cols,
+                    Rows = output.Rows, SourceOffset = input.Offset(gateUp), SourceStride = input.Cols,
                     DestinationOffset = result.Offset(output), DestinationStride = result.Cols, Width = output.Cols,
                 }));
 
@@ -190,10 +190,10 @@ public sealed partial class IlgpuBackend
         if (norm.Source.Rows == 0)
             return;
         Launch("RmsNorm", $"{norm.Source.Rows}×{norm.Source.Cols}", () =>
-            _kernels.RmsNorm.Value(_host.Stream, new KernelConfig(norm.Source.Rows, RowKernels.Threads), source.View, norm.Weight.View, destination.View,
+            _kernels.RmsNorm.Value(_host.Stream, new KernelConfig(Groups(norm.Source.Rows), Threads(RowKernels.Threads)), source.View, norm.Weight.View, destination.View,
                 new RowArgs
                 {
-                    SourceOffset = source.Offset(norm.Source), SourceStride = source.Cols,
+                    Rows = norm.Source.Rows, Exchange = Exchange, SourceOffset = source.Offset(norm.Source), SourceStride = source.Cols,
                     DestinationOffset = destination.Offset(norm.Destination), DestinationStride = destination.Cols,
                     Width = norm.Source.Cols, Eps = norm.Eps,
                 }));
@@ -211,6 +211,7 @@ public sealed partial class IlgpuBackend
         var cache = store?.Cache;
         var args = new RopeArgs
         {
+            Rows = rows,
             Stride = tensor.Cols,
             HeadDim = rope.HeadDim,
             PositionOffset = rope.PositionOffset,
@@ -237,7 +238,7 @@ public sealed partial class IlgpuBackend
         var keys = cache?.Keys ?? _workspace.Dummy;
         var cachedValues = cache?.Values ?? _workspace.Dummy;
         Launch(store is null ? "Rope" : "Rope+WriteKv", $"{rows} rows × {rope.Heads.Cols} columns, head dim {rope.HeadDim}", () =>
-            _kernels.RopeAndStore.Value(_host.Stream, new KernelConfig(rows, RopeKernels.Threads), tensor.View, rope.Positions.View,
+            _kernels.RopeAndStore.Value(_host.Stream, new KernelConfig(Groups(rows), Threads(RopeKernels.Threads)), tensor.View, rope.Positions.View,
                 rope.Table.Cos, rope.Table.Sin, keys, cachedValues, args));
     }
 

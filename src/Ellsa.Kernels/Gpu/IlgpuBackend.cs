@@ -183,6 +183,21 @@ public sealed partial class IlgpuBackend : IComputeBackend
         }
     }
 
+    /// <summary>
+    /// Threads per group: the kernel's design size on CUDA, one warp on the simulator, where every
+    /// lane is an OS thread and a group barrier over 256 of them on two cores costs ~10 ms.
+    /// </summary>
+    private int Threads(int designed) => _host.IsCuda ? designed : 32;
+
+    /// <summary>
+    /// Groups to launch for <paramref name="items"/> work items: one each on CUDA; on the simulator
+    /// two per simulated multiprocessor (each group costs milliseconds there whatever its work),
+    /// the kernels striding over the rest.
+    /// </summary>
+    private int Exchange => !_host.IsCuda && !Options.SimulatorShuffles ? 1 : 0;
+
+    private int Groups(long items) => (int)Math.Max(1, _host.IsCuda ? items : Math.Min(items, 2 * _host.Multiprocessors));
+
     private void CopyIn(ArrayView<float> target, ReadOnlySpan<float> data)
     {
         if (data.Length > 0)

@@ -43,6 +43,13 @@ public sealed record IlgpuOptions
     /// </summary>
     public bool EmulateTensorCores { get; init; }
 
+    /// <summary>
+    /// On the CPU simulator, reduce with warp shuffles (as on CUDA) instead of the simulator's
+    /// cheaper shared-memory exchange (see <see cref="Kernels.WarpReducer"/>). The kernel checks
+    /// run both; a shuffle costs ~0.4 ms on the simulator, so the model runs the exchange.
+    /// </summary>
+    public bool SimulatorShuffles { get; init; }
+
     /// <summary>Merge RMSNorm into the matrix-vector product that consumes it, and RoPE into the KV write.</summary>
     public bool FuseOperations { get; init; } = true;
 

@@ -4,7 +4,11 @@ using Xunit;
 
 namespace Ellsa.Tests.Gpu;
 
-/// <summary>Every kernel on ILGPU's CPU simulator against the CPU backend (fresh shapes each run).</summary>
+/// <summary>
+/// Every kernel on ILGPU's CPU simulator against the CPU backend (fresh shapes each run), with
+/// the simulator's shared-memory reductions (what the model runs there) and with the warp
+/// shuffles CUDA runs.
+/// </summary>
 [Collection(GpuTestCollection.Name)]
 public sealed class SimulatorKernelTests
 {
@@ -14,6 +18,11 @@ public sealed class SimulatorKernelTests
     [MemberData(nameof(Checks))]
     public void KernelMatchesCpuBackend(string check) =>
         KernelChecks.Get(check).Run(options => IlgpuBackend.CreateCpuSimulator(options), Seeds.For(check));
+
+    [Theory]
+    [MemberData(nameof(Checks))]
+    public void KernelWithWarpShufflesMatchesCpuBackend(string check) =>
+        KernelChecks.Get(check).Run(options => IlgpuBackend.CreateCpuSimulator(options with { SimulatorShuffles = true }), Seeds.For(check + "/shuffles"));
 }
 
 /// <summary>The same checks on a CUDA device (native tensor cores instead of their C# model).</summary>

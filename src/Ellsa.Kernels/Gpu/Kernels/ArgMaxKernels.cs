@@ -44,7 +44,7 @@ public static class ArgMaxKernels
     public const int MaxPartials = 512;
 
     [GpuKernel]
-    public static void Partial(ArrayView<float> row, int rowOffset, IdRanges ranges, ArrayView<float> partialValues, ArrayView<int> partialIds, int partialOffset)
+    public static void Partial(ArrayView<float> row, int rowOffset, IdRanges ranges, ArrayView<float> partialValues, ArrayView<int> partialIds, int partialOffset, int exchange)
     {
         float best = float.NegativeInfinity;
         int bestId = int.MaxValue;
@@ -59,7 +59,7 @@ public static class ArgMaxKernels
                 bestId = id;
             }
         }
-        Reduce(ref best, ref bestId);
+        Reduce(ref best, ref bestId, exchange);
         if (Group.IdxX == 0)
         {
             partialValues[partialOffset + Grid.IdxX] = best;
@@ -68,7 +68,7 @@ public static class ArgMaxKernels
     }
 
     [GpuKernel]
-    public static void Final(ArrayView<float> partialValues, ArrayView<int> partialIds, int count, ArrayView<int> result)
+    public static void Final(ArrayView<float> partialValues, ArrayView<int> partialIds, int count, ArrayView<int> result, int exchange)
     {
         float best = float.NegativeInfinity;
         int bestId = int.MaxValue;
@@ -82,18 +82,38 @@ public static class ArgMaxKernels
                 bestId = id;
             }
         }
-        Reduce(ref best, ref bestId);
+        Reduce(ref best, ref bestId, exchange);
         if (Group.IdxX == 0)
             result[0] = bestId;
     }
 
-    /// <summary>Group-wide (max, lowest id) reduction; thread 0 ends with the answer.</summary>
-    private static void Reduce(ref float best, ref int bestId)
+    /// <summary>
+    /// Group-wide (max, lowest id) reduction; thread 0 ends with the answer. Within a warp: shuffles,
+    /// or on the simulator an exchange through shared memory (see <see cref="WarpReducer"/>).
+    /// </summary>
+    private static void Reduce(ref float best, ref int bestId, int exchange)
     {
         var values = SharedMemory.Allocate<float>(32);
         var ids = SharedMemory.Allocate<int>(32);
-        for (int offset = 16; offset > 0; offset /= 2)
-            Better(ref best, ref bestId, Warp.ShuffleDown(best, offset), Warp.ShuffleDown(bestId, offset));
+        if (!DeviceMath.OnCuda && exchange != 0)
+        {
+            var laneValues = SharedMemory.Allocate<float>(Threads);
+            var laneIds = SharedMemory.Allocate<int>(Threads);
+            laneValues[Group.IdxX] = best;
+            laneIds[Group.IdxX] = bestId;
+            Warp.Barrier();
+            if (Warp.LaneIdx == 0)
+            {
+                for (int lane = 1; lane < 32; lane++)
+                    Better(ref best, ref bestId, laneValues[Group.IdxX + lane], laneIds[Group.IdxX + lane]);
+            }
+            Warp.Barrier();
+        }
+        else
+        {
+            for (int offset = 16; offset > 0; offset /= 2)
+                Better(ref best, ref bestId, Warp.ShuffleDown(best, offset), Warp.ShuffleDown(bestId, offset));
+        }
         if (Warp.LaneIdx == 0)
         {
             values[Warp.WarpIdx] = best;

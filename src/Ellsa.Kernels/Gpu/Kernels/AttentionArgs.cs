@@ -12,4 +12,6 @@ public struct AttentionArgs
     public int Chunk;
     /// <summary>Decode: splits per (row, kv head) in the partial buffers. Prefill: rows per group.</summary>
     public int Splits;
+    /// <summary>Reductions by shared-memory exchange instead of shuffles (simulator only, see <see cref="WarpReducer"/>).</summary>
+    public int Exchange;
 }

@@ -14,20 +14,32 @@ namespace Ellsa.Kernels.Gpu.Kernels;
 /// </summary>
 public static class DecodeAttentionKernels
 {
+    /// <summary>The group size on CUDA; any multiple of 32 works (the simulator uses one warp).</summary>
     public const int Threads = 128;
-    private const int Warps = Threads / 32;
 
     /// <summary>Dynamic shared floats: the scaled queries of the group and their scores.</summary>
     public static int SharedFloats(int group, int headDim, int chunk) => group * headDim + group * chunk;
 
-    /// <summary>Grid: (splits, rows · kvHeads). Partial layout: [row][head][split] × (HeadDim | max, sum).</summary>
+    /// <summary>
+    /// Work items: splits × rows × kvHeads, one per group (groups stride over them). Partial
+    /// layout: [row][head][split] × (HeadDim | max, sum).
+    /// </summary>
     [GpuKernel]
     public static void Partial(ArrayView<float> queries, ArrayView<int> positions, ArrayView<float> cacheKeys, ArrayView<float> cacheValues,
         ArrayView<float> partialOut, ArrayView<float> partialStats, AttentionArgs a)
     {
-        int split = Grid.IdxX;
-        int row = Grid.IdxY / a.KvHeads;
-        int kvHead = Grid.IdxY - row * a.KvHeads;
+        var shared = SharedMemory.GetDynamic<float>();
+        var reducer = new WarpReducer(SharedMemory.Allocate<float>(WarpReducer.ScratchFloats), a.Exchange);
+        int items = a.Splits * a.Rows * a.KvHeads;
+        for (int item = Grid.IdxX; item < items; item += Grid.DimX)
+            Split(queries, positions, cacheKeys, cacheValues, partialOut, partialStats, a, shared, reducer, item % a.Splits, item / a.Splits);
+    }
+
+    private static void Split(ArrayView<float> queries, ArrayView<int> positions, ArrayView<float> cacheKeys, ArrayView<float> cacheValues,
+        ArrayView<float> partialOut, ArrayView<float> partialStats, AttentionArgs a, ArrayView<float> shared, WarpReducer reducer, int split, int rowHead)
+    {
+        int row = rowHead / a.KvHeads;
+        int kvHead = rowHead - row * a.KvHeads;
         int position = positions[a.PositionOffset + row];
         int start = split * a.Chunk;
         if (position < 0 || position >= a.Capacity || start > position)
@@ -36,13 +48,14 @@ public static class DecodeAttentionKernels
         int group = a.Heads / a.KvHeads;
         int hd = a.HeadDim;
         bool bf16 = a.CacheBf16 != 0;
-        var shared = SharedMemory.GetDynamic<float>();
         var q = shared.SubView(0, group * hd);
         var scores = shared.SubView(group * hd, group * a.Chunk);
         int tid = Group.IdxX;
+        int threads = Group.DimX;
+        int warps = threads / 32;
 
         int queryBase = a.QueryOffset + row * a.QueryStride + kvHead * group * hd;
-        for (int idx = tid; idx < group * hd; idx += Threads)
+        for (int idx = tid; idx < group * hd; idx += threads)
             q[idx] = queries[queryBase + idx] * a.Scale;
         Group.Barrier();
 
@@ -50,7 +63,7 @@ public static class DecodeAttentionKernels
         int lane8 = Warp.LaneIdx & 7;
         int keyInWarp = Warp.LaneIdx >> 3;
         // The loop bound is the same for the whole warp so every lane reaches the shuffles.
-        for (int warpKey = Warp.WarpIdx * 4; warpKey < count; warpKey += Warps * 4)
+        for (int warpKey = Warp.WarpIdx * 4; warpKey < count; warpKey += warps * 4)
         {
             int j = warpKey + keyInWarp;
             bool valid = j < count;
@@ -66,10 +79,10 @@ public static class DecodeAttentionKernels
                     if (h0 + 2 < group) d2 += q[(h0 + 2) * hd + d] * k;
                     if (h0 + 3 < group) d3 += q[(h0 + 3) * hd + d] * k;
                 }
-                d0 = DeviceMath.Sum8(d0);
-                d1 = DeviceMath.Sum8(d1);
-                d2 = DeviceMath.Sum8(d2);
-                d3 = DeviceMath.Sum8(d3);
+                d0 = reducer.Sum8(d0);
+                d1 = reducer.Sum8(d1);
+                d2 = reducer.Sum8(d2);
+                d3 = reducer.Sum8(d3);
                 if (valid && lane8 == 0)
                 {
                     scores[h0 * a.Chunk + j] = d0;
@@ -81,12 +94,12 @@ public static class DecodeAttentionKernels
         }
         Group.Barrier();
 
-        for (int h = Warp.WarpIdx; h < group; h += Warps)
+        for (int h = Warp.WarpIdx; h < group; h += warps)
         {
             float max = float.NegativeInfinity;
             for (int j = Warp.LaneIdx; j < count; j += 32)
                 max = IntrinsicMath.Max(max, scores[h * a.Chunk + j]);
-            max = DeviceMath.WarpMax(max);
+            max = reducer.Max(max);
             float sum = 0f;
             for (int j = Warp.LaneIdx; j < count; j += 32)
             {
@@ -94,7 +107,7 @@ public static class DecodeAttentionKernels
                 scores[h * a.Chunk + j] = p;
                 sum += p;
             }
-            sum = DeviceMath.WarpSum(sum);
+            sum = reducer.Sum(sum);
             if (Warp.LaneIdx == 0)
             {
                 int stat = ((row * a.Heads + kvHead * group + h) * a.Splits + split) * 2;
@@ -104,7 +117,7 @@ public static class DecodeAttentionKernels
         }
         Group.Barrier();
 
-        for (int d = tid; d < hd; d += Threads)
+        for (int d = tid; d < hd; d += threads)
         {
             for (int h0 = 0; h0 < group; h0 += 4)
             {
@@ -125,14 +138,21 @@ public static class DecodeAttentionKernels
                 if (h0 + 3 < group) partialOut[at + 3L * a.Splits * hd] = o3;
             }
         }
+        // The next work item of this group reuses the shared queries and scores.
+        Group.Barrier();
     }
 
-    /// <summary>Grid: rows · heads. Combines the splits of one (row, head) into the output.</summary>
+    /// <summary>Work items: rows × heads. Combines the splits of one (row, head) into the output.</summary>
     [GpuKernel]
     public static void Merge(ArrayView<int> positions, ArrayView<float> partialOut, ArrayView<float> partialStats, ArrayView<float> output, AttentionArgs a)
     {
-        int row = Grid.IdxX / a.Heads;
-        int head = Grid.IdxX - row * a.Heads;
+        for (int item = Grid.IdxX; item < a.Rows * a.Heads; item += Grid.DimX)
+            MergeOne(positions, partialOut, partialStats, output, a, item / a.Heads, item % a.Heads);
+    }
+
+    private static void MergeOne(ArrayView<int> positions, ArrayView<float> partialOut, ArrayView<float> partialStats, ArrayView<float> output,
+        AttentionArgs a, int row, int head)
+    {
         int position = positions[a.PositionOffset + row];
         int outBase = a.OutputOffset + row * a.OutputStride + head * a.HeadDim;
         if (position < 0 || position >= a.Capacity)

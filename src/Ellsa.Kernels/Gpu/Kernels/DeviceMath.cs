@@ -37,53 +37,6 @@ public static class DeviceMath
 
     public static float Silu(float x) => x / (1f + Exp(-x));
 
-    public static float WarpSum(float value)
-    {
-        value += Warp.ShuffleXor(value, 16);
-        value += Warp.ShuffleXor(value, 8);
-        value += Warp.ShuffleXor(value, 4);
-        value += Warp.ShuffleXor(value, 2);
-        value += Warp.ShuffleXor(value, 1);
-        return value;
-    }
-
-    public static float WarpMax(float value)
-    {
-        value = IntrinsicMath.Max(value, Warp.ShuffleXor(value, 16));
-        value = IntrinsicMath.Max(value, Warp.ShuffleXor(value, 8));
-        value = IntrinsicMath.Max(value, Warp.ShuffleXor(value, 4));
-        value = IntrinsicMath.Max(value, Warp.ShuffleXor(value, 2));
-        value = IntrinsicMath.Max(value, Warp.ShuffleXor(value, 1));
-        return value;
-    }
-
-    /// <summary>Sum over groups of eight lanes (lanes 8i…8i+7 end with their group's total).</summary>
-    public static float Sum8(float value)
-    {
-        value += Warp.ShuffleXor(value, 4);
-        value += Warp.ShuffleXor(value, 2);
-        value += Warp.ShuffleXor(value, 1);
-        return value;
-    }
-
-    /// <summary>
-    /// Sum over the whole group; every thread gets the total. <paramref name="scratch"/> is a shared
-    /// array of at least 32 floats; the call contains two barriers, so every thread must make it.
-    /// </summary>
-    public static float BlockSum(float value, ArrayView<float> scratch)
-    {
-        value = WarpSum(value);
-        int warps = (Group.DimX + Warp.WarpSize - 1) / Warp.WarpSize;
-        if (Warp.LaneIdx == 0)
-            scratch[Warp.WarpIdx] = value;
-        Group.Barrier();
-        float total = 0f;
-        for (int w = 0; w < warps; w++)
-            total += scratch[w];
-        Group.Barrier();
-        return total;
-    }
-
     /// <summary>Eight bf16 weights of one 16-byte vector, in memory order.</summary>
     public static F8 Bf16x8(U4 v) => new()
     {

@@ -12,43 +12,48 @@ public struct GemmArgs
 
 /// <summary>
 /// The plain tiled matrix product on CUDA cores: the fallback where tensor cores are not used
-/// (the CPU simulator, fp32 weight runs, the tensor cores switched off). 32 input rows × 64
-/// weight rows per group, K in steps of 32 through shared memory, 2×4 outputs per thread with
-/// consecutive lanes on consecutive weight rows (conflict-free reads, coalesced writes).
+/// (the CPU simulator, fp32 weight runs, the tensor cores switched off). 64 weight rows × (group
+/// size / 8) input rows per group (32 with the 256 threads used on CUDA), K in steps of 32
+/// through shared memory, 2×4 outputs per thread with consecutive lanes on consecutive weight
+/// rows (conflict-free reads, coalesced writes).
 /// </summary>
 public static class GemmSimtKernels
 {
-    public const int TileM = 32;
+    public const int MaxTileM = 32;
     public const int TileN = 64;
     public const int TileK = 32;
     public const int Threads = 256;
     private const int Pad = TileK + 1;
 
-    /// <summary>Grid: (ceil(N / 64), ceil(M / 32)).</summary>
+    /// <summary>Input rows per group for a group of <paramref name="threads"/> (a multiple of 16, at most 256).</summary>
+    public static int TileM(int threads) => threads / 8;
+
+    /// <summary>Tiles: ceil(N / 64) × ceil(M / TileM(group size)), one per group (groups stride over them).</summary>
     [GpuKernel]
     public static void Gemm(ArrayView<U4> w, MatrixRuns runs, ArrayView<float> x, ArrayView<float> y, ArrayView<float> bias, GemmArgs a)
     {
-        var xs = SharedMemory.Allocate<float>(TileM * Pad);
+        var xs = SharedMemory.Allocate<float>(MaxTileM * Pad);
         var ws = SharedMemory.Allocate<float>(TileN * Pad);
+        int tileM = Group.DimX / 8;
+        int tilesN = (a.N + TileN - 1) / TileN;
+        int tiles = tilesN * ((a.M + tileM - 1) / tileM);
+        for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX)
+            Tile(w, runs, x, y, bias, a, xs, ws, (tile % tilesN) * TileN, (tile / tilesN) * tileM, tileM);
+    }
+
+    private static void Tile(ArrayView<U4> w, MatrixRuns runs, ArrayView<float> x, ArrayView<float> y, ArrayView<float> bias, GemmArgs a,
+        ArrayView<float> xs, ArrayView<float> ws, int n0, int m0, int tileM)
+    {
         int tid = Group.IdxX;
-        int n0 = Grid.IdxX * TileN;
-        int m0 = Grid.IdxY * TileM;
+        int threads = Group.DimX;
         int tn = tid % 16;
         int tm = tid / 16;
-
-        // The weight row this thread loads in every K step, located once.
-        int loadRow = tid / 4;
-        int loadGroup = tid % 4;
-        int globalRow = n0 + loadRow;
-        bool rowValid = globalRow < a.N;
-        int rowUnit = runs.Locate(rowValid ? globalRow : 0, out bool rowF32);
 
         float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f;
         for (int k0 = 0; k0 < a.K; k0 += TileK)
         {
-            for (int i = 0; i < 4; i++)
+            for (int idx = tid; idx < tileM * TileK; idx += threads)
             {
-                int idx = tid + i * Threads;
                 int m = idx / TileK;
                 int kk = idx - m * TileK;
                 float v = 0f;
@@ -56,13 +61,23 @@ public static class GemmSimtKernels
                     v = x[a.XOffset + (m0 + m) * a.XStride + k0 + kk];
                 xs[m * Pad + kk] = v;
             }
-            int group = k0 / 8 + loadGroup;
-            var wv = default(F8);
-            if (rowValid && group < runs.Groups)
-                wv = rowF32 ? DeviceMath.F32x8(w[rowUnit + 2 * group], w[rowUnit + 2 * group + 1]) : DeviceMath.Bf16x8(w[rowUnit + group]);
-            int at = loadRow * Pad + loadGroup * 8;
-            ws[at] = wv.A0; ws[at + 1] = wv.A1; ws[at + 2] = wv.A2; ws[at + 3] = wv.A3;
-            ws[at + 4] = wv.A4; ws[at + 5] = wv.A5; ws[at + 6] = wv.A6; ws[at + 7] = wv.A7;
+            // 64 rows × 4 groups of 8 weights per K step.
+            for (int idx = tid; idx < TileN * 4; idx += threads)
+            {
+                int loadRow = idx / 4;
+                int loadGroup = idx % 4;
+                int globalRow = n0 + loadRow;
+                int group = k0 / 8 + loadGroup;
+                var wv = default(F8);
+                if (globalRow < a.N && group < runs.Groups)
+                {
+                    int rowUnit = runs.Locate(globalRow);
+                    wv = runs.IsF32(globalRow) ? DeviceMath.F32x8(w[rowUnit + 2 * group], w[rowUnit + 2 * group + 1]) : DeviceMath.Bf16x8(w[rowUnit + group]);
+                }
+                int at = loadRow * Pad + loadGroup * 8;
+                ws[at] = wv.A0; ws[at + 1] = wv.A1; ws[at + 2] = wv.A2; ws[at + 3] = wv.A3;
+                ws[at + 4] = wv.A4; ws[at + 5] = wv.A5; ws[at + 6] = wv.A6; ws[at + 7] = wv.A7;
+            }
             Group.Barrier();
 
             for (int kk = 0; kk < TileK; kk++)

@@ -21,6 +21,8 @@ public struct GemvArgs
     public int Norm;
     public float Eps;
     public int NormOutOffset, NormOutStride;
+    /// <summary>Reductions by shared-memory exchange instead of shuffles (simulator only, see <see cref="WarpReducer"/>).</summary>
+    public int Exchange;
 }
 
 /// <summary>
@@ -41,19 +43,22 @@ public struct GemvArgs
 public static class GemvKernels
 {
     public const int MaxTokens = 4;
-    public const int WarpsPerGroup = 8;
-    public const int Threads = WarpsPerGroup * 32;
+    /// <summary>The group size on CUDA (8 warps); any multiple of 32 works (the simulator uses one warp).</summary>
+    public const int Threads = 256;
 
-    /// <summary>Groups to launch for <paramref name="outputs"/> rows (plain) or output columns (pair mode).</summary>
-    public static int GridSize(int outputs, bool pairMode) =>
-        (outputs + (pairMode ? WarpsPerGroup : 2 * WarpsPerGroup) - 1) / (pairMode ? WarpsPerGroup : 2 * WarpsPerGroup);
+    /// <summary>Groups of <paramref name="threads"/> to launch for <paramref name="outputs"/> rows (plain) or output columns (pair mode).</summary>
+    public static int GridSize(int outputs, bool pairMode, int threads)
+    {
+        int perGroup = threads / 32 * (pairMode ? 1 : 2);
+        return (outputs + perGroup - 1) / perGroup;
+    }
 
     [GpuKernel]
     public static void Gemv(ArrayView<U4> w, MatrixRuns runs, ArrayView<float> x, ArrayView<U4> x4, ArrayView<float> y,
         ArrayView<float> bias, ArrayView<float> normWeight, ArrayView<U4> normWeight4, ArrayView<float> normOut, GemvArgs a)
     {
         var scales = SharedMemory.Allocate<float>(MaxTokens);
-        var scratch = SharedMemory.Allocate<float>(32);
+        var reducer = new WarpReducer(SharedMemory.Allocate<float>(WarpReducer.ScratchFloats), a.Exchange);
         float s0 = 1f, s1 = 1f, s2 = 1f, s3 = 1f;
         if (a.Norm != 0)
         {
@@ -66,7 +71,7 @@ public static class GemvKernels
                     float v = x[start + k];
                     squares += v * v;
                 }
-                float total = DeviceMath.BlockSum(squares, scratch);
+                float total = reducer.BlockSum(squares);
                 if (Group.IdxX == 0)
                     scales[t] = 1f / MathF.Sqrt(total / a.K + a.Eps);
             }
@@ -87,28 +92,36 @@ public static class GemvKernels
             }
         }
 
-        int warp = Grid.IdxX * WarpsPerGroup + Warp.WarpIdx;
+        int warpsPerGroup = Group.DimX / 32;
+        int tasks = a.PairMode != 0 ? a.Rows : (a.Rows + 1) / 2;
+        for (int task = Grid.IdxX * warpsPerGroup + Warp.WarpIdx; task < tasks; task += Grid.DimX * warpsPerGroup)
+            Rows(w, runs, x, x4, y, bias, normWeight, normWeight4, a, reducer, task, s0, s1, s2, s3);
+    }
+
+    /// <summary>One warp's task: two weight rows (plain) or the gate and up rows of one output (pair mode).</summary>
+    private static void Rows(ArrayView<U4> w, MatrixRuns runs, ArrayView<float> x, ArrayView<U4> x4, ArrayView<float> y,
+        ArrayView<float> bias, ArrayView<float> normWeight, ArrayView<U4> normWeight4, GemvArgs a, WarpReducer reducer, int task,
+        float s0, float s1, float s2, float s3)
+    {
         int lane = Warp.LaneIdx;
         int row0, row1;
         bool valid1;
         if (a.PairMode != 0)
         {
-            if (warp >= a.Rows)
-                return;
-            row0 = warp;
-            row1 = warp + a.Rows;
+            row0 = task;
+            row1 = task + a.Rows;
             valid1 = true;
         }
         else
         {
-            row0 = 2 * warp;
-            if (row0 >= a.Rows)
-                return;
+            row0 = 2 * task;
             valid1 = row0 + 1 < a.Rows;
             row1 = valid1 ? row0 + 1 : row0;
         }
-        int base0 = runs.Locate(row0, out bool f32Row0);
-        int base1 = runs.Locate(row1, out bool f32Row1);
+        int base0 = runs.Locate(row0);
+        bool f32Row0 = runs.IsF32(row0);
+        int base1 = runs.Locate(row1);
+        bool f32Row1 = runs.IsF32(row1);
         int groups = runs.Groups;
 
         var acc = new Accumulators();
@@ -139,22 +152,22 @@ public static class GemvKernels
             Step(ref acc, w0, w1, g, x, x4, normWeight, normWeight4, a, s0, s1, s2, s3);
         }
 
-        acc.R0T0 = DeviceMath.WarpSum(acc.R0T0);
-        acc.R1T0 = DeviceMath.WarpSum(acc.R1T0);
+        acc.R0T0 = reducer.Sum(acc.R0T0);
+        acc.R1T0 = reducer.Sum(acc.R1T0);
         if (a.Tokens > 1)
         {
-            acc.R0T1 = DeviceMath.WarpSum(acc.R0T1);
-            acc.R1T1 = DeviceMath.WarpSum(acc.R1T1);
+            acc.R0T1 = reducer.Sum(acc.R0T1);
+            acc.R1T1 = reducer.Sum(acc.R1T1);
         }
         if (a.Tokens > 2)
         {
-            acc.R0T2 = DeviceMath.WarpSum(acc.R0T2);
-            acc.R1T2 = DeviceMath.WarpSum(acc.R1T2);
+            acc.R0T2 = reducer.Sum(acc.R0T2);
+            acc.R1T2 = reducer.Sum(acc.R1T2);
         }
         if (a.Tokens > 3)
         {
-            acc.R0T3 = DeviceMath.WarpSum(acc.R0T3);
-            acc.R1T3 = DeviceMath.WarpSum(acc.R1T3);
+            acc.R0T3 = reducer.Sum(acc.R0T3);
+            acc.R1T3 = reducer.Sum(acc.R1T3);
         }
         if (lane != 0)
             return;

@@ -27,8 +27,8 @@ internal sealed class KernelLibrary
         DecodeAttention = Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(DecodeAttentionKernels.Partial);
         MergeAttention = Load<ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(DecodeAttentionKernels.Merge);
         PrefillAttention = Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(PrefillAttentionKernels.Tiled);
-        ArgMaxPartial = Load<ArrayView<float>, int, IdRanges, ArrayView<float>, ArrayView<int>, int>(ArgMaxKernels.Partial);
-        ArgMaxFinal = Load<ArrayView<float>, ArrayView<int>, int, ArrayView<int>>(ArgMaxKernels.Final);
+        ArgMaxPartial = Load<ArrayView<float>, int, IdRanges, ArrayView<float>, ArrayView<int>, int, int>(ArgMaxKernels.Partial);
+        ArgMaxFinal = Load<ArrayView<float>, ArrayView<int>, int, ArrayView<int>, int>(ArgMaxKernels.Final);
         FillBf16 = Load<ArrayView<U4>, int, uint, float, float>(UtilityKernels.FillBf16);
         FillF32 = Load<ArrayView<float>, int, uint, float, float>(UtilityKernels.FillF32);
         Copy = Load<ArrayView<U4>, ArrayView<U4>, long>(UtilityKernels.Copy);
@@ -49,8 +49,8 @@ internal sealed class KernelLibrary
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>> DecodeAttention { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>> MergeAttention { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>> PrefillAttention { get; }
-    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, IdRanges, ArrayView<float>, ArrayView<int>, int>> ArgMaxPartial { get; }
-    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int, ArrayView<int>>> ArgMaxFinal { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, IdRanges, ArrayView<float>, ArrayView<int>, int, int>> ArgMaxPartial { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int, ArrayView<int>, int>> ArgMaxFinal { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, int, uint, float, float>> FillBf16 { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, uint, float, float>> FillF32 { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, long>> Copy { get; }

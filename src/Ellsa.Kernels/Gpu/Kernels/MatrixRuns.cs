@@ -17,13 +17,18 @@ public struct MatrixRuns
     /// <summary>Bit r set when run r holds fp32 rows.</summary>
     public int F32Bits;
 
-    /// <summary>The unit offset of <paramref name="row"/> and whether it is fp32.</summary>
-    public readonly int Locate(int row, out bool f32)
+    /// <summary>Whether <paramref name="row"/> is stored as fp32.</summary>
+    public readonly bool IsF32(int row) => ((F32Bits >> RunOf(row)) & 1) != 0;
+
+    /// <summary>The unit offset of <paramref name="row"/>. (No out parameter: ILGPU keeps those in local memory.)</summary>
+    public readonly int Locate(int row)
     {
-        int run = (row >= Start1 ? 1 : 0) + (row >= Start2 ? 1 : 0) + (row >= Start3 ? 1 : 0);
+        int run = RunOf(row);
         int start = run == 0 ? 0 : run == 1 ? Start1 : run == 2 ? Start2 : Start3;
         int offset = run == 0 ? Offset0 : run == 1 ? Offset1 : run == 2 ? Offset2 : Offset3;
-        f32 = ((F32Bits >> run) & 1) != 0;
+        bool f32 = ((F32Bits >> run) & 1) != 0;
         return offset + (row - start) * (f32 ? 2 * Groups : Groups);
     }
+
+    private readonly int RunOf(int row) => (row >= Start1 ? 1 : 0) + (row >= Start2 ? 1 : 0) + (row >= Start3 ? 1 : 0);
 }

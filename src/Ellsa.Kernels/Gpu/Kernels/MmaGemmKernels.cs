@@ -5,12 +5,13 @@ namespace Ellsa.Kernels.Gpu.Kernels;
 /// <summary>Arguments of <see cref="MmaGemmKernels.SplitOperand"/>.</summary>
 public struct SplitArgs
 {
-    public int K, PaddedK;
+    public int Rows, K, PaddedK;
     public int XOffset, XStride;
     public int Norm;
     public float Eps;
     public int NormOutOffset, NormOutStride;
     public int WriteLow;
+    public int Exchange;
 }
 
 /// <summary>Arguments of <see cref="MmaGemmKernels.Gemm{TCore, TMode}"/>.</summary>
@@ -69,8 +70,14 @@ public static class MmaGemmKernels
     public static void SplitOperand(ArrayView<float> x, ArrayView<float> normWeight, ArrayView<float> normOut,
         ArrayView<uint> high, ArrayView<uint> low, SplitArgs a)
     {
-        var scratch = SharedMemory.Allocate<float>(32);
-        int row = Grid.IdxX;
+        var reducer = new WarpReducer(SharedMemory.Allocate<float>(WarpReducer.ScratchFloats), a.Exchange);
+        for (int row = Grid.IdxX; row < a.Rows; row += Grid.DimX)
+            SplitRow(x, normWeight, normOut, high, low, a, reducer, row);
+    }
+
+    private static void SplitRow(ArrayView<float> x, ArrayView<float> normWeight, ArrayView<float> normOut,
+        ArrayView<uint> high, ArrayView<uint> low, SplitArgs a, WarpReducer reducer, int row)
+    {
         int start = a.XOffset + row * a.XStride;
         float scale = 1f;
         if (a.Norm != 0)
@@ -81,7 +88,7 @@ public static class MmaGemmKernels
                 float v = x[start + k];
                 squares += v * v;
             }
-            scale = 1f / MathF.Sqrt(DeviceMath.BlockSum(squares, scratch) / a.K + a.Eps);
+            scale = 1f / MathF.Sqrt(reducer.BlockSum(squares) / a.K + a.Eps);
         }
         int pairs = a.PaddedK / 2;
         for (int p = Group.IdxX; p < pairs; p += Group.DimX)

@@ -11,6 +11,7 @@ namespace Ellsa.Kernels.Gpu.Kernels;
 /// </summary>
 public static class PrefillAttentionKernels
 {
+    /// <summary>The group size on CUDA; any size works (the simulator uses one warp).</summary>
     public const int Threads = 128;
 
     public static int QueryVectors(int rowsPerGroup, int group) => rowsPerGroup * group;
@@ -18,20 +19,27 @@ public static class PrefillAttentionKernels
     /// <summary>Dynamic shared floats for <paramref name="queries"/> query vectors and tiles of <paramref name="tile"/> keys.</summary>
     public static int SharedFloats(int queries, int tile, int headDim) => 2 * queries * headDim + 2 * tile * headDim + queries * tile + 3 * queries;
 
-    /// <summary>Grid: (ceil(Rows / Splits), KvHeads).</summary>
+    /// <summary>Work items: ceil(Rows / Splits) row tiles × KvHeads, one per group (groups stride over them).</summary>
     [GpuKernel]
     public static void Tiled(ArrayView<float> queries, ArrayView<int> positions, ArrayView<float> cacheKeys, ArrayView<float> cacheValues,
         ArrayView<float> output, AttentionArgs a)
     {
-        int kvHead = Grid.IdxY;
-        int firstRow = Grid.IdxX * a.Splits;
+        var shared = SharedMemory.GetDynamic<float>();
+        int rowTiles = (a.Rows + a.Splits - 1) / a.Splits;
+        for (int item = Grid.IdxX; item < rowTiles * a.KvHeads; item += Grid.DimX)
+            Tile(queries, positions, cacheKeys, cacheValues, output, a, shared, item % rowTiles * a.Splits, item / rowTiles);
+    }
+
+    private static void Tile(ArrayView<float> queries, ArrayView<int> positions, ArrayView<float> cacheKeys, ArrayView<float> cacheValues,
+        ArrayView<float> output, AttentionArgs a, ArrayView<float> shared, int firstRow, int kvHead)
+    {
         int group = a.Heads / a.KvHeads;
         int hd = a.HeadDim;
         int tile = a.Chunk;
         int nq = a.Splits * group;
         bool bf16 = a.CacheBf16 != 0;
         int tid = Group.IdxX;
-        var shared = SharedMemory.GetDynamic<float>();
+        int threads = Group.DimX;
         var qs = shared.SubView(0, nq * hd);
         var os = shared.SubView(nq * hd, nq * hd);
         var ks = shared.SubView(2 * nq * hd, tile * hd);
@@ -50,7 +58,7 @@ public static class PrefillAttentionKernels
             maxPosition = IntrinsicMath.Max(maxPosition, p);
         }
 
-        for (int idx = tid; idx < nq * hd; idx += Threads)
+        for (int idx = tid; idx < nq * hd; idx += threads)
         {
             int qi = idx / hd;
             int d = idx - qi * hd;
@@ -59,7 +67,7 @@ public static class PrefillAttentionKernels
             qs[idx] = row < a.Rows ? queries[a.QueryOffset + row * a.QueryStride + head * hd + d] * a.Scale : 0f;
             os[idx] = 0f;
         }
-        for (int qi = tid; qi < nq; qi += Threads)
+        for (int qi = tid; qi < nq; qi += threads)
         {
             ms[qi] = float.NegativeInfinity;
             ls[qi] = 0f;
@@ -69,7 +77,7 @@ public static class PrefillAttentionKernels
 
         for (int k0 = 0; k0 <= maxPosition; k0 += tile)
         {
-            for (int idx = tid; idx < tile * hd; idx += Threads)
+            for (int idx = tid; idx < tile * hd; idx += threads)
             {
                 int j = idx / hd;
                 bool inside = k0 + j <= maxPosition;
@@ -79,7 +87,7 @@ public static class PrefillAttentionKernels
             }
             Group.Barrier();
 
-            for (int idx = tid; idx < nq * tile; idx += Threads)
+            for (int idx = tid; idx < nq * tile; idx += threads)
             {
                 int qi = idx / tile;
                 int j = idx - qi * tile;
@@ -95,7 +103,7 @@ public static class PrefillAttentionKernels
             }
             Group.Barrier();
 
-            for (int qi = tid; qi < nq; qi += Threads)
+            for (int qi = tid; qi < nq; qi += threads)
             {
                 float old = ms[qi];
                 float max = old;
@@ -125,7 +133,7 @@ public static class PrefillAttentionKernels
             }
             Group.Barrier();
 
-            for (int idx = tid; idx < nq * hd; idx += Threads)
+            for (int idx = tid; idx < nq * hd; idx += threads)
             {
                 int qi = idx / hd;
                 int d = idx - qi * hd;
@@ -137,7 +145,7 @@ public static class PrefillAttentionKernels
             Group.Barrier();
         }
 
-        for (int idx = tid; idx < nq * hd; idx += Threads)
+        for (int idx = tid; idx < nq * hd; idx += threads)
         {
             int qi = idx / hd;
             int d = idx - qi * hd;
@@ -148,6 +156,8 @@ public static class PrefillAttentionKernels
             float l = ls[qi];
             output[a.OutputOffset + row * a.OutputStride + head * hd + d] = l > 0f ? os[idx] / l : float.NaN;
         }
+        // The next work item of this group reuses the shared tiles.
+        Group.Barrier();
     }
 
     /// <summary>The row's position, or −1 for a row past the batch or outside the cache (it then sees no key).</summary>

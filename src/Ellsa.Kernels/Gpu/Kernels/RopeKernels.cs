@@ -13,6 +13,7 @@ public struct RopeArgs
     /// <summary>1 to also store keys (after rotation) and values into the cache.</summary>
     public int WriteCache;
     public int Layer, CacheCapacity, CacheBf16;
+    public int Rows;
 }
 
 /// <summary>
@@ -29,38 +30,41 @@ public static class RopeKernels
     public static void RopeAndStore(ArrayView<float> heads, ArrayView<int> positions, ArrayView<float> cos, ArrayView<float> sin,
         ArrayView<float> cacheKeys, ArrayView<float> cacheValues, RopeArgs a)
     {
-        int row = Grid.IdxX;
-        int position = positions[a.PositionOffset + row];
         int half = a.HeadDim / 2;
-        bool valid = position >= 0 && position < a.TableCapacity;
-        int rowBase = row * a.Stride;
         int rotated = (a.QueryHeads + a.KvHeads) * half;
-        for (int idx = Group.IdxX; idx < rotated; idx += Group.DimX)
-        {
-            int head = idx / half;
-            int i = idx - head * half;
-            int at = rowBase + (head < a.QueryHeads ? a.QueryOffset + head * a.HeadDim : a.KeyOffset + (head - a.QueryHeads) * a.HeadDim) + i;
-            float x0 = heads[at];
-            float x1 = heads[at + half];
-            float c = valid ? cos[position * half + i] : float.NaN;
-            float s = valid ? sin[position * half + i] : float.NaN;
-            heads[at] = x0 * c - x1 * s;
-            heads[at + half] = x1 * c + x0 * s;
-        }
-        if (a.WriteCache == 0 || position < 0 || position >= a.CacheCapacity)
-            return;
-        // The rotated keys above were written by other threads of this group.
-        Group.Barrier();
         int width = a.KvHeads * a.HeadDim;
-        for (int idx = Group.IdxX; idx < width; idx += Group.DimX)
+        for (int row = Grid.IdxX; row < a.Rows; row += Grid.DimX)
         {
-            int head = idx / a.HeadDim;
-            int d = idx - head * a.HeadDim;
-            long slot = (((long)a.Layer * a.KvHeads + head) * a.CacheCapacity + position) * a.HeadDim + d;
-            float k = heads[rowBase + a.KeyOffset + idx];
-            float v = heads[rowBase + a.ValueOffset + idx];
-            KvStore.Write(cacheKeys, slot, k, a.CacheBf16 != 0);
-            KvStore.Write(cacheValues, slot, v, a.CacheBf16 != 0);
+            int position = positions[a.PositionOffset + row];
+            bool valid = position >= 0 && position < a.TableCapacity;
+            int rowBase = row * a.Stride;
+            for (int idx = Group.IdxX; idx < rotated; idx += Group.DimX)
+            {
+                int head = idx / half;
+                int i = idx - head * half;
+                int at = rowBase + (head < a.QueryHeads ? a.QueryOffset + head * a.HeadDim : a.KeyOffset + (head - a.QueryHeads) * a.HeadDim) + i;
+                float x0 = heads[at];
+                float x1 = heads[at + half];
+                float c = valid ? cos[position * half + i] : float.NaN;
+                float s = valid ? sin[position * half + i] : float.NaN;
+                heads[at] = x0 * c - x1 * s;
+                heads[at + half] = x1 * c + x0 * s;
+            }
+            if (a.WriteCache == 0)
+                continue;
+            // The rotated keys were written by other threads of this group.
+            Group.Barrier();
+            if (position >= 0 && position < a.CacheCapacity)
+            {
+                for (int idx = Group.IdxX; idx < width; idx += Group.DimX)
+                {
+                    int head = idx / a.HeadDim;
+                    int d = idx - head * a.HeadDim;
+                    long slot = (((long)a.Layer * a.KvHeads + head) * a.CacheCapacity + position) * a.HeadDim + d;
+                    KvStore.Write(cacheKeys, slot, heads[rowBase + a.KeyOffset + idx], a.CacheBf16 != 0);
+                    KvStore.Write(cacheValues, slot, heads[rowBase + a.ValueOffset + idx], a.CacheBf16 != 0);
+                }
+            }
         }
     }
 
@@ -69,25 +73,27 @@ public static class RopeKernels
     public static void StoreKv(ArrayView<float> keys, ArrayView<float> values, ArrayView<int> positions,
         ArrayView<float> cacheKeys, ArrayView<float> cacheValues, StoreKvArgs a)
     {
-        int row = Grid.IdxX;
-        int position = positions[a.PositionOffset + row];
-        if (position < 0 || position >= a.CacheCapacity)
-            return;
         int width = a.KvHeads * a.HeadDim;
-        for (int idx = Group.IdxX; idx < width; idx += Group.DimX)
+        for (int row = Grid.IdxX; row < a.Rows; row += Grid.DimX)
         {
-            int head = idx / a.HeadDim;
-            int d = idx - head * a.HeadDim;
-            long slot = (((long)a.Layer * a.KvHeads + head) * a.CacheCapacity + position) * a.HeadDim + d;
-            KvStore.Write(cacheKeys, slot, keys[a.KeyOffset + row * a.KeyStride + idx], a.CacheBf16 != 0);
-            KvStore.Write(cacheValues, slot, values[a.ValueOffset + row * a.ValueStride + idx], a.CacheBf16 != 0);
+            int position = positions[a.PositionOffset + row];
+            if (position < 0 || position >= a.CacheCapacity)
+                continue;
+            for (int idx = Group.IdxX; idx < width; idx += Group.DimX)
+            {
+                int head = idx / a.HeadDim;
+                int d = idx - head * a.HeadDim;
+                long slot = (((long)a.Layer * a.KvHeads + head) * a.CacheCapacity + position) * a.HeadDim + d;
+                KvStore.Write(cacheKeys, slot, keys[a.KeyOffset + row * a.KeyStride + idx], a.CacheBf16 != 0);
+                KvStore.Write(cacheValues, slot, values[a.ValueOffset + row * a.ValueStride + idx], a.CacheBf16 != 0);
+            }
         }
     }
 }
 
 public struct StoreKvArgs
 {
-    public int KeyOffset, KeyStride, ValueOffset, ValueStride, KvHeads, HeadDim, PositionOffset, Layer, CacheCapacity, CacheBf16;
+    public int Rows, KeyOffset, KeyStride, ValueOffset, ValueStride, KvHeads, HeadDim, PositionOffset, Layer, CacheCapacity, CacheBf16;
 }
 
 /// <summary>Reads and writes one cache element in either layout (fp32, or bf16 pairs in 32-bit words).</summary>

@@ -11,7 +11,7 @@ namespace Ellsa.Kernels.Gpu.Platform;
 /// </summary>
 public sealed class AcceleratorHost
 {
-    internal AcceleratorHost(string key, Accelerator accelerator)
+    public AcceleratorHost(string key, Accelerator accelerator)
     {
         Key = key;
         Accelerator = accelerator;

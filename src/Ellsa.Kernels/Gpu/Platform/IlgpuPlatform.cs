@@ -79,10 +79,18 @@ public static class IlgpuPlatform
         }
     }
 
+    /// <summary>
+    /// O2 because its address-space inference turns the kernels' loads into <c>ld.global</c>
+    /// (O1 leaves generic <c>ld</c>); the PTX test pins that down. Profiling enables the event
+    /// timers the benchmarks use.
+    /// </summary>
     private static Context CreateContext() =>
         Context.Create(builder => builder
             .Cuda()
             .CPU(SimulatorDevice)
-            .Optimize(OptimizationLevel.O1)
+            .Optimize(Optimization)
             .Profiling());
+
+    /// <summary>The optimisation level of every compile (the runtime context and the offline PTX check).</summary>
+    public const OptimizationLevel Optimization = OptimizationLevel.O2;
 }
