@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ellsa.Runtime.Configuration;
 
 namespace Ellsa.Runtime.Checkpoints;
 
@@ -106,7 +107,7 @@ public sealed class CheckpointStore : IDisposable
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(indexPath), new JsonDocumentOptions { AllowDuplicateProperties = false });
+            document = JsonDocument.Parse(JsonFiles.ReadWithoutBom(indexPath), new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

@@ -27,7 +27,7 @@ public readonly struct JsonSection
         string name = System.IO.Path.GetFileName(path);
         try
         {
-            return JsonDocument.Parse(System.IO.File.ReadAllBytes(path),
+            return JsonDocument.Parse(JsonFiles.ReadWithoutBom(path),
                 new JsonDocumentOptions { AllowDuplicateProperties = false, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         }
         catch (JsonException e)

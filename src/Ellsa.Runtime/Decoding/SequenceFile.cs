@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Moe;
 
 namespace Ellsa.Runtime.Decoding;
@@ -20,7 +21,7 @@ public static class SequenceFile
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowDuplicateProperties = false });
+            document = JsonDocument.Parse(JsonFiles.ReadWithoutBom(path), new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
