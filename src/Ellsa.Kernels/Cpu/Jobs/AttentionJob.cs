@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Ellsa.Kernels.Cpu.Jobs;
@@ -23,6 +24,7 @@ internal sealed unsafe class AttentionJob : IParallelWork
 
     public int ChunkCount(int rows) => rows * Cache.KvHeads;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int worker)
     {
         int kvHeads = Cache.KvHeads;
