@@ -20,7 +20,8 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
     {
         if (addPrefixSpace)
         {
-            pieces = pieces.Select(p => p.StartsWith(' ') ? p : " " + p).ToList();
+            // As HF's NormalizedString.prepend, an empty piece stays empty (no lone 'Ġ').
+            pieces = pieces.Select(p => p.Length == 0 || p.StartsWith(' ') ? p : " " + p).ToList();
         }
         if (useRegex)
         {

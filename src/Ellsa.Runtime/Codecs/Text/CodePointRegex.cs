@@ -63,7 +63,8 @@ internal sealed class CodePointRegex
     /// <summary>
     /// For each general category, the first BMP character above Latin-1 punctuation that has it,
     /// is not white space, and whose case mappings stay outside ASCII (so a case-insensitive
-    /// ASCII literal in a pattern cannot match a stand-in).
+    /// ASCII literal in a pattern cannot match a stand-in). Separators, controls and surrogates
+    /// have no supplementary-plane members, so their slots are never used.
     /// </summary>
     private static char[] BuildStandIns()
     {
