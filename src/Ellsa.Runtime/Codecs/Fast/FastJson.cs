@@ -170,7 +170,8 @@ public static class FastJson
 
     private static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
 
-    private static void WriteMatrix(Utf8JsonWriter writer, float[,] matrix)
+    /// <summary>A [rows][columns] matrix as nested arrays.</summary>
+    public static void WriteMatrix(Utf8JsonWriter writer, float[,] matrix)
     {
         writer.WriteStartArray();
         for (int t = 0; t < matrix.GetLength(0); t++)
