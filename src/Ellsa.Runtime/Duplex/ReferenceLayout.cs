@@ -16,6 +16,7 @@ namespace Ellsa.Runtime.Duplex;
 internal sealed class ReferenceLayout(SessionMode mode, SpecialTokens tokens, ImageSettings image, IReadOnlyList<int> prompt, IReadOnlyList<int> noOpActionIds)
 {
     public SessionMode Mode => mode;
+    public IReadOnlyList<int> Prompt => prompt;
 
     /// <summary>The sequence that block <paramref name="current"/> prefills, after <paramref name="history"/> (oldest first).</summary>
     public ReferenceSequence Build(IReadOnlyList<BlockRecord> history, BlockRecord current)

@@ -78,6 +78,8 @@ public sealed class Session : IDisposable
     public int HistoryBlocks => _history.Count;
     /// <summary>The ids of the no-op action chunk (boa … eoa), computed from the FAST assets.</summary>
     public IReadOnlyList<int> NoOpActionIds => _noOpActionIds;
+    /// <summary>The task prompt's ids (bop … eop) every sequence starts with.</summary>
+    public IReadOnlyList<int> PromptIds => _layout.Prompt;
 
     /// <summary>Runs one block: build its sequence, prefill what is not cached, decode text and actions, decode the codecs.</summary>
     public BlockResult Step(BlockInput input)
