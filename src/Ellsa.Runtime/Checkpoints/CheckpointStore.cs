@@ -104,15 +104,7 @@ public sealed class CheckpointStore : IDisposable
         var info = new FileInfo(indexPath);
         if (info.Length > SafetensorsFile.MaxHeaderBytes)
             throw new CheckpointException(IndexFileName, null, $"is {info.Length} bytes, more than an index can need");
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(JsonFiles.ReadWithoutBom(indexPath), new JsonDocumentOptions { AllowDuplicateProperties = false });
-        }
-        catch (JsonException e)
-        {
-            throw new CheckpointException(IndexFileName, null, $"is not valid JSON or repeats a key ({e.Message.Split(". ")[0]})");
-        }
+        var document = JsonFiles.Parse(indexPath, problem => new CheckpointException(IndexFileName, null, problem));
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object

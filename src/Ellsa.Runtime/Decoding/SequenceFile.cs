@@ -16,17 +16,7 @@ public static class SequenceFile
     public static TokenBatch Read(string path, int hiddenSize)
     {
         string name = Path.GetFileName(path);
-        if (!File.Exists(path))
-            throw new InputFileException($"{name}: file not found");
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(JsonFiles.ReadWithoutBom(path), new JsonDocumentOptions { AllowDuplicateProperties = false });
-        }
-        catch (JsonException e)
-        {
-            throw new InputFileException($"{name}: not valid JSON ({e.Message.Split(". ")[0]})");
-        }
+        var document = JsonFiles.Parse(path, problem => new InputFileException($"{name}: {problem}"));
         using (document)
             return Parse(name, document.RootElement, hiddenSize);
     }

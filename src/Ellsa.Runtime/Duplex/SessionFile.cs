@@ -17,17 +17,7 @@ public static class SessionFile
     public static SessionScript Read(string path)
     {
         string name = Path.GetFileName(path);
-        if (!File.Exists(path))
-            throw new InputFileException($"{name}: file not found");
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(JsonFiles.ReadWithoutBom(path), new JsonDocumentOptions { AllowDuplicateProperties = false });
-        }
-        catch (JsonException e)
-        {
-            throw new InputFileException($"{name}: not valid JSON ({e.Message.Split(". ")[0]})");
-        }
+        var document = JsonFiles.Parse(path, problem => new InputFileException($"{name}: {problem}"));
         using (document)
         {
             var root = document.RootElement;
