@@ -15,10 +15,14 @@ public static class Program
             "Examples:\n" +
             "  ellsa inspect --model weights/tiny\n" +
             "  ellsa forward --model weights/tiny --input seq.json --output logits.json\n" +
-            "  ellsa generate --model weights/tiny --input seq.json --output ids.json --max-text 9");
+            "  ellsa generate --model weights/tiny --input seq.json --output ids.json --max-text 9\n" +
+            "  ellsa duplex --model weights/tiny --input session.json --output timeline.jsonl\n" +
+            "  ellsa fast decode --assets weights/tiny/fast --ids 12,40,7");
         root.Subcommands.Add(ForwardCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(DuplexCommand.Create());
+        root.Subcommands.Add(FastCommand.Create());
         return root;
     }
 }

@@ -1,5 +1,7 @@
 using Ellsa.Runtime.Backends;
 using Ellsa.Runtime.Checkpoints;
+using Ellsa.Runtime.Codecs.Fast;
+using Ellsa.Runtime.Codecs.Text;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Decoding;
 
@@ -33,7 +35,8 @@ public static class ErrorReporting
     private static int? Classify(Exception e) => Unwrap(e) switch
     {
         UserError or BackendUnavailableException => UsageError,
-        CheckpointException or ConfigException or SequenceFileException or ArgumentException or IOException
+        CheckpointException or ConfigException or InputFileException or FastCodecException or TokenizerException
+            or NotSupportedException or ArgumentException or IOException
             or UnauthorizedAccessException or InvalidOperationException or OutOfMemoryException => InputError,
         _ => InternalError,
     };

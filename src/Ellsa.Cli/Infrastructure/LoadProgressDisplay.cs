@@ -18,12 +18,12 @@ public sealed class LoadProgressDisplay : IProgress<LoadProgress>
         if (!_interactive)
             return;
         string remaining = value.Remaining is { } left ? $", {left.TotalSeconds:F0} s left" : "";
-        string line = $"loading {Gb(value.BytesDone)}/{Gb(value.BytesTotal)} GB, {value.TensorsDone}/{value.TensorsTotal} tensors, {value.Elapsed.TotalSeconds:F1} s{remaining}";
+        string line = $"loading {Size(value.BytesDone)} of {Size(value.BytesTotal)}, {value.TensorsDone}/{value.TensorsTotal} tensors, {value.Elapsed.TotalSeconds:F1} s{remaining}";
         _console.Write(new Text("\r" + line.PadRight(_lastWidth)));
         _lastWidth = line.Length;
         if (value.BytesDone >= value.BytesTotal)
             _console.WriteLine();
     }
 
-    private static string Gb(long bytes) => (bytes / 1e9).ToString("F2");
+    private static string Size(long bytes) => bytes >= 1e9 ? $"{bytes / 1e9:F2} GB" : $"{bytes / 1e6:F1} MB";
 }

@@ -35,6 +35,8 @@ public sealed unsafe class CpuBackend : IComputeBackend
 
     public CpuIsa Isa { get; }
     public int Threads => _pool.ThreadCount;
+    /// <summary>Bytes allocated so far on the backend's worker threads (see <see cref="WorkerPool.WorkerAllocatedBytes"/>).</summary>
+    public long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
     public string Name => "cpu";
     public bool UsesHostWeightsInPlace => true;
     public string Description => $"CPU, {CpuIsaDetector.Name(Isa)}, {Threads} thread{(Threads == 1 ? "" : "s")}";

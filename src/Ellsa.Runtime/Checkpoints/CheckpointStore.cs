@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ellsa.Runtime.Configuration;
 
 namespace Ellsa.Runtime.Checkpoints;
 
@@ -103,15 +104,7 @@ public sealed class CheckpointStore : IDisposable
         var info = new FileInfo(indexPath);
         if (info.Length > SafetensorsFile.MaxHeaderBytes)
             throw new CheckpointException(IndexFileName, null, $"is {info.Length} bytes, more than an index can need");
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(File.ReadAllBytes(indexPath), new JsonDocumentOptions { AllowDuplicateProperties = false });
-        }
-        catch (JsonException e)
-        {
-            throw new CheckpointException(IndexFileName, null, $"is not valid JSON or repeats a key ({e.Message.Split(". ")[0]})");
-        }
+        var document = JsonFiles.Parse(indexPath, problem => new CheckpointException(IndexFileName, null, problem));
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object

@@ -87,6 +87,6 @@ public static class SafetensorsWriter
             ["weight_map"] = weightMap,
         };
         File.WriteAllText(Path.Combine(directory, CheckpointStore.IndexFileName),
-            JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }), Encoding.UTF8);
+            JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }), new UTF8Encoding(false));
     }
 }

@@ -112,6 +112,45 @@ public sealed record ImageSettings(int[] HeaderIds, int CodesPerFrame)
     }
 }
 
+/// <summary>
+/// Where the codec assets live, relative to the model directory: the FAST action tokenizer
+/// (<c>fast/tokenizer.json</c> + <c>processor_config.json</c>), the action normalisation statistics
+/// and the text tokenizer. Absent files simply leave that codec out.
+/// </summary>
+public sealed record CodecSettings
+{
+    public string FastAssets { get; init; } = "fast";
+    public string NormStats { get; init; } = "norm_stats.json";
+    /// <summary>Which entry of norm_stats.json to use (LIBERO: "libero"); null picks the only one.</summary>
+    public string? NormKey { get; init; }
+    public int? TimeHorizon { get; init; }
+    public int? ActionDim { get; init; }
+    public string Tokenizer { get; init; } = "tokenizer.json";
+
+    public static CodecSettings Read(JsonSection? fast, JsonSection? text)
+    {
+        var d = new CodecSettings();
+        return new CodecSettings
+        {
+            FastAssets = fast?.String("assets", d.FastAssets) ?? d.FastAssets,
+            NormStats = fast?.String("norm_stats", d.NormStats) ?? d.NormStats,
+            NormKey = fast?.String("norm_key", null),
+            TimeHorizon = fast?.OptionalInt("time_horizon", 1),
+            ActionDim = fast?.OptionalInt("action_dim", 1),
+            Tokenizer = text?.String("tokenizer", d.Tokenizer) ?? d.Tokenizer,
+        };
+    }
+}
+
+/// <summary>Duplex session defaults (overridable per session).</summary>
+public sealed record SessionSettings
+{
+    /// <summary>Positions a session's sequence may reach; null: the smaller expert's max_position_embeddings.</summary>
+    public int? ContextLimit { get; init; }
+
+    public static SessionSettings Read(JsonSection? json) => new() { ContextLimit = json?.OptionalInt("context_limit", 16) };
+}
+
 /// <summary>The engine's own settings file, <c>ellsa.json</c>; absent keys take the released model's values.</summary>
 public sealed record EllsaSettings
 {
@@ -120,6 +159,8 @@ public sealed record EllsaSettings
     public SpecialTokens Tokens { get; init; } = new();
     public LoraSettings Lora { get; init; } = LoraSettings.Released;
     public ImageSettings Image { get; init; } = ImageSettings.Released;
+    public CodecSettings Codecs { get; init; } = new();
+    public SessionSettings Session { get; init; } = new();
     /// <summary>Whether the file existed (otherwise every value is a default).</summary>
     public bool FromFile { get; init; }
     /// <summary>Where ellsa.json was read from, so codec sections added later can resolve relative paths.</summary>
@@ -137,6 +178,8 @@ public sealed record EllsaSettings
             Tokens = json.Section("tokens") is { } tokens ? SpecialTokens.Read(tokens) : new SpecialTokens(),
             Lora = json.Section("lora") is { } lora ? LoraSettings.Read(lora) : LoraSettings.Released,
             Image = json.Section("image") is { } image ? ImageSettings.Read(image) : ImageSettings.Released,
+            Codecs = CodecSettings.Read(json.Section("fast"), json.Section("text")),
+            Session = SessionSettings.Read(json.Section("session")),
             FromFile = true,
             SourcePath = path,
         };

@@ -25,15 +25,7 @@ public readonly struct JsonSection
     public static JsonDocument ParseFile(string path)
     {
         string name = System.IO.Path.GetFileName(path);
-        try
-        {
-            return JsonDocument.Parse(System.IO.File.ReadAllBytes(path),
-                new JsonDocumentOptions { AllowDuplicateProperties = false, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new ConfigException($"{name}: not valid JSON ({e.Message.Split(". ")[0]})");
-        }
+        return JsonFiles.Parse(path, problem => new ConfigException($"{name}: {problem}"));
     }
 
     public bool Has(string key) => _element.TryGetProperty(key, out _);

@@ -44,24 +44,41 @@ public sealed class BlockDecoder
     /// <summary>Decodes one block from a state whose last position is the block's final prompt token.</summary>
     public BlockOutput Decode(SequenceState state, DecodeLimits limits)
     {
-        if (limits.MaxText < 1 || limits.MaxAction < 1)
-            throw new ArgumentOutOfRangeException(nameof(limits), limits, "max_text and max_action must be at least 1");
-        var tokens = _model.Config.Settings.Tokens;
+        var text = DecodeText(state, limits.MaxText);
+        return new BlockOutput(text, DecodeActions(state, limits.MaxAction));
+    }
 
-        // Token 1 comes from the speech head whatever expert the last prompt position had; it is never tested for eot.
-        var text = new List<int>(limits.MaxText) { state.ArgMax(Expert.Speech) };
-        for (int i = 1; i < limits.MaxText; i++)
+    /// <summary>
+    /// The text phase: token 1 from the speech head whatever expert the last prompt position had
+    /// (it is never tested for eot), then greedy speech steps until eot or the cap, and finally the
+    /// last text token fed once more. Afterwards the cache ends with every text token.
+    /// </summary>
+    public int[] DecodeText(SequenceState state, int maxText)
+    {
+        if (maxText < 1)
+            throw new ArgumentOutOfRangeException(nameof(maxText), maxText, "max_text must be at least 1");
+        int eot = _model.Config.Settings.Tokens.Eot;
+        var text = new List<int>(maxText) { state.ArgMax(Expert.Speech) };
+        for (int i = 1; i < maxText; i++)
         {
             state.Step(text[^1], Expert.Speech);
             int next = state.ArgMax(Expert.Speech);
             text.Add(next);
-            if (next == tokens.Eot)
+            if (next == eot)
                 break;
         }
         state.Step(text[^1], Expert.Speech);
+        return text.ToArray();
+    }
 
-        var actions = new List<int>(limits.MaxAction) { tokens.Boa };
-        for (int i = 1; i < limits.MaxAction; i++)
+    /// <summary>The action phase: a forced boa, then greedy vision steps restricted to the action ids and eoa, until eoa or the cap.</summary>
+    public int[] DecodeActions(SequenceState state, int maxAction)
+    {
+        if (maxAction < 1)
+            throw new ArgumentOutOfRangeException(nameof(maxAction), maxAction, "max_action must be at least 1");
+        var tokens = _model.Config.Settings.Tokens;
+        var actions = new List<int>(maxAction) { tokens.Boa };
+        for (int i = 1; i < maxAction; i++)
         {
             state.Step(actions[^1], Expert.Vision);
             int next = state.ArgMax(Expert.Vision, _actionIds);
@@ -69,7 +86,7 @@ public sealed class BlockDecoder
             if (next == tokens.Eoa)
                 break;
         }
-        return new BlockOutput(text.ToArray(), actions.ToArray());
+        return actions.ToArray();
     }
 
     /// <summary>The protocol's fixed ids must exist in the vocabularies they are used with.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Ellsa.Kernels.Cpu.Jobs;
@@ -23,6 +24,7 @@ internal sealed unsafe class AttentionJob : IParallelWork
 
     public int ChunkCount(int rows) => rows * Cache.KvHeads;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int worker)
     {
         int kvHeads = Cache.KvHeads;
@@ -43,9 +45,9 @@ internal sealed unsafe class AttentionJob : IParallelWork
 
         for (int j = 0; j < keys; j++)
         {
-            var key = new ReadOnlySpan<float>(keyBase + (long)j * headDim, headDim);
+            float* key = keyBase + (long)j * headDim;
             for (int g = 0; g < group; g++)
-                scores[(long)g * keys + j] = TensorPrimitives.Dot(new ReadOnlySpan<float>(query + g * headDim, headDim), key) * Scale;
+                scores[(long)g * keys + j] = SmallVectorOps.Dot(query + g * headDim, key, headDim) * Scale;
         }
 
         for (int g = 0; g < group; g++)
@@ -62,12 +64,9 @@ internal sealed unsafe class AttentionJob : IParallelWork
 
         for (int j = 0; j < keys; j++)
         {
-            var value = new ReadOnlySpan<float>(valueBase + (long)j * headDim, headDim);
+            float* value = valueBase + (long)j * headDim;
             for (int g = 0; g < group; g++)
-            {
-                var o = new Span<float>(output + g * headDim, headDim);
-                TensorPrimitives.MultiplyAdd(value, scores[(long)g * keys + j], o, o);
-            }
+                SmallVectorOps.MultiplyAdd(value, scores[(long)g * keys + j], output + g * headDim, headDim);
         }
     }
 }

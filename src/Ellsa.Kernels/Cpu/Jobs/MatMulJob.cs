@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ellsa.Kernels.Backend;
 
 namespace Ellsa.Kernels.Cpu.Jobs;
@@ -25,6 +26,7 @@ internal sealed unsafe class MatMulJob : IParallelWork
 
     public int ChunkCount => Weight.ChunkRows.Length * ((Tokens + TokensPerBlock - 1) / TokensPerBlock);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int worker)
     {
         int rowChunks = Weight.ChunkRows.Length;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Numerics;
@@ -12,6 +13,7 @@ internal abstract class RowJob : IParallelWork
 
     public int ChunkCount => (Rows + RowsPerChunk - 1) / RowsPerChunk;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int worker)
     {
         int end = Math.Min(Rows, (chunk + 1) * RowsPerChunk);
@@ -39,6 +41,7 @@ internal sealed unsafe class RmsNormJob : RowJob
     public int Width;
     public float Eps;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Row(int row)
     {
         var x = new ReadOnlySpan<float>(Source + (long)row * SourceStride, Width);
@@ -60,6 +63,7 @@ internal sealed unsafe class RopeJob : RowJob
     public int PositionOffset;
     public CpuRopeTable Table = null!;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Row(int row)
     {
         int position = Positions[PositionOffset + row];
@@ -90,6 +94,7 @@ internal sealed unsafe class SwiGluJob : RowJob
     public int OutputStride;
     public int Width;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Row(int row)
     {
         var gate = new ReadOnlySpan<float>(GateUp + (long)row * GateUpStride, Width);
@@ -109,6 +114,7 @@ internal sealed unsafe class EmbedJob : RowJob
     public float* Destination;
     public int DestinationStride;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Row(int row)
     {
         int id = Ids[IdOffset + row];

@@ -1,0 +1,51 @@
+using BenchmarkDotNet.Running;
+
+namespace Ellsa.Perf;
+
+/// <summary>
+/// Performance harness. `decode-cpu` measures decode against its bandwidth floor;
+/// `kernels` runs the BenchmarkDotNet kernel benchmarks (with the memory diagnoser).
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            Console.WriteLine("""
+                usage:
+                  ellsa-perf decode-cpu [--threads N] [--tokens N] [--context N] [--small]
+                      decode ms/token on the bench model (d 2048, 16 layers, 16/4 heads, ff 5632,
+                      vocabularies 32000/40000, random bf16) against weight bytes ÷ measured bandwidth
+                  ellsa-perf kernels [BenchmarkDotNet arguments, e.g. --filter *MatMul*]
+                      CPU kernel microbenchmarks with allocation counts
+                """);
+            return args.Length == 0 ? 2 : 0;
+        }
+        switch (args[0])
+        {
+            case "decode-cpu":
+                return DecodeBenchmark.Run(
+                    threads: Option(args, "--threads", 0),
+                    tokens: Option(args, "--tokens", 32),
+                    context: Option(args, "--context", 64),
+                    small: args.Contains("--small"));
+            case "kernels":
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
+                return 0;
+            default:
+                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, kernels)");
+                return 2;
+        }
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        if (i < 0)
+            return fallback;
+        if (i + 1 >= args.Length || !int.TryParse(args[i + 1], out int value) || value < 0)
+            throw new ArgumentException($"{name} needs a non-negative integer");
+        return value;
+    }
+}

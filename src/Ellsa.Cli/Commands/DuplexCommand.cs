@@ -1,0 +1,166 @@
+using System.CommandLine;
+using System.Text.Json;
+using Ellsa.Cli.Infrastructure;
+using Ellsa.Runtime.Codecs.Fast;
+using Ellsa.Runtime.Duplex;
+using Spectre.Console;
+
+namespace Ellsa.Cli.Commands;
+
+/// <summary><c>ellsa duplex</c>: a scripted full-duplex session, one JSON line per 1-second block.</summary>
+public static class DuplexCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var input = CommonOptions.Input(
+            "SESSION.json: {\"mode\": \"speech\"|\"act\", \"prompt_ids\": [optional], \"blocks\": [{\"audio_embeddings\": [[…] × 5], \"images\": [[625 codes], …]}, …]}");
+        var output = CommonOptions.Output("TIMELINE.jsonl to write: one line per block with block, text_ids, text, action_ids, actions, events, ms");
+        var parity = new Option<bool>("--parity")
+        {
+            Description = "Rebuild and re-prefill the whole sequence every block, as the reference does (default: keep the cached prefix)",
+        };
+        var contextLimit = new Option<int?>("--context-limit")
+        {
+            Description = "Positions the sequence may reach before the oldest history is trimmed (default: ellsa.json, else the smaller max_position_embeddings)",
+        };
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var command = new Command("duplex",
+            "Run a scripted duplex session block by block: speech dialogue (an empty image slot, the no-op action chunk) or " +
+            "acting with speech (two camera views, a window of 2 blocks). Prints a line per block and a summary.")
+        {
+            model, input, output, parity, contextLimit, device, threads,
+        };
+        command.SetAction(result => ErrorReporting.Run(() => Execute(
+            result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!, result.GetValue(parity),
+            result.GetValue(contextLimit), result.GetValue(device)!, result.GetValue(threads))));
+        return command;
+    }
+
+    private static int Execute(DirectoryInfo directory, FileInfo input, FileInfo output, bool parity, int? contextLimit, string device, int threads)
+    {
+        if (contextLimit is < 16)
+            throw new UserError($"--context-limit {contextLimit}: must be at least 16");
+        var script = SessionFile.Read(input.FullName);
+        using var backend = CommonOptions.CreateBackend(device, threads);
+        using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay());
+        using var session = loaded.CreateSession(new SessionOptions
+        {
+            Mode = script.Mode,
+            Parity = parity,
+            PromptIds = script.PromptIds,
+            ContextLimit = contextLimit,
+        });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected)
+            console.Profile.Width = 160; // Spectre assumes 80 columns when redirected and would squeeze the summary
+        console.MarkupLineInterpolated(
+            $"[bold]{script.Mode}[/] session, {script.Blocks.Count} blocks, {(parity ? "parity" : "incremental")} mode, context limit {session.ContextLimit}, KV cache {session.KvCacheBytes / 1e6:F1} MB");
+
+        var results = new List<BlockResult>();
+        bool live = !Console.IsErrorRedirected;
+        AtomicFile.Write(output.FullName, stream =>
+        {
+            using var writer = new StreamWriter(stream);
+            foreach (var block in script.Blocks)
+            {
+                if (live)
+                    Console.Error.Write($"\rblock {results.Count + 1}/{script.Blocks.Count}…");
+                var result = session.Step(block);
+                results.Add(result);
+                writer.WriteLine(Line(result));
+                if (live)
+                    Console.Error.Write("\r" + new string(' ', 40) + "\r");
+                Console.Out.WriteLine($"  block {result.Block,3}  {result.Timings.TotalMs,7:F1} ms  {Describe(result),-40}  {Abbreviate(result.Text)}");
+            }
+        });
+        Summary(console, results);
+        return 0;
+    }
+
+    private static string Line(BlockResult result)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("block", result.Block);
+            Ints(json, "text_ids", result.TextIds);
+            json.WriteString("text", result.Text);
+            Ints(json, "action_ids", result.ActionIds);
+            if (result.Actions is { } actions)
+            {
+                json.WritePropertyName("actions");
+                FastJson.WriteMatrix(json, actions);
+            }
+            json.WriteStartArray("events");
+            foreach (var e in result.Events)
+                json.WriteStringValue(e.ToString());
+            json.WriteEndArray();
+            json.WriteNumber("ms", Math.Round(result.Timings.TotalMs, 3));
+            json.WriteStartObject("stages");
+            json.WriteNumber("prefill_ms", Math.Round(result.Timings.PrefillMs, 3));
+            json.WriteNumber("text_ms", Math.Round(result.Timings.TextMs, 3));
+            json.WriteNumber("action_ms", Math.Round(result.Timings.ActionMs, 3));
+            json.WriteNumber("codec_ms", Math.Round(result.Timings.CodecMs, 3));
+            json.WriteEndObject();
+            json.WriteStartObject("counters");
+            json.WriteNumber("sequence", result.Counters.SequenceLength);
+            json.WriteNumber("prefilled", result.Counters.PrefilledPositions);
+            json.WriteNumber("recomputed", result.Counters.RecomputedPositions);
+            json.WriteNumber("decoded", result.Counters.DecodedPositions);
+            json.WriteEndObject();
+            if (result.ActionProblems.Count > 0)
+            {
+                json.WriteStartArray("action_problems");
+                foreach (string problem in result.ActionProblems)
+                    json.WriteStringValue(problem);
+                json.WriteEndArray();
+            }
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Ints(Utf8JsonWriter json, string name, int[] values)
+    {
+        json.WriteStartArray(name);
+        foreach (int value in values)
+            json.WriteNumberValue(value);
+        json.WriteEndArray();
+    }
+
+    private static string Describe(BlockResult result) =>
+        result.Events.Count == 0 ? "-" : string.Join(", ", result.Events.Select(e => e.Kind.ToString()));
+
+    /// <summary>One printable line: control characters (a random model emits any bytes) become spaces.</summary>
+    private static string Abbreviate(string text)
+    {
+        text = new string(text.Select(c => char.IsControl(c) || char.IsWhiteSpace(c) || char.IsSurrogate(c) ? ' ' : c).ToArray());
+        return text.Length <= 60 ? text : text[..57] + "...";
+    }
+
+    private static void Summary(IAnsiConsole console, List<BlockResult> results)
+    {
+        if (results.Count == 0)
+        {
+            console.WriteLine("no blocks");
+            return;
+        }
+        var times = results.Select(r => r.Timings.TotalMs).Order().ToArray();
+        double p95 = times[Math.Min(times.Length - 1, (int)Math.Ceiling(times.Length * 0.95) - 1)];
+        var table = new Table().AddColumns("blocks", "mean ms", "p95 ms", "max ms", "prefilled", "recomputed", "decoded", "text ids", "action ids");
+        table.AddRow(
+            results.Count.ToString(),
+            times.Average().ToString("F1"),
+            p95.ToString("F1"),
+            times[^1].ToString("F1"),
+            results.Sum(r => r.Counters.PrefilledPositions).ToString(),
+            results.Sum(r => r.Counters.RecomputedPositions).ToString(),
+            results.Sum(r => r.Counters.DecodedPositions).ToString(),
+            results.Sum(r => r.TextIds.Length).ToString(),
+            results.Sum(r => r.ActionIds.Length).ToString());
+        console.Write(table);
+    }
+}

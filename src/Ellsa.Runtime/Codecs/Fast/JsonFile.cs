@@ -1,0 +1,10 @@
+using System.Text.Json;
+using Ellsa.Runtime.Configuration;
+
+namespace Ellsa.Runtime.Codecs.Fast;
+
+/// <summary>Codec assets report problems as <see cref="FastCodecException"/>s naming the file's path.</summary>
+internal static class JsonFile
+{
+    public static JsonDocument Parse(string path) => JsonFiles.Parse(path, problem => new FastCodecException($"{path}: {problem}"));
+}

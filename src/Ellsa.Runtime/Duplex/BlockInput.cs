@@ -1,0 +1,40 @@
+namespace Ellsa.Runtime.Duplex;
+
+/// <summary>What the user said during one 1-second block.</summary>
+public abstract record AudioInput
+{
+    /// <summary>The speech encoder's 5 output rows for the block (hidden_size each), spliced after the block's bos.</summary>
+    public sealed record Embeddings(float[][] Rows) : AudioInput;
+
+    /// <summary>The block's raw audio: 16 000 mono samples at 16 kHz in [−1, 1]. Needs a speech encoder.</summary>
+    public sealed record Pcm(float[] Samples) : AudioInput;
+}
+
+/// <summary>One camera frame of a block.</summary>
+public abstract record ImageInput
+{
+    /// <summary>The Emu3 VQ codes of the frame (25×25 = 625 for the released model), row-major.</summary>
+    public sealed record Codes(int[] Values) : ImageInput;
+
+    /// <summary>A raw RGB frame, 3 bytes per pixel, row-major. Needs an image encoder.</summary>
+    public sealed record Rgb(byte[] Pixels, int Width, int Height) : ImageInput;
+}
+
+/// <summary>One block's input: its audio and 0–2 camera frames (speech dialogue: none, or one VQA image in block 0; acting: agent view then wrist view).</summary>
+public sealed record BlockInput(AudioInput Audio, IReadOnlyList<ImageInput> Images)
+{
+    public static BlockInput FromEmbeddings(float[][] audio, params int[][] imageCodes) =>
+        new(new AudioInput.Embeddings(audio), imageCodes.Select(c => (ImageInput)new ImageInput.Codes(c)).ToArray());
+}
+
+/// <summary>Turns a block's raw audio into its 5 embeddings. Streaming: called once per block, in order.</summary>
+public interface ISpeechEncoder
+{
+    float[][] EncodeBlock(ReadOnlySpan<float> samples);
+}
+
+/// <summary>Turns a camera frame into its VQ codes.</summary>
+public interface IImageEncoder
+{
+    int[] Encode(ImageInput.Rgb frame);
+}

@@ -1,0 +1,54 @@
+using Ellsa.Runtime.Moe;
+
+namespace Ellsa.Runtime.Duplex;
+
+/// <summary>
+/// A block's prompt sequence as positions, each with a key that identifies its content: the
+/// token id, or (negative) the block and row of a spliced audio embedding. Equal keys at equal
+/// positions mean equal cached K/V, which is what incremental decoding reuses.
+/// </summary>
+internal sealed class ReferenceSequence
+{
+    private readonly List<long> _keys = [];
+    private readonly List<float[]?> _embeddings = [];
+
+    public int Count => _keys.Count;
+    public IReadOnlyList<long> Keys => _keys;
+
+    public static long AudioKey(int block, int row) => -1 - (block * 64L + row);
+
+    public void Id(int id)
+    {
+        _keys.Add(id);
+        _embeddings.Add(null);
+    }
+
+    public void Ids(IEnumerable<int> ids)
+    {
+        foreach (int id in ids)
+            Id(id);
+    }
+
+    public void Audio(int block, float[][] rows)
+    {
+        for (int r = 0; r < rows.Length; r++)
+        {
+            _keys.Add(AudioKey(block, r));
+            _embeddings.Add(rows[r]);
+        }
+    }
+
+    /// <summary>Positions [start, Count) as a batch to append.</summary>
+    public TokenBatch Batch(int start)
+    {
+        var batch = new TokenBatch();
+        for (int i = start; i < _keys.Count; i++)
+        {
+            if (_embeddings[i] is { } row)
+                batch.AddEmbedding(row);
+            else
+                batch.AddId((int)_keys[i]);
+        }
+        return batch;
+    }
+}

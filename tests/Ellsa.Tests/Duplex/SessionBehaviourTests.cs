@@ -1,0 +1,118 @@
+using Ellsa.Runtime.Duplex;
+using Ellsa.Tests.Support;
+
+namespace Ellsa.Tests.Duplex;
+
+public sealed class SessionBehaviourTests : IClassFixture<SessionGoldenTests.TinyModel>
+{
+    private readonly Model _model;
+    private readonly Random _random = new();
+
+    public SessionBehaviourTests(SessionGoldenTests.TinyModel fixture) => _model = fixture.Model;
+
+    private int Hidden => _model.Network.Config.Speech.HiddenSize;
+
+    private float[][] Audio(int rows = 5, int? width = null) =>
+        Enumerable.Range(0, rows).Select(_ => Enumerable.Range(0, width ?? Hidden).Select(_ => (float)(_random.NextDouble() - 0.5)).ToArray()).ToArray();
+
+    private int[] Frame(int codes = 625) => Enumerable.Range(0, codes).Select(_ => _random.Next(64)).ToArray();
+
+    [Fact]
+    public void TheKvCacheIsPreallocatedForTheContextLimitAndReported()
+    {
+        using var session = _model.CreateSession(new SessionOptions { ContextLimit = 300 });
+        var config = _model.Network.Config.Speech;
+        Assert.Equal(300, session.ContextLimit);
+        Assert.Equal(2L * config.Layers * config.KvHeads * config.HeadDim * 300 * sizeof(float), session.KvCacheBytes);
+    }
+
+    [Fact]
+    public void CancelDropsTheLatestOutputOnce()
+    {
+        using var session = _model.CreateSession();
+        Assert.Equal(-1, session.Cancel().Block);
+        var result = session.Step(BlockInput.FromEmbeddings(Audio()));
+        var report = session.Cancel();
+        Assert.Equal(result.Block, report.Block);
+        Assert.False(report.InFlight);
+        Assert.Equal(result.TextIds, report.DroppedTextIds);
+        Assert.Equal(10, report.DroppedActionSteps);
+        Assert.Equal(-1, session.Cancel().Block);
+    }
+
+    [Fact]
+    public async Task CancelDuringAStepMarksItsResult()
+    {
+        using var session = _model.CreateSession(new SessionOptions { Mode = SessionMode.Act });
+        var input = BlockInput.FromEmbeddings(Audio(), Frame(), Frame());
+        session.Step(input);
+        CancelReport? report = null;
+        var stepping = Task.Run(() => session.Step(input));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (report is not { InFlight: true } && !stepping.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(10))
+            report = session.Cancel();
+        var result = await stepping;
+        if (report is { InFlight: true })
+        {
+            Assert.Equal(1, report.Block);
+            Assert.True(result.Has(BlockEventKind.Cancelled));
+            Assert.Equal(-1, session.Cancel().Block);
+        }
+        else
+        {
+            Assert.False(result.Has(BlockEventKind.Cancelled)); // the block finished before Cancel landed
+        }
+    }
+
+    [Fact]
+    public void SlowBlocksReportADeadlineOverrun()
+    {
+        using var session = _model.CreateSession(new SessionOptions { BlockDeadline = TimeSpan.Zero });
+        var result = session.Step(BlockInput.FromEmbeddings(Audio()));
+        Assert.Contains(result.Events, e => e.Kind == BlockEventKind.DeadlineOverrun && e.Detail.Contains("ms"));
+    }
+
+    [Fact]
+    public void BadInputsNameTheBlockAndWhatIsWrong()
+    {
+        using var speech = _model.CreateSession();
+        Assert.Contains("block 0: 4 audio embeddings", Assert.Throws<ArgumentException>(() => speech.Step(BlockInput.FromEmbeddings(Audio(4)))).Message);
+        Assert.Contains("audio embedding 0 has 3 values", Assert.Throws<ArgumentException>(() => speech.Step(BlockInput.FromEmbeddings(Audio(5, 3)))).Message);
+        Assert.Contains("raw audio needs the speech encoder",
+            Assert.Throws<NotSupportedException>(() => speech.Step(new BlockInput(new AudioInput.Pcm(new float[16000]), []))).Message);
+
+        using var act = _model.CreateSession(new SessionOptions { Mode = SessionMode.Act });
+        Assert.Contains("acting takes 2 images", Assert.Throws<ArgumentException>(() => act.Step(BlockInput.FromEmbeddings(Audio(), Frame()))).Message);
+        Assert.Contains("image 1 has 600 codes", Assert.Throws<ArgumentException>(() => act.Step(BlockInput.FromEmbeddings(Audio(), Frame(), Frame(600)))).Message);
+        var outside = Frame();
+        outside[17] = 64;
+        Assert.Contains("code 17 is 64", Assert.Throws<ArgumentException>(() => act.Step(BlockInput.FromEmbeddings(Audio(), Frame(), outside))).Message);
+        Assert.Contains("raw frame",
+            Assert.Throws<NotSupportedException>(() => act.Step(new BlockInput(new AudioInput.Embeddings(Audio()), [new ImageInput.Codes(Frame()), new ImageInput.Rgb(new byte[12], 2, 2)]))).Message);
+        // Rejected blocks leave the session untouched.
+        Assert.Equal(0, act.Blocks);
+    }
+
+    [Fact]
+    public void SpeechBlocksCarryTheDecodedNoOpChunk()
+    {
+        using var session = _model.CreateSession();
+        var result = session.Step(BlockInput.FromEmbeddings(Audio()));
+        Assert.Equal(session.NoOpActionIds, result.ActionIds);
+        Assert.NotNull(result.Actions);
+        for (int t = 0; t < result.Actions!.GetLength(0); t++)
+        {
+            for (int d = 0; d < 6; d++)
+                Assert.InRange(result.Actions[t, d], -0.05f, 0.05f);
+            Assert.Equal(-1f, result.Actions[t, 6]);
+        }
+    }
+
+    [Fact]
+    public void AContextLimitTooSmallForOneBlockIsAClearError()
+    {
+        using var session = _model.CreateSession(new SessionOptions { Mode = SessionMode.Act, ContextLimit = 1300 });
+        var error = Assert.Throws<InvalidOperationException>(() => session.Step(BlockInput.FromEmbeddings(Audio(), Frame(), Frame())));
+        Assert.Contains("context limit is 1300", error.Message);
+    }
+}

@@ -1,0 +1,48 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Cpu;
+using Ellsa.Runtime.Decoding;
+using Ellsa.Runtime.Moe;
+using Ellsa.Tests.Support;
+
+namespace Ellsa.Tests.Moe;
+
+public sealed class DecodeAllocationTests
+{
+    /// <summary>
+    /// After warm-up a decode step (one token through every layer, then the greedy choice) allocates
+    /// 0 bytes on the calling thread and on the backend's worker threads. Other threads of the test
+    /// host allocate on their own schedule, so the whole-process counter is not used.
+    /// </summary>
+    [Fact]
+    public void DecodeStepsAllocateNothingAfterWarmUp()
+    {
+        using var backend = new CpuBackend(threads: 2);
+        using var model = SaMoeModel.Load(TestPaths.Tiny, backend);
+        var batch = SequenceFile.Read(Path.Combine(TestPaths.TinyGoldens, "speech_block.seq.json"), model.Config.Speech.HiddenSize);
+        var tokens = model.Config.Settings.Tokens;
+        using var state = model.CreateSequence(batch.Count + 400);
+        state.Append(batch);
+        Span<IdRange> actions = [new(tokens.ActionFirst, tokens.ActionLast), IdRange.Single(tokens.Eoa)];
+
+        void Steps(int count, ref int token, Span<IdRange> allowed)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                state.Step(token, Expert.Speech);
+                token = state.ArgMax(Expert.Speech);
+                state.Step(tokens.Boa, Expert.Vision);
+                state.ArgMax(Expert.Vision, allowed);
+            }
+        }
+
+        int token = state.ArgMax(Expert.Speech);
+        Steps(100, ref token, actions);
+        state.Truncate(batch.Count + 1);
+
+        long thread = GC.GetAllocatedBytesForCurrentThread();
+        long workers = backend.WorkerAllocatedBytes;
+        Steps(100, ref token, actions);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - thread);
+        Assert.Equal(0, backend.WorkerAllocatedBytes - workers);
+    }
+}
