@@ -1,0 +1,54 @@
+namespace Ellsa.Perf.Gpu;
+
+/// <summary>Command-line options of ellsa-perf-gpu (parsed by hand: a handful of flags).</summary>
+public sealed record PerfOptions
+{
+    public string Command { get; init; } = "all";
+    /// <summary>cuda or ilgpu-cpu.</summary>
+    public string Device { get; init; } = "cuda";
+    /// <summary>real (two Llama-3-8B-shaped experts) or small (a few MB, to exercise the program on the simulator).</summary>
+    public string Size { get; init; } = "real";
+    public string Output { get; init; } = "perf-gpu-out";
+    /// <summary>JSON written by perf/gpu/torch_baseline.py in the same run (optional).</summary>
+    public string? Torch { get; init; }
+    /// <summary>Context length of the decode-step figures.</summary>
+    public int Context { get; init; } = 1024;
+    public int Repeats { get; init; } = 10;
+
+    public const string Usage =
+        "ellsa-perf-gpu [all|selftest|bench|ptx] [--device cuda|ilgpu-cpu] [--size real|small] [--out DIR] [--torch torch.json] [--context N] [--repeats N]\n" +
+        "  selftest  the kernel checks and golden checks the xunit CUDA tests run, on this device\n" +
+        "  bench     decode, prefill and block timings at the real size beside their floors and PyTorch eager\n" +
+        "  ptx       every kernel's PTX (for ptxas -v on the device machine)\n" +
+        "  all       selftest, ptx, bench; writes results.md to --out";
+
+    public static PerfOptions Parse(string[] args)
+    {
+        var options = new PerfOptions();
+        int i = 0;
+        if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
+            options = options with { Command = args[i++] };
+        for (; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value\n{Usage}");
+            options = args[i] switch
+            {
+                "--device" => options with { Device = Value() },
+                "--size" => options with { Size = Value() },
+                "--out" => options with { Output = Value() },
+                "--torch" => options with { Torch = Value() },
+                "--context" => options with { Context = int.Parse(Value()) },
+                "--repeats" => options with { Repeats = int.Parse(Value()) },
+                "--help" or "-h" => throw new ArgumentException(Usage),
+                _ => throw new ArgumentException($"unknown option {args[i]}\n{Usage}"),
+            };
+        }
+        if (options.Command is not ("all" or "selftest" or "bench" or "ptx"))
+            throw new ArgumentException($"unknown command {options.Command}\n{Usage}");
+        if (options.Device is not ("cuda" or "ilgpu-cpu"))
+            throw new ArgumentException($"--device {options.Device}: cuda or ilgpu-cpu\n{Usage}");
+        if (options.Size is not ("real" or "small"))
+            throw new ArgumentException($"--size {options.Size}: real or small\n{Usage}");
+        return options;
+    }
+}
