@@ -53,7 +53,7 @@ public sealed partial class IlgpuBackend
             if (queries.Rows <= DecodeAttentionRows)
                 LaunchDecodeAttention(kv, q, o, indices, args, maxPosition, group);
             else
-                LaunchPrefillAttention(kv, q, o, indices, args, group);
+                LaunchPrefillAttention(kv, q, o, indices, args, group, maxPosition);
         }
     }
 
@@ -86,8 +86,56 @@ public sealed partial class IlgpuBackend
                 positions.View, partialOut, partialStats, o.View, args));
     }
 
-    private void LaunchPrefillAttention(GpuKvCache kv, GpuTensor q, GpuTensor o, GpuIndices positions, AttentionArgs args, int group)
+    /// <summary>Packs Q and the layer's keys and values as bf16 planes, then runs the tensor-core flash kernel.</summary>
+    private void LaunchFlashAttention(GpuKvCache kv, GpuTensor q, GpuTensor o, GpuIndices positions, AttentionArgs args, int group, int maxPosition)
     {
+        bool exact = Options.Precision == GemmPrecision.Exact;
+        bool emulated = !_host.IsCuda;
+        int vectors = args.Rows * group;
+        int vectorsPadded = (vectors + FlashAttentionKernels.VectorsPerGroup - 1) / FlashAttentionKernels.VectorsPerGroup * FlashAttentionKernels.VectorsPerGroup;
+        int maxKey = maxPosition + 1;
+        int keysPadded = (maxKey + FlashAttentionKernels.KeysPerTile - 1) / FlashAttentionKernels.KeysPerTile * FlashAttentionKernels.KeysPerTile;
+        int queryPlane = args.KvHeads * vectorsPadded * 16;
+        int kvPlane = args.KvHeads * keysPadded * 16;
+        var packedQueries = _workspace.Words("flash.queries", 2L * queryPlane * 4);
+        var packedKv = _workspace.Words("flash.kv", 4L * kvPlane * 4);
+        var queryUnits = packedQueries.Cast<U4>();
+        var kvUnits = packedKv.Cast<U4>();
+        var flash = new FlashArgs
+        {
+            Rows = args.Rows, Heads = args.Heads, KvHeads = args.KvHeads, Group = group,
+            Vectors = vectors, VectorsPadded = vectorsPadded, MaxKey = maxKey, KeysPadded = keysPadded,
+            QueryOffset = args.QueryOffset, QueryStride = args.QueryStride, OutputOffset = args.OutputOffset, OutputStride = args.OutputStride,
+            PositionOffset = args.PositionOffset, Layer = args.Layer, Capacity = args.Capacity, CacheBf16 = args.CacheBf16,
+            Scale = args.Scale, Exact = exact ? 1 : 0, QueryPlaneUnits = queryPlane, KvPlaneUnits = kvPlane,
+            QueryAddress = emulated ? 0 : DeviceAddress(queryUnits),
+            KvAddress = emulated ? 0 : DeviceAddress(kvUnits),
+        };
+        string sizes = $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {args.HeadDim}, {maxKey} keys, {(exact ? "exact" : "fast")}";
+        int threads = Threads(256);
+        Launch("Attention (pack queries)", sizes, () =>
+            _kernels.PackQueries.Value(_host.Stream, new KernelConfig(Groups(Math.Max(1, (long)args.KvHeads * vectorsPadded * 64 / threads)), threads), q.View, packedQueries, flash));
+        Launch("Attention (pack keys and values)", sizes, () =>
+            _kernels.PackKeysValues.Value(_host.Stream, new KernelConfig(Groups(Math.Max(1, (long)args.KvHeads * keysPadded * 64 / threads)), threads), kv.Keys, kv.Values, packedKv, flash));
+        var kernel = (exact, emulated) switch
+        {
+            (true, false) => _kernels.FlashExact.Value,
+            (false, false) => _kernels.FlashFast.Value,
+            (true, true) => _kernels.FlashEmulatedExact.Value,
+            _ => _kernels.FlashEmulatedFast.Value,
+        };
+        int blocks = args.KvHeads * vectorsPadded / FlashAttentionKernels.VectorsPerGroup;
+        var config = new KernelConfig(Groups(blocks), FlashAttentionKernels.Threads, SharedMemoryConfig.RequestDynamic<U4>(FlashAttentionKernels.SharedBytes / 16));
+        Launch("Attention (tensor cores)", sizes, () => kernel(_host.Stream, config, queryUnits, kvUnits, positions.View, o.View, flash));
+    }
+
+    private void LaunchPrefillAttention(GpuKvCache kv, GpuTensor q, GpuTensor o, GpuIndices positions, AttentionArgs args, int group, int maxPosition)
+    {
+        if (args.HeadDim == FlashAttentionKernels.HeadDim && Options.TensorCores && (_host.IsCuda || Options.EmulateTensorCores))
+        {
+            LaunchFlashAttention(kv, q, o, positions, args, group, maxPosition);
+            return;
+        }
         int hd = args.HeadDim;
         int tile = hd <= 128 ? 16 : 8;
         int target = hd <= 128 ? 16 : 8;

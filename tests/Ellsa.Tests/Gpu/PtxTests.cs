@@ -22,7 +22,7 @@ public sealed class PtxTests
     [Fact]
     public void EveryKernelCompilesWithoutLocalMemory()
     {
-        Assert.True(Compiled.Value.Count >= 18, $"only {Compiled.Value.Count} kernels compiled");
+        Assert.True(Compiled.Value.Count >= 22, $"only {Compiled.Value.Count} kernels compiled");
         foreach (var (name, ptx) in Compiled.Value)
         {
             Assert.Contains(".entry", ptx);
@@ -60,6 +60,22 @@ public sealed class PtxTests
         Assert.Matches(@"\.extern \.shared \.align 16 \.b8 __dyn_shared_alloca\[\]", ptx);
         Assert.Contains(".reg .f32 ea<64>;", ptx);
         Assert.Equal(mmas == 64, ptx.Contains("{el0,el1,el2,el3}"));
+    }
+
+    [Theory]
+    [InlineData("FlashAttentionKernels.Flash<PtxAttentionCore,ExactOperands>", 192)]
+    [InlineData("FlashAttentionKernels.Flash<PtxAttentionCore,FastOperands>", 64)]
+    public void TensorCoreAttentionUsesMmaAndTransposedFragmentLoads(string name, int mmas)
+    {
+        var ptx = Ptx(name);
+        // S = Q·Kᵀ: 8 k16 steps × 4 key tiles; O += P·V: 2 k16 steps × 16 dimension tiles; three products each when exact.
+        Assert.Equal(mmas, Count(ptx, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32"));
+        // V is the B operand through ldmatrix.trans of its [key][dim] rows: one load (two when exact) per (step, tile pair).
+        Assert.Equal(mmas == 192 ? 32 : 16, Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16"));
+        Assert.Contains("cp.async.cg.shared.global", ptx);
+        Assert.Contains("cp.async.wait_group 0", ptx);
+        Assert.Contains(".reg .f32 eo<64>;", ptx);
+        Assert.Matches(@"\.extern \.shared \.align 16 \.b8 __dyn_shared_alloca\[\]", ptx);
     }
 
     [Fact]

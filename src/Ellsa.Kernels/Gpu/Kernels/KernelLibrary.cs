@@ -33,6 +33,12 @@ internal sealed class KernelLibrary
         FillF32 = Load<ArrayView<float>, int, uint, float, float>(UtilityKernels.FillF32);
         Copy = Load<ArrayView<U4>, ArrayView<U4>, long>(UtilityKernels.Copy);
         SplitOperand = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<uint>, ArrayView<uint>, SplitArgs>(MmaGemmKernels.SplitOperand);
+        PackQueries = Load<ArrayView<float>, ArrayView<uint>, FlashArgs>(FlashAttentionKernels.PackQueries);
+        PackKeysValues = Load<ArrayView<float>, ArrayView<float>, ArrayView<uint>, FlashArgs>(FlashAttentionKernels.PackKeysValues);
+        FlashExact = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>(FlashAttentionKernels.Flash<PtxAttentionCore, ExactOperands>));
+        FlashFast = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>(FlashAttentionKernels.Flash<PtxAttentionCore, FastOperands>));
+        FlashEmulatedExact = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>(FlashAttentionKernels.Flash<EmulatedAttentionCore, ExactOperands>));
+        FlashEmulatedFast = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>(FlashAttentionKernels.Flash<EmulatedAttentionCore, FastOperands>));
         MmaExact = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>(MmaGemmKernels.Gemm<PtxMmaCore, ExactOperands>));
         MmaFast = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>(MmaGemmKernels.Gemm<PtxMmaCore, FastOperands>));
         MmaEmulatedExact = Untracked(() => _accelerator.LoadKernel<ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>(MmaGemmKernels.Gemm<EmulatedMmaCore, ExactOperands>));
@@ -60,6 +66,13 @@ internal sealed class KernelLibrary
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>> MmaEmulatedExact { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, MmaArgs>> MmaEmulatedFast { get; }
 
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<uint>, FlashArgs>> PackQueries { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<uint>, FlashArgs>> PackKeysValues { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>> FlashExact { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>> FlashFast { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>> FlashEmulatedExact { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>> FlashEmulatedFast { get; }
+
     /// <summary>Compiles and loads every kernel now (benchmarks keep this out of their timings).</summary>
     public void LoadAll(bool includeTensorCores)
     {
@@ -69,6 +82,8 @@ internal sealed class KernelLibrary
         {
             _ = MmaExact.Value;
             _ = MmaFast.Value;
+            _ = FlashExact.Value;
+            _ = FlashFast.Value;
         }
     }
 

@@ -24,6 +24,10 @@ public static class KernelChecks
         new("embed", Embed),
         new("rope.kv-write.attention.decode", (create, seed) => RopeKvAttention(create, seed, minRows: 1, maxRows: IlgpuBackend.DecodeAttentionRows)),
         new("rope.kv-write.attention.prefill", (create, seed) => RopeKvAttention(create, seed, minRows: IlgpuBackend.DecodeAttentionRows + 1, maxRows: 40)),
+        new("attention.tensor-cores.exact", (create, seed) => RopeKvAttention(create, seed, IlgpuBackend.DecodeAttentionRows + 1, 40,
+            new IlgpuOptions { EmulateTensorCores = true }, headDim: 128, tolerance: 1e-4)),
+        new("attention.tensor-cores.fast", (create, seed) => RopeKvAttention(create, seed, IlgpuBackend.DecodeAttentionRows + 1, 40,
+            new IlgpuOptions { EmulateTensorCores = true, Precision = GemmPrecision.Fast }, headDim: 128, tolerance: 2e-2)),
         new("argmax", ArgMax),
         new("swiglu.upload-download", SwiGluAndSlices),
     ];
@@ -149,15 +153,16 @@ public static class KernelChecks
     /// Fills a cache the way the model does (RoPE on q and k, then the KV write, positions
     /// scrambled), compares the rotated rows, then attends from rows at random positions.
     /// </summary>
-    private static void RopeKvAttention(BackendFactory create, int seed, int minRows, int maxRows)
+    private static void RopeKvAttention(BackendFactory create, int seed, int minRows, int maxRows,
+        IlgpuOptions? options = null, int headDim = 0, double tolerance = 1e-5)
     {
         using var data = new RandomData(seed);
-        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        using var pair = new BackendPair(create(options ?? IlgpuOptions.Default), data);
         int[] groups = [1, 3, 4, 5];
         int group = groups[data.Next(0, groups.Length - 1)];
         int kvHeads = data.Next(1, 3);
         int[] headDims = [8, 16, 24, 32, 64, 128];
-        int hd = headDims[data.Next(0, headDims.Length - (minRows > IlgpuBackend.DecodeAttentionRows ? 2 : 1))];
+        int hd = headDim > 0 ? headDim : headDims[data.Next(0, headDims.Length - (minRows > IlgpuBackend.DecodeAttentionRows ? 2 : 1))];
         int heads = group * kvHeads;
         int layers = 2;
         int capacity = data.Next(maxRows + 1, 160);
@@ -191,7 +196,7 @@ public static class KernelChecks
         pair.Poison(output.Gpu.All);
         pair.Gpu.Attention(cache.Gpu, layer, queries.Gpu.All, rowPositions.Gpu, 0, output.Gpu.All);
         pair.Cpu.Attention(cache.Cpu, layer, queries.Cpu.All, rowPositions.Cpu, 0, output.Cpu.All);
-        pair.Compare($"Attention of {rows} rows ({shape})", output.Gpu.All, output.Cpu.All, 1e-5);
+        pair.Compare($"Attention of {rows} rows ({shape})", output.Gpu.All, output.Cpu.All, tolerance);
 
         // A lone RoPE followed by a download takes the unfused path.
         var extra = pair.Tensor(rows, kvd);
