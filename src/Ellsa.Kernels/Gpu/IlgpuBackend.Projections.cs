@@ -211,12 +211,29 @@ public sealed partial class IlgpuBackend
             LowAddress = emulated ? 0 : DeviceAddress(lowUnits),
         };
         var biasView = bias is null ? _workspace.Dummy : bias.View.SubView(run.FirstRow, run.Rows);
-        var grid = new Index2D((m + MmaGemmKernels.Tile - 1) / MmaGemmKernels.Tile, (run.Rows + MmaGemmKernels.Tile - 1) / MmaGemmKernels.Tile);
-        var config = new KernelConfig(grid, new Index2D(MmaGemmKernels.Threads, 1),
+        int mTiles = (m + MmaGemmKernels.Tile - 1) / MmaGemmKernels.Tile;
+        int nTiles = (run.Rows + MmaGemmKernels.Tile - 1) / MmaGemmKernels.Tile;
+        // Split K when the tiles alone cannot keep two groups per multiprocessor streaming weights
+        // (on CUDA at least 4 K tiles per split, so the pipeline still has work to overlap).
+        int kTiles = args.KTiles;
+        int wanted = (2 * _host.Multiprocessors + mTiles * nTiles - 1) / (mTiles * nTiles);
+        int splits = Math.Clamp(wanted, 1, Math.Max(1, kTiles / (_host.IsCuda ? 4 : 1)));
+        int tilesPerSplit = (kTiles + splits - 1) / splits;
+        splits = (kTiles + tilesPerSplit - 1) / tilesPerSplit;
+        args.TilesPerSplit = tilesPerSplit;
+        args.Splits = splits;
+        if (splits > 1 && !accumulate)
+            LaunchClear(y, new TensorSlice(output.Tensor, output.Row, output.Rows, output.Col + run.FirstRow, run.Rows));
+        var config = new KernelConfig(new Index3D(mTiles, nTiles, splits), new Index3D(MmaGemmKernels.Threads, 1, 1),
             SharedMemoryConfig.RequestDynamic<U4>(MmaGemmKernels.SharedBytes(exact) / 16));
         Launch("MatMul (tensor cores)", $"{matrix.Name} rows {run.FirstRow}…{run.FirstRow + run.Rows - 1} × {matrix.Cols}, {m} input rows, {(exact ? "exact" : "fast")}", () =>
             kernel(_host.Stream, config, matrix.View, highUnits, lowUnits, y.View, biasView, args));
     }
+
+    private void LaunchClear(GpuTensor y, TensorSlice slice) =>
+        Launch("MatMul (clear for split-K)", $"{slice.Rows}×{slice.Cols}", () =>
+            _kernels.Clear.Value(_host.Stream, new KernelConfig(Groups(slice.Rows), Threads(RowKernels.Threads)), y.View,
+                new RowArgs { Rows = slice.Rows, DestinationOffset = y.Offset(slice), DestinationStride = y.Cols, Width = slice.Cols }));
 
     private void LaunchSimt(GpuMatrix matrix, TensorSlice input, GpuTensor y, TensorSlice output, GpuVector? bias, bool accumulate, int firstRow, int rows = -1)
     {

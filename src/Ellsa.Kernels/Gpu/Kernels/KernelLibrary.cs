@@ -19,6 +19,7 @@ internal sealed class KernelLibrary
         _accelerator = host.Accelerator;
         RmsNorm = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.RmsNorm);
         SwiGlu = Load<ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.SwiGlu);
+        Clear = Load<ArrayView<float>, RowArgs>(RowKernels.Clear);
         Embed = Load<ArrayView<U4>, MatrixRuns, ArrayView<int>, ArrayView<float>, EmbedArgs>(RowKernels.Embed);
         RopeAndStore = Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RopeArgs>(RopeKernels.RopeAndStore);
         StoreKv = Load<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, StoreKvArgs>(RopeKernels.StoreKv);
@@ -47,6 +48,7 @@ internal sealed class KernelLibrary
 
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>> RmsNorm { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, RowArgs>> SwiGlu { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, RowArgs>> Clear { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, MatrixRuns, ArrayView<int>, ArrayView<float>, EmbedArgs>> Embed { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RopeArgs>> RopeAndStore { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, StoreKvArgs>> StoreKv { get; }
@@ -86,6 +88,10 @@ internal sealed class KernelLibrary
             _ = FlashFast.Value;
         }
     }
+
+    private Lazy<Action<AcceleratorStream, KernelConfig, T1, T2>> Load<T1, T2>(Action<T1, T2> kernel)
+        where T1 : struct where T2 : struct =>
+        Track(new Lazy<Action<AcceleratorStream, KernelConfig, T1, T2>>(() => _accelerator.LoadKernel(kernel)));
 
     private Lazy<Action<AcceleratorStream, KernelConfig, T1, T2, T3>> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
         where T1 : struct where T2 : struct where T3 : struct =>

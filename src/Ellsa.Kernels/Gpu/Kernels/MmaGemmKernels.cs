@@ -26,6 +26,8 @@ public struct MmaArgs
     public int WeightOffset, WeightGroups;
     public int YOffset, YStride;
     public int HasBias, Accumulate;
+    /// <summary>K tiles per split (grid z); with more than one split the tiles are added into y atomically.</summary>
+    public int TilesPerSplit, Splits;
     /// <summary>Device addresses of the weight buffer and the hi/lo activation buffers (cp.async takes raw addresses).</summary>
     public ulong WeightAddress, HiAddress, LowAddress;
 }
@@ -46,6 +48,9 @@ public struct MmaArgs
 /// groups; ldmatrix.x4 then delivers the mma fragments directly.</item>
 /// <item>The grid runs along M fastest, so the M tiles that read one weight tile run together
 /// and the weights come from DRAM about once (activations stay in L2).</item>
+/// <item>Split-K for short inputs: with few tiles (a 20-token prefill has 32–48 for most
+/// projections) grid z splits K so enough groups stream the weights; partial tiles are added
+/// into y with atomic adds (y zeroed first unless accumulating, the bias added by split 0).</item>
 /// </list>
 /// Shared memory: 2 stages × 24 KB (exact) or 16 KB (fast) = at most 48 KB, the limit without an opt-in.
 /// </summary>
@@ -118,7 +123,7 @@ public static class MmaGemmKernels
         }
     }
 
-    /// <summary>Grid: (ceil(M / 128), ceil(N / 128)); dynamic shared memory <see cref="SharedBytes"/>.</summary>
+    /// <summary>Grid: (ceil(M / 128), ceil(N / 128), Splits); dynamic shared memory <see cref="SharedBytes"/>.</summary>
     [GpuKernel(typeof(PtxMmaCore), typeof(ExactOperands))]
     [GpuKernel(typeof(PtxMmaCore), typeof(FastOperands))]
     public static void Gemm<TCore, TMode>(ArrayView<U4> w, ArrayView<U4> high, ArrayView<U4> low, ArrayView<float> y, ArrayView<float> bias, MmaArgs a)
@@ -163,20 +168,22 @@ public static class MmaGemmKernels
         uint bStep0 = (uint)(bTile + Swizzle(bRow, (lane >> 3) & 1));
         uint bStep1 = (uint)(bTile + Swizzle(bRow, 2 + ((lane >> 3) & 1)));
 
-        Issue(ref core, w, high, low, a, exact, 0u, 0, loadChunk, aValid0, aValid1, bValid0, bValid1, aUnit0, aUnit1, bUnit0, bUnit1, store0, store1);
+        int kBegin = Grid.IdxZ * a.TilesPerSplit;
+        int kEnd = IntrinsicMath.Min(a.KTiles, kBegin + a.TilesPerSplit);
+        Issue(ref core, w, high, low, a, exact, 0u, kBegin, loadChunk, aValid0, aValid1, bValid0, bValid1, aUnit0, aUnit1, bUnit0, bUnit1, store0, store1);
         core.Commit();
-        for (int kt = 0; kt < a.KTiles; kt++)
+        for (int kt = kBegin; kt < kEnd; kt++)
         {
-            if (kt + 1 < a.KTiles)
+            if (kt + 1 < kEnd)
             {
-                uint next = (uint)(((kt + 1) & 1) * stageBytes);
+                uint next = (uint)(((kt + 1 - kBegin) & 1) * stageBytes);
                 Issue(ref core, w, high, low, a, exact, next, kt + 1, loadChunk, aValid0, aValid1, bValid0, bValid1, aUnit0, aUnit1, bUnit0, bUnit1, store0, store1);
             }
             // An empty group at the end keeps "all but the newest group" meaning "tile kt has landed".
             core.Commit();
             core.WaitPrevious();
             Group.Barrier();
-            uint stage = (uint)((kt & 1) * stageBytes);
+            uint stage = (uint)(((kt - kBegin) & 1) * stageBytes);
             core.LoadFragments(stage + aStep0, stage + bStep0, exact);
             core.Multiply(exact);
             core.LoadFragments(stage + aStep1, stage + bStep1, exact);
@@ -191,7 +198,8 @@ public static class MmaGemmKernels
         uint laneStaging = (uint)(4 * (stagingWords + (lane >> 2) * StagingRowFloats + 2 * (lane & 3)));
         int column = n0 + warpN * 32 + lane;
         bool columnValid = column < a.N;
-        float biasValue = columnValid && a.HasBias != 0 ? bias[column] : 0f;
+        bool split = a.Splits > 1;
+        float biasValue = columnValid && a.HasBias != 0 && Grid.IdxZ == 0 ? bias[column] : 0f;
         for (int i = 0; i < 4; i++)
         {
             core.StoreTile(i, laneStaging);
@@ -204,6 +212,11 @@ public static class MmaGemmKernels
                 {
                     float v = floats[stagingWords + q * StagingRowFloats + lane] + biasValue;
                     int at = a.YOffset + row * a.YStride + column;
+                    if (split)
+                    {
+                        Atomic.Add(ref y[at], v);
+                        continue;
+                    }
                     if (a.Accumulate != 0)
                         v += y[at];
                     y[at] = v;

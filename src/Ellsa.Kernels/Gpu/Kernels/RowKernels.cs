@@ -56,6 +56,18 @@ public static class RowKernels
         }
     }
 
+    /// <summary>destination = 0 (Width values per row): split-K products add into a cleared output.</summary>
+    [GpuKernel]
+    public static void Clear(ArrayView<float> destination, RowArgs a)
+    {
+        for (int row = Grid.IdxX; row < a.Rows; row += Grid.DimX)
+        {
+            int dst = a.DestinationOffset + row * a.DestinationStride;
+            for (int i = Group.IdxX; i < a.Width; i += Group.DimX)
+                destination[dst + i] = 0f;
+        }
+    }
+
     /// <summary>
     /// destination row r = table row ids[idOffset + r], widened from bf16 or copied from fp32. An id
     /// outside the table yields a NaN row (the backend checks ids before launching; a kernel cannot throw).

@@ -28,6 +28,8 @@ public static class KernelChecks
             new IlgpuOptions { EmulateTensorCores = true }, headDim: 128, tolerance: 1e-4)),
         new("attention.tensor-cores.fast", (create, seed) => RopeKvAttention(create, seed, IlgpuBackend.DecodeAttentionRows + 1, 40,
             new IlgpuOptions { EmulateTensorCores = true, Precision = GemmPrecision.Fast }, headDim: 128, tolerance: 2e-2)),
+        new("attention.bf16-kv-cache", (create, seed) => RopeKvAttention(create, seed, 1, 40,
+            new IlgpuOptions { Bf16KvCache = true }, tolerance: 1e-2)),
         new("argmax", ArgMax),
         new("swiglu.upload-download", SwiGluAndSlices),
     ];
