@@ -77,13 +77,26 @@ public sealed partial class IlgpuBackend
         var partialOut = _workspace.Floats("attention.partial", partials * hd);
         var partialStats = _workspace.Floats("attention.stats", partials * 2);
         var shared = SharedMemoryConfig.RequestDynamic<float>(DecodeAttentionKernels.SharedFloats(group, hd, chunk));
-        string sizes = $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {hd}, {keys} keys in {splits} splits";
-        Launch("Attention (decode)", sizes, () =>
+        try
+        {
             _kernels.DecodeAttention.Value(_host.Stream, new KernelConfig(Groups((long)splits * args.Rows * args.KvHeads), Threads(DecodeAttentionKernels.Threads), shared),
-                q.View, positions.View, kv.Keys, kv.Values, partialOut, partialStats, args));
-        Launch("Attention (merge)", sizes, () =>
+                q.View, positions.View, kv.Keys, kv.Values, partialOut, partialStats, args);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("Attention (decode)", $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {hd}, {keys} keys in {splits} splits", e);
+        }
+        try
+        {
             _kernels.MergeAttention.Value(_host.Stream, new KernelConfig(Groups(args.Rows * args.Heads), Threads(128)),
-                positions.View, partialOut, partialStats, o.View, args));
+                positions.View, partialOut, partialStats, o.View, args);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("Attention (merge)", $"{args.Rows} rows, {args.Heads} heads of {hd}, {splits} splits", e);
+        }
     }
 
     /// <summary>Packs Q and the layer's keys and values as bf16 planes, then runs the tensor-core flash kernel.</summary>
@@ -111,12 +124,25 @@ public sealed partial class IlgpuBackend
             QueryAddress = emulated ? 0 : DeviceAddress(queryUnits),
             KvAddress = emulated ? 0 : DeviceAddress(kvUnits),
         };
-        string sizes = $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {args.HeadDim}, {maxKey} keys, {(exact ? "exact" : "fast")}";
         int threads = Threads(256);
-        Launch("Attention (pack queries)", sizes, () =>
-            _kernels.PackQueries.Value(_host.Stream, new KernelConfig(Groups(Math.Max(1, (long)args.KvHeads * vectorsPadded * 64 / threads)), threads), q.View, packedQueries, flash));
-        Launch("Attention (pack keys and values)", sizes, () =>
-            _kernels.PackKeysValues.Value(_host.Stream, new KernelConfig(Groups(Math.Max(1, (long)args.KvHeads * keysPadded * 64 / threads)), threads), kv.Keys, kv.Values, packedKv, flash));
+        try
+        {
+            _kernels.PackQueries.Value(_host.Stream, new KernelConfig(Groups(Math.Max(1, (long)args.KvHeads * vectorsPadded * 64 / threads)), threads), q.View, packedQueries, flash);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("Attention (pack queries)", FlashSizes(args, maxKey, exact), e);
+        }
+        try
+        {
+            _kernels.PackKeysValues.Value(_host.Stream, new KernelConfig(Groups(Math.Max(1, (long)args.KvHeads * keysPadded * 64 / threads)), threads), kv.Keys, kv.Values, packedKv, flash);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("Attention (pack keys and values)", FlashSizes(args, maxKey, exact), e);
+        }
         var kernel = (exact, emulated) switch
         {
             (true, false) => _kernels.FlashExact.Value,
@@ -126,8 +152,19 @@ public sealed partial class IlgpuBackend
         };
         int blocks = args.KvHeads * vectorsPadded / FlashAttentionKernels.VectorsPerGroup;
         var config = new KernelConfig(Groups(blocks), FlashAttentionKernels.Threads, SharedMemoryConfig.RequestDynamic<U4>(FlashAttentionKernels.SharedBytes / 16));
-        Launch("Attention (tensor cores)", sizes, () => kernel(_host.Stream, config, queryUnits, kvUnits, positions.View, o.View, flash));
+        try
+        {
+            kernel(_host.Stream, config, queryUnits, kvUnits, positions.View, o.View, flash);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("Attention (tensor cores)", FlashSizes(args, maxKey, exact), e);
+        }
     }
+
+    private static string FlashSizes(AttentionArgs args, int keys, bool exact) =>
+        $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {args.HeadDim}, {keys} keys, {(exact ? "exact" : "fast")}";
 
     private void LaunchPrefillAttention(GpuKvCache kv, GpuTensor q, GpuTensor o, GpuIndices positions, AttentionArgs args, int group, int maxPosition)
     {
@@ -150,9 +187,16 @@ public sealed partial class IlgpuBackend
         args.Chunk = tile;
         args.Splits = rowsPerGroup;
         long items = (long)((args.Rows + rowsPerGroup - 1) / rowsPerGroup) * args.KvHeads;
-        Launch("Attention (prefill)", $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {hd}", () =>
+        try
+        {
             _kernels.PrefillAttention.Value(_host.Stream,
                 new KernelConfig(Groups(items), Threads(PrefillAttentionKernels.Threads), SharedMemoryConfig.RequestDynamic<float>(floats)),
-                q.View, positions.View, kv.Keys, kv.Values, o.View, args));
+                q.View, positions.View, kv.Keys, kv.Values, o.View, args);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("Attention (prefill)", $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {hd}", e);
+        }
     }
 }

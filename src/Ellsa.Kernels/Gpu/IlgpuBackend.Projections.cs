@@ -109,14 +109,21 @@ public sealed partial class IlgpuBackend
             Exchange = Exchange,
         };
         var normWeight = norm?.Weight;
-        Launch(pairMode ? "GateUpSwiGlu" : "MatMul", $"{matrix.Name} {matrix.Rows}×{matrix.Cols}, {input.Rows} rows{(norm is null ? "" : ", RMSNorm fused")}", () =>
+        try
+        {
             _kernels.Gemv.Value(_host.Stream, new KernelConfig(Groups(GemvKernels.GridSize(outputs, pairMode, Threads(GemvKernels.Threads))), Threads(GemvKernels.Threads)),
                 matrix.View, matrix.Descriptor, source.View, source.Vectors, y.View, bias?.View ?? _workspace.Dummy,
-                normWeight?.View ?? _workspace.Dummy, normWeight?.Vectors ?? _workspace.DummyUnits, normOut?.View ?? _workspace.Dummy, args));
+                normWeight?.View ?? _workspace.Dummy, normWeight?.Vectors ?? _workspace.DummyUnits, normOut?.View ?? _workspace.Dummy, args);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail(pairMode ? "GateUpSwiGlu" : "MatMul", $"{matrix.Name} {matrix.Rows}×{matrix.Cols}, {input.Rows} rows{(norm is null ? "" : ", RMSNorm fused")}", e);
+        }
     }
 
     private bool UseTensorCores(GpuMatrix matrix) =>
-        Options.TensorCores && matrix.Runs.Any(r => !r.F32 && r.Rows > 0) && (_host.IsCuda || Options.EmulateTensorCores);
+        Options.TensorCores && matrix.HasBf16Rows && (_host.IsCuda || Options.EmulateTensorCores);
 
     private void LaunchGemm(GpuMatrix matrix, TensorSlice input, TensorSlice output, GpuVector? bias, bool accumulate, PendingNorm? norm)
     {
@@ -176,9 +183,16 @@ public sealed partial class IlgpuBackend
             WriteLow = exact ? 1 : 0,
             Exchange = Exchange,
         };
-        Launch("MatMul (bf16 operand split)", $"{input.Rows}×{input.Cols}{(norm is null ? "" : ", RMSNorm fused")}", () =>
+        try
+        {
             _kernels.SplitOperand.Value(_host.Stream, new KernelConfig(Groups(input.Rows), Threads(RowKernels.Threads)), source.View,
-                norm?.Weight.View ?? _workspace.Dummy, x.View, high, low, args));
+                norm?.Weight.View ?? _workspace.Dummy, x.View, high, low, args);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("MatMul (bf16 operand split)", $"{input.Rows}×{input.Cols}{(norm is null ? "" : ", RMSNorm fused")}", e);
+        }
     }
 
     private void LaunchMma(GpuMatrix matrix, MatrixRun run, int m, int paddedK, ArrayView<uint> high, ArrayView<uint> low,
@@ -226,14 +240,30 @@ public sealed partial class IlgpuBackend
             LaunchClear(y, new TensorSlice(output.Tensor, output.Row, output.Rows, output.Col + run.FirstRow, run.Rows));
         var config = new KernelConfig(new Index3D(mTiles, nTiles, splits), new Index3D(MmaGemmKernels.Threads, 1, 1),
             SharedMemoryConfig.RequestDynamic<U4>(MmaGemmKernels.SharedBytes(exact) / 16));
-        Launch("MatMul (tensor cores)", $"{matrix.Name} rows {run.FirstRow}…{run.FirstRow + run.Rows - 1} × {matrix.Cols}, {m} input rows, {(exact ? "exact" : "fast")}", () =>
-            kernel(_host.Stream, config, matrix.View, highUnits, lowUnits, y.View, biasView, args));
+        try
+        {
+            kernel(_host.Stream, config, matrix.View, highUnits, lowUnits, y.View, biasView, args);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("MatMul (tensor cores)", $"{matrix.Name} rows {run.FirstRow}…{run.FirstRow + run.Rows - 1} × {matrix.Cols}, {m} input rows, {(exact ? "exact" : "fast")}", e);
+        }
     }
 
-    private void LaunchClear(GpuTensor y, TensorSlice slice) =>
-        Launch("MatMul (clear for split-K)", $"{slice.Rows}×{slice.Cols}", () =>
+    private void LaunchClear(GpuTensor y, TensorSlice slice)
+    {
+        try
+        {
             _kernels.Clear.Value(_host.Stream, new KernelConfig(Groups(slice.Rows), Threads(RowKernels.Threads)), y.View,
-                new RowArgs { Rows = slice.Rows, DestinationOffset = y.Offset(slice), DestinationStride = y.Cols, Width = slice.Cols }));
+                new RowArgs { Rows = slice.Rows, DestinationOffset = y.Offset(slice), DestinationStride = y.Cols, Width = slice.Cols });
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("MatMul (clear for split-K)", $"{slice.Rows}×{slice.Cols}", e);
+        }
+    }
 
     private void LaunchSimt(GpuMatrix matrix, TensorSlice input, GpuTensor y, TensorSlice output, GpuVector? bias, bool accumulate, int firstRow, int rows = -1)
     {
@@ -256,9 +286,16 @@ public sealed partial class IlgpuBackend
         int threads = Threads(GemmSimtKernels.Threads);
         int tileM = GemmSimtKernels.TileM(threads);
         long tiles = (long)((n + GemmSimtKernels.TileN - 1) / GemmSimtKernels.TileN) * ((input.Rows + tileM - 1) / tileM);
-        Launch("MatMul (CUDA cores)", $"{matrix.Name} {n}×{matrix.Cols}, {input.Rows} input rows", () =>
+        try
+        {
             _kernels.GemmSimt.Value(_host.Stream, new KernelConfig(Groups(tiles), threads),
-                matrix.View, descriptor, x.View, y.View, biasView, args));
+                matrix.View, descriptor, x.View, y.View, biasView, args);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("MatMul (CUDA cores)", $"{matrix.Name} {n}×{matrix.Cols}, {input.Rows} input rows", e);
+        }
     }
 
     /// <summary>The descriptor of the rows from <paramref name="firstRow"/> on, as if they were a matrix of their own.</summary>

@@ -33,14 +33,21 @@ public sealed partial class IlgpuBackend
         lock (_host.Gate)
         {
             Flush();
-            Launch("Embed", $"{matrix.Name}, {destination.Rows} rows × {matrix.Cols}", () =>
+            try
+            {
                 _kernels.Embed.Value(_host.Stream, new KernelConfig(Groups(destination.Rows), Threads(RowKernels.Threads)),
                     matrix.View, matrix.Descriptor, indices.View, output.View,
                     new EmbedArgs
                     {
                         Rows = destination.Rows, TableRows = matrix.Rows, Cols = matrix.Cols, IdOffset = idOffset,
                         DestinationOffset = output.Offset(destination), DestinationStride = output.Cols,
-                    }));
+                    });
+                AfterOperation();
+            }
+            catch (Exception e) when (e is not GpuBackendException)
+            {
+                throw Fail("Embed", $"{matrix.Name}, {destination.Rows} rows × {matrix.Cols}", e);
+            }
         }
     }
 
@@ -105,15 +112,17 @@ public sealed partial class IlgpuBackend
             if (_pendingRopes.Count > 0 && CanFuseStore(keys, values, indices, positionOffset, headDim))
             {
                 // RoPE of q and k and the store of k and v in one launch.
-                var rotated = _pendingRopes.ToArray();
+                // Loops, not LINQ: this runs once per layer of every decode step.
+                int keyIndex = SameSlice(_pendingRopes[0].Heads, keys) ? 0 : 1;
+                var keyRope = _pendingRopes[keyIndex];
+                PendingRope? queryRope = _pendingRopes.Count == 2 ? _pendingRopes[1 - keyIndex] : null;
                 _pendingRopes.Clear();
-                var keyRope = rotated.First(r => SameSlice(r.Heads, keys));
-                var queryRope = rotated.Length == 2 ? rotated.First(r => !SameSlice(r.Heads, keys)) : (PendingRope?)null;
                 LaunchRope(keyRope, store, queryRope, values);
                 return;
             }
             Flush();
-            Launch("WriteKv", $"{keys.Rows} rows × {kv.KvHeads} kv heads × {headDim}, layer {layer}", () =>
+            try
+            {
                 _kernels.StoreKv.Value(_host.Stream, new KernelConfig(Groups(keys.Rows), Threads(RopeKernels.Threads)),
                     keyTensor.View, valueTensor.View, indices.View, kv.Keys, kv.Values,
                     new StoreKvArgs
@@ -122,7 +131,13 @@ public sealed partial class IlgpuBackend
                         ValueOffset = valueTensor.Offset(values), ValueStride = valueTensor.Cols,
                         KvHeads = kv.KvHeads, HeadDim = headDim, PositionOffset = positionOffset,
                         Layer = layer, CacheCapacity = kv.Capacity, CacheBf16 = kv.Bf16 ? 1 : 0,
-                    }));
+                    });
+                AfterOperation();
+            }
+            catch (Exception e) when (e is not GpuBackendException)
+            {
+                throw Fail("WriteKv", $"{keys.Rows} rows × {kv.KvHeads} kv heads × {headDim}, layer {layer}", e);
+            }
         }
     }
 
@@ -141,14 +156,23 @@ public sealed partial class IlgpuBackend
         }
     }
 
-    private void LaunchSwiGlu(GpuTensor input, TensorSlice gateUp, GpuTensor result, TensorSlice output) =>
-        Launch("SwiGlu", $"{output.Rows}×{output.Cols}", () =>
+    private void LaunchSwiGlu(GpuTensor input, TensorSlice gateUp, GpuTensor result, TensorSlice output)
+    {
+        try
+        {
             _kernels.SwiGlu.Value(_host.Stream, new KernelConfig(Groups(output.Rows), Threads(RowKernels.Threads)), input.View, result.View,
                 new RowArgs
                 {
                     Rows = output.Rows, SourceOffset = input.Offset(gateUp), SourceStride = input.Cols,
                     DestinationOffset = result.Offset(output), DestinationStride = result.Cols, Width = output.Cols,
-                }));
+                });
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("SwiGlu", $"{output.Rows}×{output.Cols}", e);
+        }
+    }
 
     /// <summary>Runs whatever the fusion window holds. Every operation calls it before doing anything else.</summary>
     private void Flush()
@@ -162,9 +186,11 @@ public sealed partial class IlgpuBackend
             }
             if (_pendingRopes.Count > 0)
             {
-                var ropes = _pendingRopes.ToArray();
+                var first = _pendingRopes[0];
+                PendingRope? second = _pendingRopes.Count > 1 ? _pendingRopes[1] : null;
                 _pendingRopes.Clear();
-                foreach (var rope in ropes)
+                LaunchRope(first, null);
+                if (second is { } rope)
                     LaunchRope(rope, null);
             }
         }
@@ -189,14 +215,21 @@ public sealed partial class IlgpuBackend
         var destination = Tensor(norm.Destination);
         if (norm.Source.Rows == 0)
             return;
-        Launch("RmsNorm", $"{norm.Source.Rows}×{norm.Source.Cols}", () =>
+        try
+        {
             _kernels.RmsNorm.Value(_host.Stream, new KernelConfig(Groups(norm.Source.Rows), Threads(RowKernels.Threads)), source.View, norm.Weight.View, destination.View,
                 new RowArgs
                 {
                     Rows = norm.Source.Rows, Exchange = Exchange, SourceOffset = source.Offset(norm.Source), SourceStride = source.Cols,
                     DestinationOffset = destination.Offset(norm.Destination), DestinationStride = destination.Cols,
                     Width = norm.Source.Cols, Eps = norm.Eps,
-                }));
+                });
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail("RmsNorm", $"{norm.Source.Rows}×{norm.Source.Cols}", e);
+        }
     }
 
     private readonly record struct KvTarget(GpuKvCache Cache, int Layer);
@@ -237,20 +270,30 @@ public sealed partial class IlgpuBackend
         }
         var keys = cache?.Keys ?? _workspace.Dummy;
         var cachedValues = cache?.Values ?? _workspace.Dummy;
-        Launch(store is null ? "Rope" : "Rope+WriteKv", $"{rows} rows × {rope.Heads.Cols} columns, head dim {rope.HeadDim}", () =>
+        try
+        {
             _kernels.RopeAndStore.Value(_host.Stream, new KernelConfig(Groups(rows), Threads(RopeKernels.Threads)), tensor.View, rope.Positions.View,
-                rope.Table.Cos, rope.Table.Sin, keys, cachedValues, args));
+                rope.Table.Cos, rope.Table.Sin, keys, cachedValues, args);
+            AfterOperation();
+        }
+        catch (Exception e) when (e is not GpuBackendException)
+        {
+            throw Fail(store is null ? "Rope" : "Rope+WriteKv", $"{rows} rows × {rope.Heads.Cols} columns, head dim {rope.HeadDim}", e);
+        }
     }
 
     private bool CanFuseStore(TensorSlice keys, TensorSlice values, GpuIndices positions, int positionOffset, int headDim)
     {
-        var keyRope = _pendingRopes.FirstOrDefault(r => SameSlice(r.Heads, keys));
-        if (keyRope.Table is null || keyRope.HeadDim != headDim || keyRope.Positions != positions || keyRope.PositionOffset != positionOffset)
-            return false;
-        // One row stride for q, k and v: they must share the tensor and the rows.
-        return values.Tensor == keys.Tensor && values.Row == keys.Row && values.Rows == keys.Rows &&
-               _pendingRopes.All(r => r.Heads.Tensor == keys.Tensor && r.Heads.Row == keys.Row && r.Heads.Rows == keys.Rows &&
-                                      !Overlaps(r.Heads, values) && r.HeadDim == headDim);
+        bool keysRotated = false;
+        foreach (var r in _pendingRopes)
+        {
+            // One row stride for q, k and v: they must share the tensor and the rows.
+            if (r.Heads.Tensor != keys.Tensor || r.Heads.Row != keys.Row || r.Heads.Rows != keys.Rows || Overlaps(r.Heads, values) ||
+                r.HeadDim != headDim || r.Positions != positions || r.PositionOffset != positionOffset)
+                return false;
+            keysRotated |= SameSlice(r.Heads, keys);
+        }
+        return keysRotated && values.Tensor == keys.Tensor && values.Row == keys.Row && values.Rows == keys.Rows;
     }
 
     private static bool Compatible(PendingRope a, PendingRope b) =>
@@ -273,20 +316,6 @@ public sealed partial class IlgpuBackend
             int p = positions.Shadow[offset + r];
             if (p < 0 || p >= capacity)
                 throw new InvalidOperationException($"{operation} at position {p} is outside {what} (capacity {capacity})");
-        }
-    }
-
-    /// <summary>Queues one kernel launch; a compile, load or launch failure becomes a <see cref="GpuBackendException"/>.</summary>
-    private void Launch(string operation, string sizes, Action launch)
-    {
-        try
-        {
-            launch();
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail(operation, sizes, e);
         }
     }
 }

@@ -36,6 +36,7 @@ internal sealed class GpuMatrix : DeviceMatrix
         _buffer = host.Accelerator.Allocate1D<U4>(Math.Max(1, units));
         View = _buffer.View;
         Descriptor = Describe(Runs, Groups);
+        HasBf16Rows = Runs.Any(r => !r.F32 && r.Rows > 0);
     }
 
     public AcceleratorHost Host { get; }
@@ -44,7 +45,8 @@ internal sealed class GpuMatrix : DeviceMatrix
     public long Units { get; }
     public ArrayView<U4> View { get; }
     public MatrixRuns Descriptor { get; }
-    public bool AllBf16 => Runs.All(r => !r.F32);
+    /// <summary>Whether some rows can go to the tensor cores (bf16); computed once, read on every prefill projection.</summary>
+    public bool HasBf16Rows { get; }
 
     public int UnitsPerRow(bool f32) => f32 ? 2 * Groups : Groups;
 
