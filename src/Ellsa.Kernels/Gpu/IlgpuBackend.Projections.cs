@@ -69,7 +69,11 @@ public sealed partial class IlgpuBackend
         {
             int r = Math.Max(rows, _productScratch?.Rows ?? 0);
             int c = Math.Max(cols, _productScratch?.Cols ?? 0);
-            _productScratch?.Dispose();
+            if (_productScratch is not null)
+            {
+                _host.Stream.Synchronize();
+                _productScratch.Dispose();
+            }
             _productScratch = new GpuTensor(_host, r, c);
         }
         return _productScratch;

@@ -179,6 +179,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
         }
         finally
         {
+            _productScratch?.Dispose();
             _workspace.Dispose();
         }
     }
@@ -251,8 +252,18 @@ public sealed partial class IlgpuBackend : IComputeBackend
         if (value is null || host != _host)
             throw new ArgumentException($"the {what} was not created by this {Name} backend");
         if (value is GpuTensor tensor)
-            tensor.BeforeDispose ??= Flush;
+            tensor.BeforeDispose ??= FlushAndWait;
         return value;
+    }
+
+    /// <summary>Before a tensor's memory goes: run what still uses it and wait for it.</summary>
+    private void FlushAndWait()
+    {
+        lock (_host.Gate)
+        {
+            Flush();
+            _host.Stream.Synchronize();
+        }
     }
 
     private GpuMatrix Matrix(DeviceMatrix matrix) => Own(matrix as GpuMatrix, "matrix");

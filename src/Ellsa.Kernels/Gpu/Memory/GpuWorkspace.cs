@@ -36,7 +36,12 @@ internal sealed class GpuWorkspace : IDisposable
         length = Math.Max(4, (length + 3) / 4 * 4);
         if (_buffers.TryGetValue(name, out var existing) && existing.Length >= length && existing is MemoryBuffer1D<T, Stride1D.Dense> typed)
             return typed.View;
-        existing?.Dispose();
+        if (existing is not null)
+        {
+            // Queued kernels may still read the old buffer; growth is rare (first prefill of a size).
+            _host.Stream.Synchronize();
+            existing.Dispose();
+        }
         var buffer = _host.Accelerator.Allocate1D<T>(length);
         _buffers[name] = buffer;
         return buffer.View;
@@ -44,6 +49,7 @@ internal sealed class GpuWorkspace : IDisposable
 
     public void Dispose()
     {
+        _host.Stream.Synchronize();
         foreach (var buffer in _buffers.Values)
             buffer.Dispose();
         _buffers.Clear();
