@@ -84,24 +84,27 @@ public sealed partial class IlgpuBackend : IComputeBackend
         if (source.Length != destination.Rows * destination.Cols)
             throw new ArgumentException($"upload of {source.Length} values into a {destination.Rows}×{destination.Cols} slice");
         var tensor = Tensor(destination);
-        Flush();
         var data = source;
-        try
+        lock (_host.Gate)
         {
-            if (destination.Cols == tensor.Cols)
+            try
             {
-                CopyIn(tensor.View.SubView(tensor.Offset(destination), data.Length), data);
+                Flush();
+                if (destination.Cols == tensor.Cols)
+                {
+                    CopyIn(tensor.View.SubView(tensor.Offset(destination), data.Length), data);
+                }
+                else
+                {
+                    for (int r = 0; r < destination.Rows; r++)
+                        CopyIn(tensor.View.SubView(tensor.Offset(destination.RowRange(r, 1)), destination.Cols), data.Slice(r * destination.Cols, destination.Cols));
+                }
+                AfterOperation();
             }
-            else
+            catch (Exception e) when (e is not GpuBackendException)
             {
-                for (int r = 0; r < destination.Rows; r++)
-                    CopyIn(tensor.View.SubView(tensor.Offset(destination.RowRange(r, 1)), destination.Cols), data.Slice(r * destination.Cols, destination.Cols));
+                throw Fail("Upload", $"{destination.Rows}×{destination.Cols} fp32", e);
             }
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("Upload", $"{destination.Rows}×{destination.Cols} fp32", e);
         }
     }
 
@@ -110,17 +113,20 @@ public sealed partial class IlgpuBackend : IComputeBackend
         var indices = Indices(destination);
         if (offset < 0 || offset + source.Length > indices.Length)
             throw new ArgumentException($"upload of {source.Length} indices at {offset} into {indices.Length}");
-        Flush();
         source.CopyTo(indices.Shadow.AsSpan(offset));
-        try
+        lock (_host.Gate)
         {
-            if (source.Length > 0)
-                indices.View.SubView(offset, source.Length).CopyFromCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(source), source.Length);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("Upload", $"{source.Length} indices at {offset}", e);
+            try
+            {
+                Flush();
+                if (source.Length > 0)
+                    indices.View.SubView(offset, source.Length).CopyFromCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(source), source.Length);
+                AfterOperation();
+            }
+            catch (Exception e) when (e is not GpuBackendException)
+            {
+                throw Fail("Upload", $"{source.Length} indices at {offset}", e);
+            }
         }
     }
 
@@ -129,41 +135,47 @@ public sealed partial class IlgpuBackend : IComputeBackend
         if (destination.Length < source.Rows * source.Cols)
             throw new ArgumentException($"download of a {source.Rows}×{source.Cols} slice into {destination.Length} values");
         var tensor = Tensor(source);
-        Flush();
-        try
+        lock (_host.Gate)
         {
-            if (source.Cols == tensor.Cols)
+            try
             {
-                int length = source.Rows * source.Cols;
-                if (length > 0)
-                    tensor.View.SubView(tensor.Offset(source), length).CopyToCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(destination), length);
-            }
-            else
-            {
-                for (int r = 0; r < source.Rows; r++)
+                Flush();
+                if (source.Cols == tensor.Cols)
                 {
-                    tensor.View.SubView(tensor.Offset(source.RowRange(r, 1)), source.Cols)
-                        .CopyToCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(destination.Slice(r * source.Cols, source.Cols)), source.Cols);
+                    int length = source.Rows * source.Cols;
+                    if (length > 0)
+                        tensor.View.SubView(tensor.Offset(source), length).CopyToCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(destination), length);
                 }
+                else
+                {
+                    for (int r = 0; r < source.Rows; r++)
+                    {
+                        tensor.View.SubView(tensor.Offset(source.RowRange(r, 1)), source.Cols)
+                            .CopyToCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(destination.Slice(r * source.Cols, source.Cols)), source.Cols);
+                    }
+                }
+                _host.Stream.Synchronize();
             }
-            _host.Stream.Synchronize();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("Download", $"{source.Rows}×{source.Cols} fp32 (a failure here may come from an earlier queued operation; ELLSA_GPU_SYNC=1 pins it down)", e);
+            catch (Exception e) when (e is not GpuBackendException)
+            {
+                throw Fail("Download", $"{source.Rows}×{source.Cols} fp32 (a failure here may come from an earlier queued operation; ELLSA_GPU_SYNC=1 pins it down)", e);
+            }
         }
     }
 
     public void Synchronize()
     {
-        Flush();
-        try
+        lock (_host.Gate)
         {
-            _host.Stream.Synchronize();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("Synchronize", "queued operations (ELLSA_GPU_SYNC=1 reports the failing one)", e);
+            try
+            {
+                Flush();
+                _host.Stream.Synchronize();
+            }
+            catch (Exception e) when (e is not GpuBackendException)
+            {
+                throw Fail("Synchronize", "queued operations (ELLSA_GPU_SYNC=1 reports the failing one)", e);
+            }
         }
     }
 
