@@ -20,6 +20,12 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     bool UsesHostWeightsInPlace { get; }
 
+    /// <summary>
+    /// Positions one prefill pass should take: each pass reads every weight once, so a GPU wants
+    /// whole blocks in one pass while the CPU keeps its activations cache-sized.
+    /// </summary>
+    int PreferredPrefillRows { get; }
+
     DeviceMatrix UploadMatrix(HostMatrix matrix);
     DeviceVector UploadVector(ReadOnlySpan<float> values);
     DeviceTensor AllocateTensor(int rows, int cols);

@@ -39,6 +39,7 @@ public sealed unsafe class CpuBackend : IComputeBackend
     public long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
     public string Name => "cpu";
     public bool UsesHostWeightsInPlace => true;
+    public int PreferredPrefillRows => 256;
     public string Description => $"CPU, {CpuIsaDetector.Name(Isa)}, {Threads} thread{(Threads == 1 ? "" : "s")}";
 
     /// <summary>Runs arbitrary parallel work on the backend's threads (used by the loader and benchmarks).</summary>

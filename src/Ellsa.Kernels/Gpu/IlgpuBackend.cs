@@ -49,6 +49,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
     public string Description => $"{_host.Description}, {(Options.Precision == GemmPrecision.Exact ? "exact" : "fast")} bf16 GEMM, " +
                                  $"{(Options.Bf16KvCache ? "bf16" : "fp32")} KV cache";
     public bool UsesHostWeightsInPlace => false;
+    public int PreferredPrefillRows => 4096;
 
     /// <summary>Compiles and loads every kernel now, so that the first real call does not pay for it.</summary>
     public void WarmUp() => Run("WarmUp", "all kernels", () => _kernels.LoadAll(_host.IsCuda && Options.TensorCores));

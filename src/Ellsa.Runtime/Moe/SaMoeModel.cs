@@ -71,8 +71,9 @@ public sealed class SaMoeModel : IDisposable
     }
 
     /// <summary>A fresh sequence whose KV cache holds <paramref name="capacity"/> positions.</summary>
-    /// <param name="chunkRows">Positions per prefill pass; bounds the activation memory.</param>
-    public SequenceState CreateSequence(int capacity, int chunkRows = 256) => new(this, capacity, chunkRows);
+    /// <param name="chunkRows">Positions per prefill pass (bounds the activation memory); 0: the backend's preference.</param>
+    public SequenceState CreateSequence(int capacity, int chunkRows = 0) =>
+        new(this, capacity, chunkRows > 0 ? chunkRows : Backend.PreferredPrefillRows);
 
     public void Dispose()
     {
