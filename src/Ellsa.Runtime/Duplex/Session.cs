@@ -103,30 +103,44 @@ public sealed class Session : IDisposable
 
             var stage = Stopwatch.StartNew();
             var sequence = _layout.Build(_history, current);
-            var (prefilled, recomputed) = Prefill(sequence);
-            double prefillMs = stage.Elapsed.TotalMilliseconds;
-
-            stage.Restart();
-            int before = _state.Length;
-            var text = _decoder.DecodeText(_state, _limits.MaxText);
-            _cachedKeys.AddRange(text.Select(id => (long)id));
-            double textMs = stage.Elapsed.TotalMilliseconds;
-
-            stage.Restart();
-            int[] actions;
-            if (_options.Mode == SessionMode.Act || _runSpeechActionLoop)
+            int prefilled, recomputed, decoded;
+            int[] text, actions;
+            double prefillMs, textMs, actionMs;
+            try
             {
-                var generated = _decoder.DecodeActions(_state, _limits.MaxAction);
-                // Every action id but the last was fed back through the model.
-                _cachedKeys.AddRange(generated[..^1].Select(id => (long)id));
-                actions = _options.Mode == SessionMode.Act ? generated : _noOpActionIds;
+                (prefilled, recomputed) = Prefill(sequence);
+                prefillMs = stage.Elapsed.TotalMilliseconds;
+
+                stage.Restart();
+                int before = _state.Length;
+                text = _decoder.DecodeText(_state, _limits.MaxText);
+                _cachedKeys.AddRange(text.Select(id => (long)id));
+                textMs = stage.Elapsed.TotalMilliseconds;
+
+                stage.Restart();
+                if (_options.Mode == SessionMode.Act || _runSpeechActionLoop)
+                {
+                    var generated = _decoder.DecodeActions(_state, _limits.MaxAction);
+                    // Every action id but the last was fed back through the model.
+                    _cachedKeys.AddRange(generated[..^1].Select(id => (long)id));
+                    actions = _options.Mode == SessionMode.Act ? generated : _noOpActionIds;
+                }
+                else
+                {
+                    actions = _noOpActionIds;
+                }
+                actionMs = stage.Elapsed.TotalMilliseconds;
+                decoded = _state.Length - before;
             }
-            else
+            catch
             {
-                actions = _noOpActionIds;
+                // The cache may hold part of this block: forget it, so the next block prefills from scratch.
+                _state.Truncate(0);
+                _cachedKeys.Clear();
+                lock (_outputGate)
+                    _inFlightBlock = -1;
+                throw;
             }
-            double actionMs = stage.Elapsed.TotalMilliseconds;
-            int decoded = _state.Length - before;
 
             stage.Restart();
             current.Text = ForceEot(text);
