@@ -57,11 +57,6 @@ public sealed class SequenceState : IDisposable
     public Expert LastExpert => Length == 0 ? Expert.Speech : _expertAt[Length - 1];
     /// <summary>The expert the marker rule assigns to the next appended non-marker position.</summary>
     public Expert Routing => _routing;
-    /// <summary>Positions that went through the layers since creation (counts re-computation).</summary>
-    public long PositionsComputed { get; private set; }
-
-    public Expert ExpertAt(int position) => position < Length ? _expertAt[position]
-        : throw new ArgumentOutOfRangeException(nameof(position), position, $"the sequence has {Length} positions");
 
     /// <summary>Prefills positions Length… with the batch, routing each by the marker rule.</summary>
     public void Append(TokenBatch batch, ILogitsSink? sink = null)
@@ -95,7 +90,6 @@ public sealed class SequenceState : IDisposable
                 _routingAfter[Length] = _routing;
                 Length++;
             }
-            PositionsComputed += n;
         }
     }
 
@@ -120,7 +114,6 @@ public sealed class SequenceState : IDisposable
         _routing = _model.Router.Route(id, _routing);
         _routingAfter[Length] = _routing;
         Length++;
-        PositionsComputed++;
     }
 
     /// <summary>
