@@ -1,5 +1,6 @@
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Gpu.Kernels;
+using Ellsa.Kernels.Gpu.Memory;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -8,8 +9,6 @@ namespace Ellsa.Kernels.Gpu;
 /// <summary>The masked argmax: reduced on the device, 4 bytes back to the host.</summary>
 public sealed partial class IlgpuBackend
 {
-    private readonly int[] _argMaxResult = new int[1];
-
     public int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed)
     {
         var tensor = Tensor(row);
@@ -55,14 +54,15 @@ public sealed partial class IlgpuBackend
                     partials += groups;
                 }
                 _kernels.ArgMaxFinal.Value(_host.Stream, new KernelConfig(1, Threads(ArgMaxKernels.Threads)), values, ids, partials, result, Exchange);
-                result.SubView(0, 1).CopyToCPUUnsafeAsync(_host.Stream, ref _argMaxResult[0], 1);
-                _host.Stream.Synchronize();
+                // On the stack: the 4 bytes come back without an allocation and into memory the GC never moves.
+                Span<int> chosen = stackalloc int[1];
+                HostTransfer.Download(_host.Stream, result, chosen);
+                return chosen[0];
             }
             catch (Exception e) when (e is not GpuBackendException)
             {
                 throw Fail("ArgMax", $"a row of {row.Cols} logits, {allowed.Length} allowed ranges (a failure here may come from an earlier queued operation; ELLSA_GPU_SYNC=1 pins it down)", e);
             }
-            return _argMaxResult[0];
         }
     }
 

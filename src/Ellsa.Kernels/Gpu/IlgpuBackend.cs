@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Gpu.Kernels;
 using Ellsa.Kernels.Gpu.Memory;
@@ -91,15 +90,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
             try
             {
                 Flush();
-                if (destination.Cols == tensor.Cols)
-                {
-                    CopyIn(tensor.View.SubView(tensor.Offset(destination), data.Length), data);
-                }
-                else
-                {
-                    for (int r = 0; r < destination.Rows; r++)
-                        CopyIn(tensor.View.SubView(tensor.Offset(destination.RowRange(r, 1)), destination.Cols), data.Slice(r * destination.Cols, destination.Cols));
-                }
+                HostTransfer.UploadRows(_host.Stream, tensor.View, tensor.Offset(destination), tensor.Cols, destination.Rows, destination.Cols, data);
                 AfterOperation();
             }
             catch (Exception e) when (e is not GpuBackendException)
@@ -120,8 +111,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
             try
             {
                 Flush();
-                if (source.Length > 0)
-                    indices.View.SubView(offset, source.Length).CopyFromCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(source), source.Length);
+                HostTransfer.Upload(_host.Stream, indices.View.SubView(offset, source.Length), source);
                 AfterOperation();
             }
             catch (Exception e) when (e is not GpuBackendException)
@@ -141,21 +131,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
             try
             {
                 Flush();
-                if (source.Cols == tensor.Cols)
-                {
-                    int length = source.Rows * source.Cols;
-                    if (length > 0)
-                        tensor.View.SubView(tensor.Offset(source), length).CopyToCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(destination), length);
-                }
-                else
-                {
-                    for (int r = 0; r < source.Rows; r++)
-                    {
-                        tensor.View.SubView(tensor.Offset(source.RowRange(r, 1)), source.Cols)
-                            .CopyToCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(destination.Slice(r * source.Cols, source.Cols)), source.Cols);
-                    }
-                }
-                _host.Stream.Synchronize();
+                HostTransfer.DownloadRows(_host.Stream, tensor.View, tensor.Offset(source), tensor.Cols, source.Rows, source.Cols, destination);
             }
             catch (Exception e) when (e is not GpuBackendException)
             {
@@ -211,12 +187,6 @@ public sealed partial class IlgpuBackend : IComputeBackend
     private int Exchange => !_host.IsCuda && !Options.SimulatorShuffles ? 1 : 0;
 
     private int Groups(long items) => (int)Math.Max(1, _host.IsCuda ? items : Math.Min(items, 2 * _host.Multiprocessors));
-
-    private void CopyIn(ArrayView<float> target, ReadOnlySpan<float> data)
-    {
-        if (data.Length > 0)
-            target.CopyFromCPUUnsafeAsync(_host.Stream, ref MemoryMarshal.GetReference(data), data.Length);
-    }
 
     /// <summary>After each queued operation: in debug mode, wait so a failure names its own operation.</summary>
     private void AfterOperation()

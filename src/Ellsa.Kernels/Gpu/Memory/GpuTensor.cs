@@ -51,8 +51,7 @@ internal sealed class GpuVector : DeviceVector
         _buffer = host.Accelerator.Allocate1D<float>(Math.Max(4, (values.Length + 3) / 4 * 4));
         View = _buffer.View;
         Vectors = View.Cast<U4>();
-        if (values.Length > 0)
-            View.SubView(0, values.Length).CopyFromCPUUnsafeAsync(host.Stream, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values), values.Length);
+        HostTransfer.Upload(host.Stream, View, values);
         host.Stream.Synchronize();
     }
 

@@ -1,8 +1,6 @@
-using System.Runtime.CompilerServices;
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Gpu.Kernels;
 using Ellsa.Kernels.Gpu.Platform;
-using ILGPU.Runtime;
 
 namespace Ellsa.Kernels.Gpu.Memory;
 
@@ -78,9 +76,8 @@ internal static unsafe class MatrixUpload
             for (long r = 0; r < part.Rows; r += rowsPerCopy)
             {
                 long rows = Math.Min(rowsPerCopy, part.Rows - r);
-                ref U4 source = ref Unsafe.AsRef<U4>((byte*)part.Data + r * sourceRowBytes);
-                device.View.SubView(targetUnit + r * unitsPerRow, rows * unitsPerRow)
-                    .CopyFromCPUUnsafeAsync(host.Stream, ref source, rows * unitsPerRow);
+                var source = new ReadOnlySpan<U4>((byte*)part.Data + r * sourceRowBytes, checked((int)(rows * unitsPerRow)));
+                HostTransfer.Upload(host.Stream, device.View.SubView(targetUnit + r * unitsPerRow, rows * unitsPerRow), source);
                 host.Stream.Synchronize();
             }
             return;
@@ -111,8 +108,8 @@ internal static unsafe class MatrixUpload
                     }
                 }
             }
-            device.View.SubView(targetUnit + r * unitsPerRow, rows * unitsPerRow)
-                .CopyFromCPUUnsafeAsync(host.Stream, ref staging[0], rows * unitsPerRow);
+            HostTransfer.Upload(host.Stream, device.View.SubView(targetUnit + r * unitsPerRow, rows * unitsPerRow),
+                staging.AsSpan(0, checked((int)(rows * unitsPerRow))));
             host.Stream.Synchronize();
         }
     }

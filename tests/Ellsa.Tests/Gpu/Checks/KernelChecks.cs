@@ -32,6 +32,7 @@ public static class KernelChecks
             new IlgpuOptions { Bf16KvCache = true }, tolerance: 1e-2)),
         new("argmax", ArgMax),
         new("swiglu.upload-download", SwiGluAndSlices),
+        new("transfers.moving-gc", TransfersWhileTheGcMovesArrays),
     ];
 
     public static GpuCheck Get(string name) => All.Single(c => c.Name == name);
@@ -261,6 +262,66 @@ public static class KernelChecks
         pair.Gpu.Upload(values, y.Gpu.All.Columns(ff + 1, 2));
         pair.Cpu.Upload(values, y.Cpu.All.Columns(ff + 1, 2));
         pair.Compare($"column-slice upload {t}×2", y.Gpu.All, y.Cpu.All, 1e-5);
+    }
+
+    /// <summary>
+    /// Host transfers while the GC moves young arrays: a collection runs at a random moment inside
+    /// each transfer. ILGPU's copies take the host address as a raw pointer and expect it pinned;
+    /// before the backend pinned it, about one tensor round trip in five came back wrong here (a
+    /// row of zeros or stale values), and downloads written to an array's old place crashed the
+    /// process. Tensor rows whole and per row, both ways, and index uploads (read back through
+    /// Embed). Matrix and vector uploads take the same pinned path (HostTransfer) but spend too
+    /// long allocating before their copy for a collection timed this way to hit it reliably.
+    /// </summary>
+    private static void TransfersWhileTheGcMovesArrays(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        int rows = data.Next(2, 8);
+        int cols = data.Next(8, 64);
+        var tensor = pair.Tensor(rows, cols + 3).Gpu;
+        int vocab = data.Next(2, 50);
+        var table = pair.Matrix(data.Matrix("embed", vocab, cols, maxParts: 2));
+        const int idCount = 16;
+        var ids = pair.Indices(new int[idCount]);
+        var embedded = pair.Tensor(idCount, cols);
+        var gc = new GcDuringTransfers(seed);
+        try
+        {
+            for (int round = 0; round < 200; round++)
+            {
+                // Whole rows go as one copy, a column slice as one copy per row.
+                var slice = round % 2 == 0 ? tensor.All : tensor.All.Columns(1, cols);
+                var sent = data.Values(slice.Rows * slice.Cols);
+                gc.Next();
+                pair.Gpu.Upload(sent, slice);
+                var received = new float[sent.Length];
+                gc.Next();
+                pair.Gpu.Download(slice, received);
+                if (!sent.AsSpan().SequenceEqual(received))
+                    throw new CheckFailedException($"round trip {round} of a {slice.Rows}×{slice.Cols} slice came back changed while the GC ran (seed {seed})");
+            }
+            for (int round = 0; round < 10; round++)
+            {
+                // One upload per id: each is a transfer for the collector to hit, the Embed that checks them costs milliseconds.
+                for (int i = 0; i < idCount; i++)
+                {
+                    int[] chosen = [data.Next(0, vocab - 1)];
+                    gc.Next();
+                    pair.Gpu.Upload(chosen, ids.Gpu, i);
+                    pair.Cpu.Upload(chosen, ids.Cpu, i);
+                }
+                pair.Gpu.Embed(table.Gpu, ids.Gpu, 0, embedded.Gpu.All);
+                pair.Cpu.Embed(table.Cpu, ids.Cpu, 0, embedded.Cpu.All);
+                pair.Compare($"Embed of {idCount} ids uploaded while the GC ran (round {round})", embedded.Gpu.All, embedded.Cpu.All, 0);
+            }
+        }
+        finally
+        {
+            gc.Dispose();
+        }
+        if (gc.Collections == 0)
+            throw new CheckFailedException("no collection ran during the transfers: the check proved nothing");
     }
 
     private static void Expect<T>(Action action, string what) where T : Exception
