@@ -2,6 +2,7 @@ using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Cpu;
 using Ellsa.Runtime.Decoding;
 using Ellsa.Runtime.Moe;
+using Ellsa.Tests.Kernels;
 using Ellsa.Tests.Support;
 
 namespace Ellsa.Tests.Moe;
@@ -11,12 +12,14 @@ public sealed class DecodeAllocationTests
     /// <summary>
     /// After warm-up a decode step (one token through every layer, then the greedy choice) allocates
     /// 0 bytes on the calling thread and on the backend's worker threads. Other threads of the test
-    /// host allocate on their own schedule, so the whole-process counter is not used.
+    /// host allocate on their own schedule, so the whole-process counter is not used. Every ISA
+    /// path the machine has: each has kernels of its own.
     /// </summary>
-    [Fact]
-    public void DecodeStepsAllocateNothingAfterWarmUp()
+    [Theory]
+    [MemberData(nameof(CpuBackendTests.Isas), MemberType = typeof(CpuBackendTests))]
+    public void DecodeStepsAllocateNothingAfterWarmUp(CpuIsa isa)
     {
-        using var backend = new CpuBackend(threads: 2);
+        using var backend = new CpuBackend(threads: 2, isa);
         using var model = SaMoeModel.Load(TestPaths.Tiny, backend);
         var batch = SequenceFile.Read(Path.Combine(TestPaths.TinyGoldens, "speech_block.seq.json"), model.Config.Speech.HiddenSize);
         var tokens = model.Config.Settings.Tokens;
