@@ -44,205 +44,159 @@ internal static unsafe class DotKernels
     }
 
     /// <summary>Four consecutive bf16 rows (row stride in elements) dotted with x (given plain and split).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Four consecutive bf16 rows (row stride in elements) dotted with x (given plain and split).</summary>
     public static void Bf16Rows4(CpuIsa isa, ushort* w, nint stride, float* x, float* split, int k, float* result)
     {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int done = 0;
-        if (isa == CpuIsa.Avx512)
+        int done = isa switch
         {
-            int blocks = k / 32;
-            var mask = Vector512.Create(0xFFFF0000u);
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
-            for (int b = 0; b < blocks; b++)
-            {
-                var xe = Vector512.Load(split + b * 32);
-                var xo = Vector512.Load(split + b * 32 + 16);
-                nint o = b * 32;
-                var w0 = Vector512.Load((uint*)(w + o));
-                var w1 = Vector512.Load((uint*)(w + stride + o));
-                var w2 = Vector512.Load((uint*)(w + 2 * stride + o));
-                var w3 = Vector512.Load((uint*)(w + 3 * stride + o));
-                a0 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(w0, 16).AsSingle(), xe, a0);
-                b0 = Vector512.FusedMultiplyAdd((w0 & mask).AsSingle(), xo, b0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(w1, 16).AsSingle(), xe, a1);
-                b1 = Vector512.FusedMultiplyAdd((w1 & mask).AsSingle(), xo, b1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(w2, 16).AsSingle(), xe, a2);
-                b2 = Vector512.FusedMultiplyAdd((w2 & mask).AsSingle(), xo, b2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(w3, 16).AsSingle(), xe, a3);
-                b3 = Vector512.FusedMultiplyAdd((w3 & mask).AsSingle(), xo, b3);
-            }
-            s0 = Vector512.Sum(a0 + b0);
-            s1 = Vector512.Sum(a1 + b1);
-            s2 = Vector512.Sum(a2 + b2);
-            s3 = Vector512.Sum(a3 + b3);
-            done = blocks * 32;
-        }
-        else if (isa == CpuIsa.Avx2)
-        {
-            int blocks = k / 16;
-            var mask = Vector256.Create(0xFFFF0000u);
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
-            for (int b = 0; b < blocks; b++)
-            {
-                var xe = Vector256.Load(split + b * 16);
-                var xo = Vector256.Load(split + b * 16 + 8);
-                nint o = b * 16;
-                var w0 = Vector256.Load((uint*)(w + o));
-                var w1 = Vector256.Load((uint*)(w + stride + o));
-                var w2 = Vector256.Load((uint*)(w + 2 * stride + o));
-                var w3 = Vector256.Load((uint*)(w + 3 * stride + o));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(w0, 16).AsSingle(), xe, a0);
-                b0 = Vector256.FusedMultiplyAdd((w0 & mask).AsSingle(), xo, b0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(w1, 16).AsSingle(), xe, a1);
-                b1 = Vector256.FusedMultiplyAdd((w1 & mask).AsSingle(), xo, b1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(w2, 16).AsSingle(), xe, a2);
-                b2 = Vector256.FusedMultiplyAdd((w2 & mask).AsSingle(), xo, b2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(w3, 16).AsSingle(), xe, a3);
-                b3 = Vector256.FusedMultiplyAdd((w3 & mask).AsSingle(), xo, b3);
-            }
-            s0 = Vector256.Sum(a0 + b0);
-            s1 = Vector256.Sum(a1 + b1);
-            s2 = Vector256.Sum(a2 + b2);
-            s3 = Vector256.Sum(a3 + b3);
-            done = blocks * 16;
-        }
+            CpuIsa.Avx512 => Bf16Rows4<Simd512, Vector512<float>>(w, stride, split, k, result),
+            CpuIsa.Avx2 => Bf16Rows4<Simd256, Vector256<float>>(w, stride, split, k, result),
+            _ => Clear(result, 4),
+        };
         for (int i = done; i < k; i++)
         {
             float xi = x[i];
-            s0 += BFloat16.ToSingle(w[i]) * xi;
-            s1 += BFloat16.ToSingle(w[stride + i]) * xi;
-            s2 += BFloat16.ToSingle(w[2 * stride + i]) * xi;
-            s3 += BFloat16.ToSingle(w[3 * stride + i]) * xi;
+            for (int r = 0; r < 4; r++)
+                result[r] += BFloat16.ToSingle(w[r * stride + i]) * xi;
         }
-        result[0] = s0;
-        result[1] = s1;
-        result[2] = s2;
-        result[3] = s3;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Bf16Row(CpuIsa isa, ushort* w, float* x, float* split, int k)
     {
         float s = 0;
-        int done = 0;
-        if (isa == CpuIsa.Avx512)
+        int done = isa switch
         {
-            int blocks = k / 32;
-            var mask = Vector512.Create(0xFFFF0000u);
-            Vector512<float> a = default, b = default;
-            for (int i = 0; i < blocks; i++)
-            {
-                var wv = Vector512.Load((uint*)(w + i * 32));
-                a = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(wv, 16).AsSingle(), Vector512.Load(split + i * 32), a);
-                b = Vector512.FusedMultiplyAdd((wv & mask).AsSingle(), Vector512.Load(split + i * 32 + 16), b);
-            }
-            s = Vector512.Sum(a + b);
-            done = blocks * 32;
-        }
-        else if (isa == CpuIsa.Avx2)
-        {
-            int blocks = k / 16;
-            var mask = Vector256.Create(0xFFFF0000u);
-            Vector256<float> a = default, b = default;
-            for (int i = 0; i < blocks; i++)
-            {
-                var wv = Vector256.Load((uint*)(w + i * 16));
-                a = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(wv, 16).AsSingle(), Vector256.Load(split + i * 16), a);
-                b = Vector256.FusedMultiplyAdd((wv & mask).AsSingle(), Vector256.Load(split + i * 16 + 8), b);
-            }
-            s = Vector256.Sum(a + b);
-            done = blocks * 16;
-        }
+            CpuIsa.Avx512 => Bf16Row<Simd512, Vector512<float>>(w, split, k, &s),
+            CpuIsa.Avx2 => Bf16Row<Simd256, Vector256<float>>(w, split, k, &s),
+            _ => 0,
+        };
         for (int i = done; i < k; i++)
             s += BFloat16.ToSingle(w[i]) * x[i];
         return s;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void F32Rows4(CpuIsa isa, float* w, nint stride, float* x, int k, float* result)
     {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int done = 0;
-        if (isa == CpuIsa.Avx512)
+        int done = isa switch
         {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            int n = k / 16;
-            for (int b = 0; b < n; b++)
-            {
-                nint o = b * 16;
-                var xv = Vector512.Load(x + o);
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w + o), xv, a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(w + stride + o), xv, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 2 * stride + o), xv, a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 3 * stride + o), xv, a3);
-            }
-            s0 = Vector512.Sum(a0);
-            s1 = Vector512.Sum(a1);
-            s2 = Vector512.Sum(a2);
-            s3 = Vector512.Sum(a3);
-            done = n * 16;
-        }
-        else if (isa == CpuIsa.Avx2)
-        {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            int n = k / 8;
-            for (int b = 0; b < n; b++)
-            {
-                nint o = b * 8;
-                var xv = Vector256.Load(x + o);
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w + o), xv, a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w + stride + o), xv, a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w + 2 * stride + o), xv, a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w + 3 * stride + o), xv, a3);
-            }
-            s0 = Vector256.Sum(a0);
-            s1 = Vector256.Sum(a1);
-            s2 = Vector256.Sum(a2);
-            s3 = Vector256.Sum(a3);
-            done = n * 8;
-        }
+            CpuIsa.Avx512 => F32Rows4<Simd512, Vector512<float>>(w, stride, x, k, result),
+            CpuIsa.Avx2 => F32Rows4<Simd256, Vector256<float>>(w, stride, x, k, result),
+            _ => Clear(result, 4),
+        };
         for (int i = done; i < k; i++)
         {
             float xi = x[i];
-            s0 += w[i] * xi;
-            s1 += w[stride + i] * xi;
-            s2 += w[2 * stride + i] * xi;
-            s3 += w[3 * stride + i] * xi;
+            for (int r = 0; r < 4; r++)
+                result[r] += w[r * stride + i] * xi;
         }
-        result[0] = s0;
-        result[1] = s1;
-        result[2] = s2;
-        result[3] = s3;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float F32Row(CpuIsa isa, float* w, float* x, int k)
     {
         float s = 0;
-        int done = 0;
-        if (isa == CpuIsa.Avx512)
+        int done = isa switch
         {
-            Vector512<float> a = default;
-            int n = k / 16;
-            for (int b = 0; b < n; b++)
-                a = Vector512.FusedMultiplyAdd(Vector512.Load(w + b * 16), Vector512.Load(x + b * 16), a);
-            s = Vector512.Sum(a);
-            done = n * 16;
-        }
-        else if (isa == CpuIsa.Avx2)
-        {
-            Vector256<float> a = default;
-            int n = k / 8;
-            for (int b = 0; b < n; b++)
-                a = Vector256.FusedMultiplyAdd(Vector256.Load(w + b * 8), Vector256.Load(x + b * 8), a);
-            s = Vector256.Sum(a);
-            done = n * 8;
-        }
+            CpuIsa.Avx512 => F32Row<Simd512, Vector512<float>>(w, x, k, &s),
+            CpuIsa.Avx2 => F32Row<Simd256, Vector256<float>>(w, x, k, &s),
+            _ => 0,
+        };
         for (int i = done; i < k; i++)
             s += w[i] * x[i];
         return s;
+    }
+
+    private static int Clear(float* result, int count)
+    {
+        new Span<float>(result, count).Clear();
+        return 0;
+    }
+
+    // The vector parts: written once, compiled once per width (struct type arguments are never
+    // shared, so every TSimd call below inlines to the width's instructions). Each covers the
+    // whole vectors of k, stores its sums and returns how many elements it covered.
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Bf16Rows4<TSimd, TVector>(ushort* w, nint stride, float* split, int k, float* result)
+        where TSimd : struct, ISimdWidth<TVector> where TVector : struct
+    {
+        int block = 2 * TSimd.Count;
+        int blocks = k / block;
+        TVector a0 = default, a1 = default, a2 = default, a3 = default;
+        TVector b0 = default, b1 = default, b2 = default, b3 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            nint o = b * block;
+            var xe = TSimd.Load(split + o);
+            var xo = TSimd.Load(split + o + TSimd.Count);
+            TSimd.LoadBf16(w + o, out var e0, out var d0);
+            TSimd.LoadBf16(w + stride + o, out var e1, out var d1);
+            TSimd.LoadBf16(w + 2 * stride + o, out var e2, out var d2);
+            TSimd.LoadBf16(w + 3 * stride + o, out var e3, out var d3);
+            a0 = TSimd.MultiplyAdd(e0, xe, a0);
+            b0 = TSimd.MultiplyAdd(d0, xo, b0);
+            a1 = TSimd.MultiplyAdd(e1, xe, a1);
+            b1 = TSimd.MultiplyAdd(d1, xo, b1);
+            a2 = TSimd.MultiplyAdd(e2, xe, a2);
+            b2 = TSimd.MultiplyAdd(d2, xo, b2);
+            a3 = TSimd.MultiplyAdd(e3, xe, a3);
+            b3 = TSimd.MultiplyAdd(d3, xo, b3);
+        }
+        result[0] = TSimd.Sum(a0, b0);
+        result[1] = TSimd.Sum(a1, b1);
+        result[2] = TSimd.Sum(a2, b2);
+        result[3] = TSimd.Sum(a3, b3);
+        return blocks * block;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Bf16Row<TSimd, TVector>(ushort* w, float* split, int k, float* result)
+        where TSimd : struct, ISimdWidth<TVector> where TVector : struct
+    {
+        int block = 2 * TSimd.Count;
+        int blocks = k / block;
+        TVector a = default, b = default;
+        for (int i = 0; i < blocks; i++)
+        {
+            nint o = i * block;
+            TSimd.LoadBf16(w + o, out var even, out var odd);
+            a = TSimd.MultiplyAdd(even, TSimd.Load(split + o), a);
+            b = TSimd.MultiplyAdd(odd, TSimd.Load(split + o + TSimd.Count), b);
+        }
+        *result = TSimd.Sum(a, b);
+        return blocks * block;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int F32Rows4<TSimd, TVector>(float* w, nint stride, float* x, int k, float* result)
+        where TSimd : struct, ISimdWidth<TVector> where TVector : struct
+    {
+        int n = k / TSimd.Count;
+        TVector a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int b = 0; b < n; b++)
+        {
+            nint o = b * TSimd.Count;
+            var xv = TSimd.Load(x + o);
+            a0 = TSimd.MultiplyAdd(TSimd.Load(w + o), xv, a0);
+            a1 = TSimd.MultiplyAdd(TSimd.Load(w + stride + o), xv, a1);
+            a2 = TSimd.MultiplyAdd(TSimd.Load(w + 2 * stride + o), xv, a2);
+            a3 = TSimd.MultiplyAdd(TSimd.Load(w + 3 * stride + o), xv, a3);
+        }
+        result[0] = TSimd.Sum(a0, default);
+        result[1] = TSimd.Sum(a1, default);
+        result[2] = TSimd.Sum(a2, default);
+        result[3] = TSimd.Sum(a3, default);
+        return n * TSimd.Count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int F32Row<TSimd, TVector>(float* w, float* x, int k, float* result)
+        where TSimd : struct, ISimdWidth<TVector> where TVector : struct
+    {
+        int n = k / TSimd.Count;
+        TVector a = default;
+        for (int b = 0; b < n; b++)
+            a = TSimd.MultiplyAdd(TSimd.Load(w + b * TSimd.Count), TSimd.Load(x + b * TSimd.Count), a);
+        *result = TSimd.Sum(a, default);
+        return n * TSimd.Count;
     }
 }
