@@ -1,13 +1,11 @@
-using System.Runtime.InteropServices;
 using Ellsa.Kernels.Backend;
-using Ellsa.Kernels.Numerics;
 
 namespace Ellsa.Tests.Support;
 
 /// <summary>Random weights in the dtypes a checkpoint can hold, kept alive for the kernels that point into them.</summary>
-public sealed unsafe class RandomMatrixFactory : IDisposable
+public sealed class RandomMatrixFactory : IDisposable
 {
-    private readonly List<nint> _allocations = [];
+    private readonly NativeWeights _weights = new();
 
     public RandomMatrixFactory(Random random) => Random = random;
 
@@ -26,23 +24,7 @@ public sealed unsafe class RandomMatrixFactory : IDisposable
     public MatrixPart Part(WeightDtype dtype, int rows, int cols, out double[] values, double scale = 1)
     {
         values = new double[(long)rows * cols];
-        if (dtype == WeightDtype.BF16)
-        {
-            var data = (ushort*)Allocate((long)rows * cols * 2);
-            for (long i = 0; i < values.Length; i++)
-            {
-                data[i] = BFloat16.FromSingle(Gaussian(scale));
-                values[i] = BFloat16.ToSingle(data[i]);
-            }
-            return new MatrixPart(data, dtype, rows, cols);
-        }
-        var f = (float*)Allocate((long)rows * cols * 4);
-        for (long i = 0; i < values.Length; i++)
-        {
-            f[i] = Gaussian(scale);
-            values[i] = f[i];
-        }
-        return new MatrixPart(f, dtype, rows, cols);
+        return _weights.Part(dtype, rows, cols, () => Gaussian(scale), values);
     }
 
     /// <summary>A matrix stacked from parts of random dtypes and heights; the row-major values are returned.</summary>
@@ -63,17 +45,5 @@ public sealed unsafe class RandomMatrixFactory : IDisposable
         return new HostMatrix(name, parts);
     }
 
-    private void* Allocate(long bytes)
-    {
-        var pointer = NativeMemory.AlignedAlloc((nuint)Math.Max(1, bytes), 64);
-        _allocations.Add((nint)pointer);
-        return pointer;
-    }
-
-    public void Dispose()
-    {
-        foreach (var pointer in _allocations)
-            NativeMemory.AlignedFree((void*)pointer);
-        _allocations.Clear();
-    }
+    public void Dispose() => _weights.Dispose();
 }

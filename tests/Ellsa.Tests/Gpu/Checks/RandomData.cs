@@ -1,6 +1,5 @@
-using System.Runtime.InteropServices;
 using Ellsa.Kernels.Backend;
-using Ellsa.Kernels.Numerics;
+using Ellsa.Tests.Support;
 
 namespace Ellsa.Tests.Gpu.Checks;
 
@@ -8,9 +7,9 @@ namespace Ellsa.Tests.Gpu.Checks;
 /// Fresh random inputs for the checks: values, and weight matrices of mixed bf16/fp32 row parts
 /// in native memory (what the loader hands a backend).
 /// </summary>
-public sealed unsafe class RandomData(int seed) : IDisposable
+public sealed class RandomData(int seed) : IDisposable
 {
-    private readonly List<nint> _allocations = new();
+    private readonly NativeWeights _weights = new();
 
     public Random Random { get; } = new(seed);
     public int Seed { get; } = seed;
@@ -50,21 +49,8 @@ public sealed unsafe class RandomData(int seed) : IDisposable
         return new HostMatrix(name, parts);
     }
 
-    public MatrixPart Part(WeightDtype dtype, int rows, int cols, float scale)
-    {
-        long count = (long)rows * cols;
-        if (dtype == WeightDtype.BF16)
-        {
-            var data = (ushort*)Allocate(Math.Max(1, count) * 2);
-            for (long i = 0; i < count; i++)
-                data[i] = BFloat16.FromSingle(scale * (float)(Random.NextDouble() * 2 - 1));
-            return new MatrixPart(data, dtype, rows, cols);
-        }
-        var floats = (float*)Allocate(Math.Max(1, count) * 4);
-        for (long i = 0; i < count; i++)
-            floats[i] = scale * (float)(Random.NextDouble() * 2 - 1);
-        return new MatrixPart(floats, dtype, rows, cols);
-    }
+    public MatrixPart Part(WeightDtype dtype, int rows, int cols, float scale) =>
+        _weights.Part(dtype, rows, cols, () => scale * (float)(Random.NextDouble() * 2 - 1));
 
     /// <summary>Positions 0…count−1 in a random order (rows of a batch are not in position order).</summary>
     public int[] Shuffled(int count, int offset = 0)
@@ -74,17 +60,5 @@ public sealed unsafe class RandomData(int seed) : IDisposable
         return values;
     }
 
-    private void* Allocate(long bytes)
-    {
-        var pointer = NativeMemory.AlignedAlloc((nuint)bytes, 64);
-        _allocations.Add((nint)pointer);
-        return pointer;
-    }
-
-    public void Dispose()
-    {
-        foreach (var pointer in _allocations)
-            NativeMemory.AlignedFree((void*)pointer);
-        _allocations.Clear();
-    }
+    public void Dispose() => _weights.Dispose();
 }
