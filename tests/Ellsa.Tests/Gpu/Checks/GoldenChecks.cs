@@ -1,6 +1,7 @@
 using Ellsa.Kernels.Backend;
 using Ellsa.Runtime.Decoding;
 using Ellsa.Runtime.Moe;
+using Ellsa.Tests.Support;
 
 namespace Ellsa.Tests.Gpu.Checks;
 
@@ -42,7 +43,7 @@ public static class GoldenChecks
             var row = sink.Rows[p] ?? throw new CheckFailedException($"{golden}: position {p} produced no logits");
             if (row.Length != expected.Logits[p].Length)
                 throw new CheckFailedException($"{golden}: position {p} has {row.Length} logits, golden {expected.Logits[p].Length}");
-            double error = RelativeL2(row, expected.Logits[p]);
+            double error = Numeric.RelativeL2<float>(row, expected.Logits[p]);
             if (!(error <= tolerance))
                 throw new CheckFailedException($"{golden}: position {p} ({experts[p]}) logits differ by {error:E2} relative L2 (limit {tolerance:E0})");
             worst = Math.Max(worst, error);
@@ -61,18 +62,6 @@ public static class GoldenChecks
         if (!output.TextIds.SequenceEqual(expected.TextIds) || !output.ActionIds.SequenceEqual(expected.ActionIds))
             throw new CheckFailedException($"{golden}: generated text [{string.Join(",", output.TextIds)}] actions [{string.Join(",", output.ActionIds)}], " +
                                            $"golden text [{string.Join(",", expected.TextIds)}] actions [{string.Join(",", expected.ActionIds)}]");
-    }
-
-    private static double RelativeL2(float[] actual, float[] expected)
-    {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double d = actual[i] - (double)expected[i];
-            diff += d * d;
-            norm += (double)expected[i] * expected[i];
-        }
-        return double.IsFinite(diff) ? Math.Sqrt(diff / Math.Max(norm, 1e-30)) : double.PositiveInfinity;
     }
 
     private sealed class CollectingSink(int count) : ILogitsSink
