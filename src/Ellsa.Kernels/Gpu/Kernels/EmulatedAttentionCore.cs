@@ -38,17 +38,8 @@ public struct EmulatedAttentionCore : IAttentionCore
             _o[i] = 0f;
     }
 
-    public readonly void Copy16(uint sharedOffset, ArrayView<U4> source, ulong sourceAddress, int unit, bool valid)
-    {
-        var v = default(U4);
-        if (valid)
-            v = source[unit];
-        int word = (int)(sharedOffset >> 2);
-        _shared[word] = v.X;
-        _shared[word + 1] = v.Y;
-        _shared[word + 2] = v.Z;
-        _shared[word + 3] = v.W;
-    }
+    public readonly void Copy16(uint sharedOffset, ArrayView<U4> source, ulong sourceAddress, int unit, bool valid) =>
+        EmulatedWarpMma.Copy16(_shared, sharedOffset, source, unit, valid);
 
     public readonly void Commit() { }
 
@@ -197,33 +188,6 @@ public struct EmulatedAttentionCore : IAttentionCore
         return (column & 1) == 0 ? word & 0xFFFFu : word >> 16;
     }
 
-    /// <summary>One mma.m16n8k16 (see <see cref="EmulatedMmaCore"/>) from published A words at <paramref name="a"/> and B words at <paramref name="b"/>.</summary>
-    private readonly void Mma(ArrayView<float> acc, int accumulator, int warpBase, int a, int b)
-    {
-        int lane = Warp.LaneIdx;
-        int g = lane / 4;
-        int t = lane % 4;
-        float d0 = acc[accumulator], d1 = acc[accumulator + 1], d2 = acc[accumulator + 2], d3 = acc[accumulator + 3];
-        for (int s = 0; s < 4; s++)
-        {
-            int rowLane = warpBase + (4 * g + s) * Words;
-            int col0Lane = warpBase + (4 * (2 * t) + s) * Words;
-            int col1Lane = warpBase + (4 * (2 * t + 1) + s) * Words;
-            uint rowLow = _exchange[rowLane + a], rowHigh = _exchange[rowLane + a + 2];
-            uint row8Low = _exchange[rowLane + a + 1], row8High = _exchange[rowLane + a + 3];
-            uint col0Low = _exchange[col0Lane + b], col0High = _exchange[col0Lane + b + 1];
-            uint col1Low = _exchange[col1Lane + b], col1High = _exchange[col1Lane + b + 1];
-            d0 += Dot2(rowLow, col0Low) + Dot2(rowHigh, col0High);
-            d1 += Dot2(rowLow, col1Low) + Dot2(rowHigh, col1High);
-            d2 += Dot2(row8Low, col0Low) + Dot2(row8High, col0High);
-            d3 += Dot2(row8Low, col1Low) + Dot2(row8High, col1High);
-        }
-        acc[accumulator] = d0;
-        acc[accumulator + 1] = d1;
-        acc[accumulator + 2] = d2;
-        acc[accumulator + 3] = d3;
-    }
-
-    private static float Dot2(uint x, uint y) =>
-        DeviceMath.Bf16Low(x) * DeviceMath.Bf16Low(y) + DeviceMath.Bf16High(x) * DeviceMath.Bf16High(y);
+    private readonly void Mma(ArrayView<float> acc, int accumulator, int warpBase, int a, int b) =>
+        EmulatedWarpMma.Mma(_exchange, Words, warpBase, acc, accumulator, a, b);
 }

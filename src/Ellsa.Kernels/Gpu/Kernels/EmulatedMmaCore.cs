@@ -32,17 +32,8 @@ public struct EmulatedMmaCore : IMmaCore
             _acc[i] = 0f;
     }
 
-    public readonly void Copy16(uint sharedOffset, ArrayView<U4> source, ulong sourceAddress, int unit, bool valid)
-    {
-        var v = default(U4);
-        if (valid)
-            v = source[unit];
-        int word = (int)(sharedOffset >> 2);
-        _shared[word] = v.X;
-        _shared[word + 1] = v.Y;
-        _shared[word + 2] = v.Z;
-        _shared[word + 3] = v.W;
-    }
+    public readonly void Copy16(uint sharedOffset, ArrayView<U4> source, ulong sourceAddress, int unit, bool valid) =>
+        EmulatedWarpMma.Copy16(_shared, sharedOffset, source, unit, valid);
 
     public readonly void Commit() { }
 
@@ -97,39 +88,9 @@ public struct EmulatedMmaCore : IMmaCore
         Warp.Barrier();
     }
 
-    /// <summary>
-    /// One mma: lane 4g + t accumulates rows g and g+8, columns 2t and 2t+1. Row g of A is held by
-    /// lanes 4g…4g+3 (a0: k 0–7, a2: k 8–15; a1/a3 for row g+8), column n of B by lanes 4n…4n+3
-    /// (b0: k 0–7, b1: k 8–15), each lane holding k pairs 2s, 2s+1 (and +8) for its s = lane % 4.
-    /// </summary>
-    private readonly void Mma(int warpBase, int accumulator, int a, int j)
-    {
-        int lane = Warp.LaneIdx;
-        int g = lane / 4;
-        int t = lane % 4;
-        float d0 = _acc[accumulator], d1 = _acc[accumulator + 1], d2 = _acc[accumulator + 2], d3 = _acc[accumulator + 3];
-        for (int s = 0; s < 4; s++)
-        {
-            int rowLane = warpBase + (4 * g + s) * Words;
-            int col0Lane = warpBase + (4 * (2 * t) + s) * Words;
-            int col1Lane = warpBase + (4 * (2 * t + 1) + s) * Words;
-            uint rowLow = _exchange[rowLane + a], rowHigh = _exchange[rowLane + a + 2];
-            uint row8Low = _exchange[rowLane + a + 1], row8High = _exchange[rowLane + a + 3];
-            uint col0Low = _exchange[col0Lane + 32 + 2 * j], col0High = _exchange[col0Lane + 33 + 2 * j];
-            uint col1Low = _exchange[col1Lane + 32 + 2 * j], col1High = _exchange[col1Lane + 33 + 2 * j];
-            d0 += Dot2(rowLow, col0Low) + Dot2(rowHigh, col0High);
-            d1 += Dot2(rowLow, col1Low) + Dot2(rowHigh, col1High);
-            d2 += Dot2(row8Low, col0Low) + Dot2(row8High, col0High);
-            d3 += Dot2(row8Low, col1Low) + Dot2(row8High, col1High);
-        }
-        _acc[accumulator] = d0;
-        _acc[accumulator + 1] = d1;
-        _acc[accumulator + 2] = d2;
-        _acc[accumulator + 3] = d3;
-    }
-
-    private static float Dot2(uint x, uint y) =>
-        DeviceMath.Bf16Low(x) * DeviceMath.Bf16Low(y) + DeviceMath.Bf16High(x) * DeviceMath.Bf16High(y);
+    /// <summary>Tile (m, j) from the A words at <paramref name="a"/> and n tile j's B words (32 + 2j).</summary>
+    private readonly void Mma(int warpBase, int accumulator, int a, int j) =>
+        EmulatedWarpMma.Mma(_exchange, Words, warpBase, _acc, accumulator, a, 32 + 2 * j);
 
     public readonly void StoreTile(int mTile, uint stagingOffset)
     {
