@@ -26,28 +26,24 @@ public sealed class CliCommandTests
         return data;
     }
 
-    private static (string Model, Golden Golden) Load(string model, string sequence) => model == "tiny"
-        ? (TestPaths.Tiny, Golden.Load(TestPaths.TinyGoldens, sequence))
-        : (Path.Combine(TestPaths.Variants, model, "model"), Golden.Load(Path.Combine(TestPaths.Variants, model), sequence));
-
     [Theory]
     [MemberData(nameof(Cases))]
     public void ForwardWritesExpertsAndOneRowPerPosition(string model, string sequence, string device)
     {
         using var temp = TestPaths.CreateTemp();
-        var (directory, golden) = Load(model, sequence);
-        var result = CliRunner.InProcess("forward", "--model", directory, "--input", golden.SequencePath, "--output", temp.File("out.json"), "--device", device);
+        var golden = Golden.Load(model, sequence);
+        var result = CliRunner.InProcess("forward", "--model", golden.Case.ModelDirectory, "--input", golden.Case.SequenceFile, "--output", temp.File("out.json"), "--device", device);
         Assert.Equal(0, result.ExitCode);
         using var json = JsonDocument.Parse(File.ReadAllText(temp.File("out.json")));
-        Assert.Equal(golden.Experts, json.RootElement.GetProperty("experts").GetString());
+        Assert.Equal(golden.Forward.Experts, json.RootElement.GetProperty("experts").GetString());
         var rows = json.RootElement.GetProperty("logits").EnumerateArray().ToList();
-        Assert.Equal(golden.Logits.Length, rows.Count);
+        Assert.Equal(golden.Forward.Logits.Length, rows.Count);
         // 1e-4 is the core engine's bar on the tiny model; 1e-3 holds for unseen checkpoints and the ILGPU kernels.
         double tolerance = model == "tiny" && device == "cpu" ? 1e-4 : 1e-3;
         for (int p = 0; p < rows.Count; p++)
         {
             var row = rows[p].EnumerateArray().Select(v => v.GetSingle()).ToArray();
-            Assert.True(Numeric.RelativeL2<float>(row, golden.Logits[p]) < tolerance, $"position {p}");
+            Assert.True(Numeric.RelativeL2<float>(row, golden.Forward.Logits[p]) < tolerance, $"position {p}");
         }
     }
 
@@ -56,14 +52,14 @@ public sealed class CliCommandTests
     public void GenerateWritesTextAndActionIds(string model, string sequence, string device)
     {
         using var temp = TestPaths.CreateTemp();
-        var (directory, golden) = Load(model, sequence);
-        var result = CliRunner.InProcess("generate", "--model", directory, "--input", golden.SequencePath, "--output", temp.File("out.json"),
-            "--max-text", golden.MaxText.ToString(), "--max-action", golden.MaxAction.ToString(), "--device", device);
+        var golden = Golden.Load(model, sequence);
+        var result = CliRunner.InProcess("generate", "--model", golden.Case.ModelDirectory, "--input", golden.Case.SequenceFile, "--output", temp.File("out.json"),
+            "--max-text", golden.Generate.MaxText.ToString(), "--max-action", golden.Generate.MaxAction.ToString(), "--device", device);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains($"device: {device}", result.Stderr);
         using var json = JsonDocument.Parse(File.ReadAllText(temp.File("out.json")));
-        Assert.Equal(golden.TextIds, json.RootElement.GetProperty("text_ids").EnumerateArray().Select(e => e.GetInt32()));
-        Assert.Equal(golden.ActionIds, json.RootElement.GetProperty("action_ids").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(golden.Generate.TextIds, json.RootElement.GetProperty("text_ids").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(golden.Generate.ActionIds, json.RootElement.GetProperty("action_ids").EnumerateArray().Select(e => e.GetInt32()));
     }
 
     [Fact]

@@ -30,21 +30,20 @@ public sealed class GoldenTests
     [MemberData(nameof(Cases))]
     public void ForwardLogitsMatchTheReference(string model, string name)
     {
-        var (directory, modelDirectory) = Locate(model);
-        var golden = Golden.Load(directory, name);
-        using var loaded = SaMoeModel.Load(modelDirectory, SharedBackends.Cpu);
-        var batch = SequenceFile.Read(golden.SequencePath, loaded.Config.Speech.HiddenSize);
+        var golden = Golden.Load(model, name);
+        using var loaded = SaMoeModel.Load(golden.Case.ModelDirectory, SharedBackends.Cpu);
+        var batch = SequenceFile.Read(golden.Case.SequenceFile, loaded.Config.Speech.HiddenSize);
         using var state = loaded.CreateSequence(batch.Count);
         var sink = new CollectingSink();
         state.Append(batch, sink);
 
-        Assert.Equal(golden.Experts, string.Concat(sink.Experts.Select(e => e.Letter())));
-        Assert.Equal(golden.Logits.Length, sink.Rows.Count);
-        for (int p = 0; p < golden.Logits.Length; p++)
+        Assert.Equal(golden.Forward.Experts, string.Concat(sink.Experts.Select(e => e.Letter())));
+        Assert.Equal(golden.Forward.Logits.Length, sink.Rows.Count);
+        for (int p = 0; p < golden.Forward.Logits.Length; p++)
         {
             Assert.Equal(p, sink.Positions[p]);
-            Assert.Equal(golden.Logits[p].Length, sink.Rows[p].Length);
-            double error = Numeric.RelativeL2(sink.Rows[p], golden.Logits[p]);
+            Assert.Equal(golden.Forward.Logits[p].Length, sink.Rows[p].Length);
+            double error = Numeric.RelativeL2(sink.Rows[p], golden.Forward.Logits[p]);
             Assert.True(error <= Tolerance, $"{model}/{name} position {p}: relative L2 {error:E2} > {Tolerance:E0}");
         }
     }
@@ -53,20 +52,15 @@ public sealed class GoldenTests
     [MemberData(nameof(Cases))]
     public void GenerateIdsMatchTheReference(string model, string name)
     {
-        var (directory, modelDirectory) = Locate(model);
-        var golden = Golden.Load(directory, name);
-        using var loaded = SaMoeModel.Load(modelDirectory, SharedBackends.Cpu);
-        var batch = SequenceFile.Read(golden.SequencePath, loaded.Config.Speech.HiddenSize);
-        var limits = new DecodeLimits(golden.MaxText, golden.MaxAction);
+        var golden = Golden.Load(model, name);
+        using var loaded = SaMoeModel.Load(golden.Case.ModelDirectory, SharedBackends.Cpu);
+        var batch = SequenceFile.Read(golden.Case.SequenceFile, loaded.Config.Speech.HiddenSize);
+        var limits = new DecodeLimits(golden.Generate.MaxText, golden.Generate.MaxAction);
         using var state = loaded.CreateSequence(batch.Count + BlockDecoder.MaxNewPositions(limits));
         var output = new BlockDecoder(loaded).Generate(state, batch, limits);
-        Assert.Equal(golden.TextIds, output.TextIds);
-        Assert.Equal(golden.ActionIds, output.ActionIds);
+        Assert.Equal(golden.Generate.TextIds, output.TextIds);
+        Assert.Equal(golden.Generate.ActionIds, output.ActionIds);
     }
-
-    private static (string Goldens, string Model) Locate(string model) => model == "tiny"
-        ? (TestPaths.TinyGoldens, TestPaths.Tiny)
-        : (Path.Combine(TestPaths.Variants, model), Path.Combine(TestPaths.Variants, model, "model"));
 
     internal sealed class CollectingSink : ILogitsSink
     {
