@@ -6,11 +6,8 @@ namespace Ellsa.Kernels.Backend;
 /// Row-wise operations carry each row's position explicitly, so a batch may list its rows
 /// in any order (the model groups them by expert).
 /// </summary>
-public interface IComputeBackend : IDisposable
+public interface IComputeBackend : INetworkOps, IDisposable
 {
-    /// <summary>Short name: cpu, cuda, ilgpu-cpu.</summary>
-    string Name { get; }
-
     /// <summary>What the backend runs on, for logs and benchmark tables.</summary>
     string Description { get; }
 

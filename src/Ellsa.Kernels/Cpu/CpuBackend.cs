@@ -9,7 +9,7 @@ namespace Ellsa.Kernels.Cpu;
 /// Every operation reuses preallocated job objects and scratch, so a warmed-up decode step
 /// allocates nothing. Operations are serialised, which makes one backend safe to share.
 /// </summary>
-public sealed unsafe class CpuBackend : IComputeBackend
+public sealed unsafe partial class CpuBackend : IComputeBackend
 {
     private readonly object _gate = new();
     private readonly WorkerPool _pool;
@@ -303,6 +303,23 @@ public sealed unsafe class CpuBackend : IComputeBackend
     }
 
     private static float* At(TensorSlice slice) => ((CpuTensor)slice.Tensor).At(slice);
+
+    /// <summary>The element a view's offsets count from.</summary>
+    private static float* Base(in TensorView view) =>
+        (view.Tensor as CpuTensor ?? throw new ArgumentException("the tensor was not created by the cpu backend")).Storage.Pointer;
+
+    /// <summary>Every general op runs here (see <see cref="NetworkOp"/>).</summary>
+    public bool Supports(NetworkOp op) => Enum.IsDefined(op);
+
+    private readonly Dictionary<Type, IParallelWork> _jobs = new();
+
+    /// <summary>One job object per generic job type, reused (as the fused ops' jobs are), so repeated ops allocate nothing.</summary>
+    private T Job<T>() where T : IParallelWork, new()
+    {
+        if (!_jobs.TryGetValue(typeof(T), out var job))
+            _jobs[typeof(T)] = job = new T();
+        return (T)job;
+    }
 
     public void Dispose()
     {

@@ -218,6 +218,34 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     private GpuTensor Tensor(TensorSlice slice) => Own(slice.Tensor as GpuTensor, "tensor");
 
+    private GpuTensor Tensor(DeviceTensor tensor) => Own(tensor as GpuTensor, "tensor");
+
+    /// <summary>Every general op has its kernel here (see <see cref="NetworkOp"/>).</summary>
+    public bool Supports(NetworkOp op) => Enum.IsDefined(op);
+
+    /// <summary>
+    /// The launch guard: under the accelerator gate, run what the fusion window holds back, queue
+    /// the launch, and turn any failure into one <see cref="GpuBackendException"/> naming the
+    /// operation and its sizes. The state travels by value into static lambdas and the sizes are
+    /// described only on failure, so a launch allocates nothing.
+    /// </summary>
+    private void Launch<TState>(string operation, TState state, Action<IlgpuBackend, TState> launch, Func<TState, string> describe)
+    {
+        lock (_host.Gate)
+        {
+            try
+            {
+                Flush();
+                launch(this, state);
+                AfterOperation();
+            }
+            catch (Exception e) when (e is not GpuBackendException)
+            {
+                throw Fail(operation, describe(state), e);
+            }
+        }
+    }
+
     private GpuIndices Indices(DeviceIndices indices) => Own(indices as GpuIndices, "index buffer");
 
     private T Own<T>(T? value, string what) where T : class

@@ -33,6 +33,15 @@ public sealed class PtxTests
     }
 
     [Fact]
+    public void ElementwiseFunctorsUseTheHardwareTranscendentals()
+    {
+        // exp through ex2, softplus's log through lg2, Snake's sine through sin: no software fallbacks.
+        Assert.Contains("ex2.approx", Ptx("ElementwiseKernels.Unary<Silu>"));
+        Assert.Contains("lg2.approx", Ptx("ElementwiseKernels.Unary<Mish>"));
+        Assert.Contains("sin.approx", Ptx("ElementwiseKernels.Binary<Snake>"));
+    }
+
+    [Fact]
     public void MatrixVectorProductReadsWeightsInSixteenByteLoads()
     {
         var ptx = Ptx("GemvKernels.Gemv");

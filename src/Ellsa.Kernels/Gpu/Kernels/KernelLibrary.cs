@@ -13,6 +13,7 @@ internal sealed class KernelLibrary
 {
     private readonly Accelerator _accelerator;
     private readonly List<Func<object>> _all = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, string), object> _generic = new();
 
     public KernelLibrary(AcceleratorHost host)
     {
@@ -74,6 +75,13 @@ internal sealed class KernelLibrary
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>> FlashFast { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>> FlashEmulatedExact { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<U4>, ArrayView<int>, ArrayView<float>, FlashArgs>> FlashEmulatedFast { get; }
+
+    /// <summary>
+    /// A kernel generic over a functor type, compiled on first use for that type and kept: the op
+    /// families (elementwise, …) are one kernel each, specialised per functor as the CPU jobs are.
+    /// </summary>
+    public TLauncher Generic<TLauncher>(Type functor, string family, Func<Accelerator, TLauncher> load) where TLauncher : class =>
+        (TLauncher)_generic.GetOrAdd((functor, family), static (_, state) => state.load(state.accelerator), (load, accelerator: _accelerator));
 
     /// <summary>Compiles and loads every kernel now (benchmarks keep this out of their timings).</summary>
     public void LoadAll(bool includeTensorCores)

@@ -94,6 +94,25 @@ public sealed class BackendPair : IDisposable
             throw new CheckFailedException($"{what}: relative L2 error {relative:E2} exceeds {tolerance:E0} (seed {Data.Seed})");
     }
 
+    /// <summary>
+    /// Compares two buffers of which an op wrote only some elements (both poisoned with NaN first):
+    /// the written elements must be the same ones on both sides and agree within the tolerance.
+    /// </summary>
+    public void CompareWritten(string what, TensorSlice gpu, TensorSlice cpu, double tolerance)
+    {
+        var g = Read(Gpu, gpu);
+        var c = Read(Cpu, cpu);
+        for (int i = 0; i < c.Length; i++)
+        {
+            if (float.IsNaN(c[i]) != float.IsNaN(g[i]))
+                throw new CheckFailedException($"{what}: element {i} was written by one backend only (gpu {g[i]}, cpu {c[i]}) (seed {Data.Seed})");
+        }
+        var written = Enumerable.Range(0, c.Length).Where(i => !float.IsNaN(c[i])).ToArray();
+        if (written.Length == 0)
+            throw new CheckFailedException($"{what}: nothing was written (seed {Data.Seed})");
+        Compare(what, written.Select(i => g[i]).ToArray(), written.Select(i => c[i]).ToArray(), tolerance);
+    }
+
     private T Own<T>(T value) where T : IDisposable
     {
         _owned.Add(value);

@@ -33,6 +33,7 @@ public static class KernelChecks
         new("argmax", ArgMax),
         new("swiglu.upload-download", SwiGluAndSlices),
         new("transfers.moving-gc", TransfersWhileTheGcMovesArrays),
+        .. OpChecks.All,
     ];
 
     public static GpuCheck Get(string name) => All.Single(c => c.Name == name);

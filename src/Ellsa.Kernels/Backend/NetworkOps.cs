@@ -1,0 +1,51 @@
+using Ellsa.Kernels.Ops.Elementwise;
+
+namespace Ellsa.Kernels.Backend;
+
+/// <summary>
+/// The general neural-network operations beside the SA-MoE's fused ones: what the image tokenizer,
+/// the speech encoder and the speech decoder are built from. A backend lists what it has, so a
+/// network can refuse to load on a backend that lacks an op instead of failing halfway.
+/// </summary>
+public enum NetworkOp
+{
+    /// <summary>destination = f(source) per element (<see cref="IUnaryFunctor"/>).</summary>
+    Unary,
+    /// <summary>destination = f(a, b) per element, either operand broadcast (<see cref="IBinaryFunctor"/>).</summary>
+    Binary,
+}
+
+/// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
+public interface INetworkOps
+{
+    /// <summary>Short name: cpu, cuda, ilgpu-cpu.</summary>
+    string Name { get; }
+
+    bool Supports(NetworkOp op);
+
+    /// <summary>destination[i] = fn(source[i]); the views have one shape (source may be broadcast to it).</summary>
+    void Unary<TFn>(TensorView source, TensorView destination, TFn fn) where TFn : struct, IUnaryFunctor;
+
+    /// <summary>destination[i] = fn(a[i], b[i]); the views have one shape (a and b may be broadcast to it).</summary>
+    void Binary<TFn>(TensorView a, TensorView b, TensorView destination, TFn fn) where TFn : struct, IBinaryFunctor;
+}
+
+/// <summary>A backend was asked for an op it does not have.</summary>
+public sealed class OpNotSupportedException(string backend, NetworkOp op, string? user)
+    : NotSupportedException($"the {backend} backend has no {op} operation{(user is null ? "" : $", which {user} needs")}")
+{
+    public NetworkOp Op { get; } = op;
+}
+
+public static class NetworkOpsExtensions
+{
+    /// <summary>Throws <see cref="OpNotSupportedException"/> naming the op and who needs it unless the backend has every op listed.</summary>
+    public static void Require(this INetworkOps backend, string user, params ReadOnlySpan<NetworkOp> ops)
+    {
+        foreach (var op in ops)
+        {
+            if (!backend.Supports(op))
+                throw new OpNotSupportedException(backend.Name, op, user);
+        }
+    }
+}

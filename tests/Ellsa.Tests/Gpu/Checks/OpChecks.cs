@@ -1,0 +1,103 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Gpu;
+using Ellsa.Kernels.Ops.Elementwise;
+
+namespace Ellsa.Tests.Gpu.Checks;
+
+/// <summary>
+/// The general op layer's families on the backend under test against the CPU backend: fresh
+/// random N-d shapes, strided, permuted and broadcast operands, destinations poisoned first.
+/// </summary>
+public static class OpChecks
+{
+    public static IReadOnlyList<GpuCheck> All { get; } =
+    [
+        new("ops.elementwise.unary", UnaryFamily),
+        new("ops.elementwise.binary", BinaryFamily),
+    ];
+
+    /// <summary>One functor: how a backend runs it over views, and the double-precision reference over host buffers.</summary>
+    public sealed record UnaryEntry(string Name, Action<INetworkOps, TensorView, TensorView> Run,
+        Action<float[], ViewLayout, float[], ViewLayout> Reference);
+
+    public sealed record BinaryEntry(string Name, Action<INetworkOps, TensorView, TensorView, TensorView> Run,
+        Action<float[], ViewLayout, float[], ViewLayout, float[], ViewLayout> Reference);
+
+    private static UnaryEntry Unary<TFn>(string name, TFn fn) where TFn : struct, IUnaryFunctor =>
+        new(name, (b, x, y) => b.Unary(x, y, fn), (x, lx, y, ly) => Elementwise.ReferenceUnary(x, lx, y, ly, fn));
+
+    private static BinaryEntry Binary<TFn>(string name, TFn fn) where TFn : struct, IBinaryFunctor =>
+        new(name, (b, x, z, y) => b.Binary(x, z, y, fn), (x, lx, z, lz, y, ly) => Elementwise.ReferenceBinary(x, lx, z, lz, y, ly, fn));
+
+    /// <summary>Every unary functor, with parameters where it has them.</summary>
+    public static IReadOnlyList<UnaryEntry> UnaryFunctors { get; } =
+    [
+        Unary("copy", new Copy()),
+        Unary("affine", new Affine(-1.5f, 0.25f)),
+        Unary("relu", new Relu()),
+        Unary("leaky-relu", new LeakyRelu(0.1f)),
+        Unary("sigmoid", new Sigmoid()),
+        Unary("silu", new Silu()),
+        Unary("tanh", new Tanh()),
+        Unary("gelu", new Gelu()),
+        Unary("mish", new Mish()),
+        Unary("swoosh-l", new SwooshL()),
+        Unary("swoosh-r", new SwooshR()),
+        Unary("clamp", new Clamp(-0.99f, 0.99f)),
+    ];
+
+    public static IReadOnlyList<BinaryEntry> BinaryFunctors { get; } =
+    [
+        Binary("add", new Add()),
+        Binary("subtract", new Subtract()),
+        Binary("multiply", new Multiply()),
+        Binary("snake", new Snake()),
+    ];
+
+    /// <summary>Operand values: Snake's α is a positive per-channel scale, everything else spans the functors' interesting range.</summary>
+    public static float[] SecondOperand(RandomData data, string name, int length) =>
+        name == "snake" ? data.Values(length, scale: 0.9f, center: 1f) : data.Values(length, scale: 3f);
+
+    private static float[] NaNs(int length)
+    {
+        var values = new float[length];
+        Array.Fill(values, float.NaN);
+        return values;
+    }
+
+    private static void UnaryFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        foreach (var (name, run, _) in UnaryFunctors)
+        {
+            var shape = RandomViews.Shape(data);
+            var (sourceLength, source) = RandomViews.Any(data, shape, allowBroadcast: true);
+            var (destinationLength, destination) = RandomViews.Any(data, shape, allowBroadcast: false);
+            var x = pair.Tensor(1, sourceLength, data.Values(sourceLength, scale: 6f));
+            var y = pair.Tensor(1, destinationLength, NaNs(destinationLength));
+            run(pair.Gpu, source(x.Gpu), destination(y.Gpu));
+            run(pair.Cpu, source(x.Cpu), destination(y.Cpu));
+            pair.CompareWritten($"unary {name} over {destination(y.Cpu)}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+
+    private static void BinaryFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        foreach (var (name, run, _) in BinaryFunctors)
+        {
+            var shape = RandomViews.Shape(data);
+            var (aLength, a) = RandomViews.Any(data, shape, allowBroadcast: true);
+            var (bLength, b) = RandomViews.Any(data, shape, allowBroadcast: true);
+            var (destinationLength, destination) = RandomViews.Any(data, shape, allowBroadcast: false);
+            var left = pair.Tensor(1, aLength, data.Values(aLength, scale: 3f));
+            var right = pair.Tensor(1, bLength, SecondOperand(data, name, bLength));
+            var y = pair.Tensor(1, destinationLength, NaNs(destinationLength));
+            run(pair.Gpu, a(left.Gpu), b(right.Gpu), destination(y.Gpu));
+            run(pair.Cpu, a(left.Cpu), b(right.Cpu), destination(y.Cpu));
+            pair.CompareWritten($"binary {name} over {destination(y.Cpu)}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+}
