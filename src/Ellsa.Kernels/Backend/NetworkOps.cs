@@ -1,4 +1,5 @@
 using Ellsa.Kernels.Ops.Elementwise;
+using Ellsa.Kernels.Ops.Norms;
 
 namespace Ellsa.Kernels.Backend;
 
@@ -13,6 +14,8 @@ public enum NetworkOp
     Unary,
     /// <summary>destination = f(a, b) per element, either operand broadcast (<see cref="IBinaryFunctor"/>).</summary>
     Binary,
+    /// <summary>LayerNorm, RMSNorm, GroupNorm, BiasNorm over rows (<see cref="NormSpec"/>); BatchNorm in eval is a folded scale and shift.</summary>
+    Normalize,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -28,6 +31,9 @@ public interface INetworkOps
 
     /// <summary>destination[i] = fn(a[i], b[i]); the views have one shape (a and b may be broadcast to it).</summary>
     void Binary<TFn>(TensorView a, TensorView b, TensorView destination, TFn fn) where TFn : struct, IBinaryFunctor;
+
+    /// <summary>Normalises each row of a [rows, width] view (see <see cref="NormSpec"/>); weight and bias are per-channel vectors.</summary>
+    void Normalize(TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>

@@ -1,6 +1,7 @@
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Gpu;
 using Ellsa.Kernels.Ops.Elementwise;
+using Ellsa.Kernels.Ops.Norms;
 
 namespace Ellsa.Tests.Gpu.Checks;
 
@@ -14,7 +15,45 @@ public static class OpChecks
     [
         new("ops.elementwise.unary", UnaryFamily),
         new("ops.elementwise.binary", BinaryFamily),
+        new("ops.normalize", NormFamily),
     ];
+
+    /// <summary>A random normalisation: kind, rows (strided, at an offset) and the parameters it reads.</summary>
+    public sealed record NormCase(string Name, NormSpec Spec, int Rows, int Width, int RowStride, int Offset, bool Weight, bool Bias)
+    {
+        public int Parameters => Normalization.ParameterCount(Spec, Width);
+        public int Length => Offset + Rows * RowStride;
+    }
+
+    public static NormCase RandomNorm(RandomData data, string kind)
+    {
+        int rows = data.Next(1, 12), width = data.Next(1, 300);
+        NormSpec spec;
+        switch (kind)
+        {
+            case "layer-norm":
+                spec = NormSpec.LayerNorm(1e-5f);
+                break;
+            case "rms-norm":
+                spec = NormSpec.RmsNorm(1e-6f);
+                break;
+            case "group-norm":
+                // [N, C, spatial] as [N·G, C/G·spatial] rows.
+                int groups = data.Next(1, 4), perGroup = data.Next(1, 3), spatial = data.Next(1, 40);
+                rows = data.Next(1, 3) * groups;
+                width = perGroup * spatial;
+                spec = NormSpec.GroupNorm(groups, spatial, 1e-6f);
+                break;
+            default:
+                spec = NormSpec.BiasNorm(MathF.Exp((float)(data.Random.NextDouble() - 0.5)));
+                break;
+        }
+        bool bias = kind == "bias-norm" || data.Chance();
+        bool weight = kind != "bias-norm" && data.Chance(0.8);
+        return new NormCase(kind, spec, rows, width, width + data.Next(0, 3), data.Next(0, 3), weight, bias);
+    }
+
+    public static readonly string[] NormKinds = ["layer-norm", "rms-norm", "group-norm", "bias-norm"];
 
     /// <summary>One functor: how a backend runs it over views, and the double-precision reference over host buffers.</summary>
     public sealed record UnaryEntry(string Name, Action<INetworkOps, TensorView, TensorView> Run,
@@ -63,6 +102,25 @@ public static class OpChecks
         var values = new float[length];
         Array.Fill(values, float.NaN);
         return values;
+    }
+
+    private static void NormFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        foreach (string kind in NormKinds)
+        {
+            var c = RandomNorm(data, kind);
+            var x = pair.Tensor(1, c.Length, data.Values(c.Length, scale: 2f, center: 0.3f));
+            var y = pair.Tensor(1, c.Length, NaNs(c.Length));
+            var weight = pair.Tensor(1, c.Parameters, data.Values(c.Parameters, scale: 0.5f, center: 1f));
+            var bias = pair.Tensor(1, c.Parameters, data.Values(c.Parameters, scale: 0.5f));
+            TensorView Rows(DeviceTensor t) => TensorView.At(t, c.Offset, c.Rows, c.RowStride).Slice(1, 0, c.Width);
+            TensorView? Param(DeviceTensor t, bool present) => present ? TensorView.Of(t, c.Parameters) : null;
+            pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias));
+            pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias));
+            pair.CompareWritten($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
     }
 
     private static void UnaryFamily(BackendFactory create, int seed)

@@ -1,0 +1,66 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Cpu;
+using Ellsa.Kernels.Ops.Norms;
+using Ellsa.Tests.Gpu.Checks;
+using Xunit;
+
+namespace Ellsa.Tests.Ops;
+
+/// <summary>The CPU backend's normalisations against their double-precision definitions, on fresh random strided rows.</summary>
+public sealed class NormalizationReferenceTests
+{
+    public static TheoryData<string> Kinds => new(OpChecks.NormKinds);
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void MatchesItsDefinition(string kind)
+    {
+        using var data = new RandomData(Environment.TickCount ^ kind.GetHashCode());
+        using var cpu = new CpuBackend(threads: 2);
+        for (int round = 0; round < 8; round++)
+        {
+            var c = OpChecks.RandomNorm(data, kind);
+            var x = data.Values(c.Length, scale: 2f, center: 0.3f);
+            var w = data.Values(c.Parameters, scale: 0.5f, center: 1f);
+            var b = data.Values(c.Parameters, scale: 0.5f);
+            var poisoned = Enumerable.Repeat(float.NaN, c.Length).ToArray();
+            using var xt = Upload(cpu, x);
+            using var yt = Upload(cpu, poisoned);
+            using var wt = Upload(cpu, w);
+            using var bt = Upload(cpu, b);
+            TensorView Rows(DeviceTensor t) => TensorView.At(t, c.Offset, c.Rows, c.RowStride).Slice(1, 0, c.Width);
+            cpu.Normalize(Rows(xt), Rows(yt), c.Spec, c.Weight ? TensorView.Of(wt, c.Parameters) : null, c.Bias ? TensorView.Of(bt, c.Parameters) : null);
+            var actual = new float[c.Length];
+            cpu.Download(yt.All, actual);
+
+            var expected = (float[])poisoned.Clone();
+            Normalization.Reference(x.AsSpan(c.Offset), c.RowStride, expected.AsSpan(c.Offset), c.RowStride, c.Rows, c.Width, c.Spec,
+                c.Weight ? w : [], c.Bias ? b : []);
+            for (int i = 0; i < c.Length; i++)
+            {
+                Assert.True(float.IsNaN(expected[i]) == float.IsNaN(actual[i]), $"{c}: element {i} is {actual[i]}, expected {expected[i]}");
+                if (!float.IsNaN(expected[i]))
+                    Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"{c}: element {i} is {actual[i]}, expected {expected[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void MismatchedParametersAreRefusedWithTheirSizes()
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        using var t = cpu.AllocateTensor(4, 6);
+        using var p = cpu.AllocateTensor(1, 5);
+        var rows = TensorView.Of(t, 4, 6);
+        var error = Assert.Throws<ArgumentException>(() => cpu.Normalize(rows, rows, NormSpec.LayerNorm(1e-5f), TensorView.Of(p, 5), null));
+        Assert.Contains("for 6 channels", error.Message);
+        Assert.Throws<ArgumentException>(() => cpu.Normalize(rows, rows, NormSpec.GroupNorm(3, 2, 1e-6f), null, null));
+    }
+
+    private static DeviceTensor Upload(CpuBackend cpu, float[] values)
+    {
+        var tensor = cpu.AllocateTensor(1, values.Length);
+        cpu.Upload(values, tensor.All);
+        return tensor;
+    }
+}
