@@ -1,5 +1,6 @@
 using Ellsa.Kernels.Ops.Elementwise;
 using Ellsa.Kernels.Ops.Norms;
+using Ellsa.Kernels.Ops.Convolution;
 
 namespace Ellsa.Kernels.Backend;
 
@@ -16,6 +17,8 @@ public enum NetworkOp
     Binary,
     /// <summary>LayerNorm, RMSNorm, GroupNorm, BiasNorm over rows (<see cref="NormSpec"/>); BatchNorm in eval is a folded scale and shift.</summary>
     Normalize,
+    /// <summary>The column block of a convolution (<see cref="ConvSpec"/>); the product runs on the weight GEMM paths.</summary>
+    Im2Col,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -34,6 +37,9 @@ public interface INetworkOps
 
     /// <summary>Normalises each row of a [rows, width] view (see <see cref="NormSpec"/>); weight and bias are per-channel vectors.</summary>
     void Normalize(TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias);
+
+    /// <summary>Rows of a convolution's column block: output positions first… of an input [C, D, H, W] view, taps in weight order.</summary>
+    void Im2Col(TensorView input, ConvSpec spec, int firstPosition, TensorSlice columns);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>

@@ -19,6 +19,7 @@ internal sealed class KernelLibrary
     {
         _accelerator = host.Accelerator;
         RmsNorm = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.RmsNorm);
+        Im2Col = Load<ArrayView<float>, ArrayView<float>, Im2ColArgs>(ConvolutionKernels.Im2Col);
         Normalize = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormArgs>(NormKernels.Normalize);
         SwiGlu = Load<ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.SwiGlu);
         Clear = Load<ArrayView<float>, RowArgs>(RowKernels.Clear);
@@ -50,6 +51,7 @@ internal sealed class KernelLibrary
 
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>> RmsNorm { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormArgs>> Normalize { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, Im2ColArgs>> Im2Col { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, RowArgs>> SwiGlu { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, RowArgs>> Clear { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, MatrixRuns, ArrayView<int>, ArrayView<float>, EmbedArgs>> Embed { get; }

@@ -2,6 +2,7 @@ using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Gpu;
 using Ellsa.Kernels.Ops.Elementwise;
 using Ellsa.Kernels.Ops.Norms;
+using Ellsa.Kernels.Ops.Convolution;
 
 namespace Ellsa.Tests.Gpu.Checks;
 
@@ -16,7 +17,37 @@ public static class OpChecks
         new("ops.elementwise.unary", UnaryFamily),
         new("ops.elementwise.binary", BinaryFamily),
         new("ops.normalize", NormFamily),
+        new("ops.convolution", ConvFamily),
     ];
+
+    public static readonly string[] ConvKinds = ["conv1d", "conv1d-causal-dilated", "conv2d", "conv2d-downsample", "conv3d-causal"];
+
+    /// <summary>A random convolution of one kind: the shapes the three networks use, at small sizes.</summary>
+    public static (ConvSpec Spec, int OutChannels) RandomConv(RandomData data, string kind)
+    {
+        int c = data.Next(1, 6), o = data.Next(1, 7);
+        var spec = kind switch
+        {
+            "conv1d" => ConvSpec.Conv1d(c, data.Next(3, 30), data.Next(1, 7), stride: data.Next(1, 2), padBefore: data.Next(0, 3), padAfter: data.Next(0, 3)),
+            // Causal (left padding only), dilated: HiFT's resblocks and CosyVoice's causal convs.
+            "conv1d-causal-dilated" => ConvSpec.Conv1d(c, data.Next(8, 30), 3, dilation: data.Next(1, 5), padBefore: data.Next(2, 10)),
+            "conv2d" => ConvSpec.Conv2d(c, data.Next(5, 12), data.Next(5, 12), data.Next(1, 3) * 2 - 1, padding: data.Next(0, 2)),
+            // Emu3's downsample: pad right and bottom by one, 3×3 stride 2.
+            "conv2d-downsample" => ConvSpec.Conv3d(c, 1, data.Next(3, 12), data.Next(3, 12), (1, 3, 3), (1, 2, 2), (1, 1, 1), (0, 0, 0, 1, 0, 1)),
+            // Emu3's temporal convs: time padded 2 in front only, space by the kernel's half.
+            _ => ConvSpec.Conv3d(c, data.Next(1, 4), data.Next(2, 7), data.Next(2, 7), (data.Next(1, 4), 3, 3), (data.Next(1, 2), 1, 1), (1, 1, 1), (2, 0, 1, 1, 1, 1)),
+        };
+        return (spec, o);
+    }
+
+    /// <summary>An input [C, D, H, W] view that is dense or laid out [D, C, H, W] (as Emu3 keeps frames), chosen at random.</summary>
+    public static (int Length, Func<DeviceTensor, TensorView> Make) ConvInput(RandomData data, ConvSpec spec)
+    {
+        int length = spec.Channels * spec.InD * spec.InH * spec.InW;
+        if (data.Chance())
+            return (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW));
+        return (length, t => TensorView.Of(t, spec.InD, spec.Channels, spec.InH, spec.InW).Permute(1, 0, 2, 3));
+    }
 
     /// <summary>A random normalisation: kind, rows (strided, at an offset) and the parameters it reads.</summary>
     public sealed record NormCase(string Name, NormSpec Spec, int Rows, int Width, int RowStride, int Offset, bool Weight, bool Bias)
@@ -120,6 +151,27 @@ public static class OpChecks
             pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias));
             pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias));
             pair.CompareWritten($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+
+    private static void ConvFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        using var gpuWork = new ConvWorkspace(pair.Gpu, maxColumnFloats: 200);
+        using var cpuWork = new ConvWorkspace(pair.Cpu, maxColumnFloats: 200);
+        foreach (string kind in ConvKinds)
+        {
+            var (spec, outChannels) = RandomConv(data, kind);
+            var (length, input) = ConvInput(data, spec);
+            var x = pair.Tensor(1, length);
+            var weight = pair.Matrix(data.Matrix("conv", outChannels, spec.Taps));
+            var bias = data.Chance() ? pair.Vector(data.Values(outChannels)) : default;
+            int outputs = outChannels * spec.Positions;
+            var y = pair.Tensor(1, outputs, NaNs(outputs));
+            Convolution.Forward(pair.Gpu, weight.Gpu, bias.Gpu, input(x.Gpu), spec, TensorView.Of(y.Gpu, outChannels, spec.Positions), gpuWork);
+            Convolution.Forward(pair.Cpu, weight.Cpu, bias.Cpu, input(x.Cpu), spec, TensorView.Of(y.Cpu, outChannels, spec.Positions), cpuWork);
+            pair.Compare($"{kind} {spec} → {outChannels}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
 
