@@ -1,6 +1,7 @@
 using Ellsa.Kernels.Ops.Elementwise;
 using Ellsa.Kernels.Ops.Norms;
 using Ellsa.Kernels.Ops.Convolution;
+using Ellsa.Kernels.Ops.Attention;
 
 namespace Ellsa.Kernels.Backend;
 
@@ -19,6 +20,8 @@ public enum NetworkOp
     Normalize,
     /// <summary>The column block of a convolution (<see cref="ConvSpec"/>); the product runs on the weight GEMM paths.</summary>
     Im2Col,
+    /// <summary>Attention without a cache, with scale, mask and an optional score bias as parameters (<see cref="AttentionSpec"/>).</summary>
+    Attention,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -40,6 +43,9 @@ public interface INetworkOps
 
     /// <summary>Rows of a convolution's column block: output positions first… of an input [C, D, H, W] view, taps in weight order.</summary>
     void Im2Col(TensorView input, ConvSpec spec, int firstPosition, TensorSlice columns);
+
+    /// <summary>q [T, H, d], k [S, Hk, d], v [S, Hk, dv] → output [T, H, dv]; bias [H, T, S] is added to the scores when given.</summary>
+    void Attention(TensorView q, TensorView k, TensorView v, TensorView output, AttentionSpec spec, TensorView? bias);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>

@@ -19,6 +19,7 @@ internal sealed class KernelLibrary
     {
         _accelerator = host.Accelerator;
         RmsNorm = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.RmsNorm);
+        PlainAttention = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, PlainAttentionArgs>(PlainAttentionKernels.Attention);
         Im2Col = Load<ArrayView<float>, ArrayView<float>, Im2ColArgs>(ConvolutionKernels.Im2Col);
         Normalize = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormArgs>(NormKernels.Normalize);
         SwiGlu = Load<ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.SwiGlu);
@@ -52,6 +53,7 @@ internal sealed class KernelLibrary
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>> RmsNorm { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormArgs>> Normalize { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, Im2ColArgs>> Im2Col { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, PlainAttentionArgs>> PlainAttention { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, RowArgs>> SwiGlu { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, RowArgs>> Clear { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, MatrixRuns, ArrayView<int>, ArrayView<float>, EmbedArgs>> Embed { get; }

@@ -100,6 +100,21 @@ public readonly struct WarpReducer
         return total;
     }
 
+    /// <summary>Maximum over the whole group; every thread gets it. Contains barriers, as <see cref="BlockSum"/>.</summary>
+    public float BlockMax(float value)
+    {
+        value = Max(value);
+        int warps = (Group.DimX + 31) / 32;
+        if (Warp.LaneIdx == 0)
+            _scratch[256 + Warp.WarpIdx] = value;
+        Group.Barrier();
+        float max = float.NegativeInfinity;
+        for (int w = 0; w < warps; w++)
+            max = IntrinsicMath.Max(max, _scratch[256 + w]);
+        Group.Barrier();
+        return max;
+    }
+
     /// <summary>Writes this lane's value to its slot and waits for the warp; returns the warp's first slot.</summary>
     private int Publish(float value)
     {

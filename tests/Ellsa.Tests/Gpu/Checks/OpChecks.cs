@@ -3,6 +3,7 @@ using Ellsa.Kernels.Gpu;
 using Ellsa.Kernels.Ops.Elementwise;
 using Ellsa.Kernels.Ops.Norms;
 using Ellsa.Kernels.Ops.Convolution;
+using Ellsa.Kernels.Ops.Attention;
 
 namespace Ellsa.Tests.Gpu.Checks;
 
@@ -18,7 +19,41 @@ public static class OpChecks
         new("ops.elementwise.binary", BinaryFamily),
         new("ops.normalize", NormFamily),
         new("ops.convolution", ConvFamily),
+        new("ops.attention", AttentionFamily),
     ];
+
+    public static readonly string[] AttentionKinds = ["full", "gqa-causal", "chunk", "chunk-bias"];
+
+    /// <summary>A random attention: sizes, spec, and whether a score bias is added.</summary>
+    public sealed record AttentionCase(int T, int S, int D, int Dv, AttentionSpec Spec, bool Bias);
+
+    public static AttentionCase RandomAttention(RandomData data, string kind)
+    {
+        int kvHeads = data.Next(1, 3), heads = kvHeads * (kind == "full" ? 1 : data.Next(1, 3));
+        int t = data.Next(1, 20), d = data.Next(1, 24), dv = data.Next(1, 24);
+        var spec = new AttentionSpec { Heads = heads, KvHeads = kvHeads, Scale = 1f / MathF.Sqrt(d), MaskedScore = float.NegativeInfinity };
+        int s = t;
+        switch (kind)
+        {
+            case "gqa-causal":
+                spec.Mask = AttentionMask.Causal;
+                spec.QueryOffset = data.Next(0, 5);
+                s = t + spec.QueryOffset;
+                break;
+            case "chunk":
+            case "chunk-bias":
+                spec.Mask = AttentionMask.Chunk;
+                spec.ChunkSize = data.Next(1, 6);
+                spec.LeftChunks = data.Next(-1, 3);
+                spec.QueryOffset = data.Next(0, 8);
+                s = t + spec.QueryOffset;
+                // Zipformer: no 1/√d, masked scores −1000.
+                if (kind == "chunk-bias")
+                    (spec.Scale, spec.MaskedScore) = (1f, -1000f);
+                break;
+        }
+        return new AttentionCase(t, s, d, dv, spec, kind == "chunk-bias");
+    }
 
     public static readonly string[] ConvKinds = ["conv1d", "conv1d-causal-dilated", "conv2d", "conv2d-downsample", "conv3d-causal"];
 
@@ -172,6 +207,31 @@ public static class OpChecks
             Convolution.Forward(pair.Gpu, weight.Gpu, bias.Gpu, input(x.Gpu), spec, TensorView.Of(y.Gpu, outChannels, spec.Positions), gpuWork);
             Convolution.Forward(pair.Cpu, weight.Cpu, bias.Cpu, input(x.Cpu), spec, TensorView.Of(y.Cpu, outChannels, spec.Positions), cpuWork);
             pair.Compare($"{kind} {spec} → {outChannels}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+
+    private static void AttentionFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        foreach (string kind in AttentionKinds)
+        {
+            var c = RandomAttention(data, kind);
+            int h = c.Spec.Heads, hk = c.Spec.KvHeads;
+            var q = pair.Tensor(1, c.T * h * c.D);
+            // Keys and values interleaved in one [S, Hk, d + dv] buffer: strided views, as a fused projection leaves them.
+            var kv = pair.Tensor(1, c.S * hk * (c.D + c.Dv));
+            var bias = pair.Tensor(1, h * c.T * c.S);
+            var y = pair.Tensor(1, c.T * h * c.Dv, NaNs(c.T * h * c.Dv));
+            void Run(INetworkOps backend, DeviceTensor tq, DeviceTensor tkv, DeviceTensor tb, DeviceTensor ty)
+            {
+                var both = TensorView.Of(tkv, c.S, hk, c.D + c.Dv);
+                backend.Attention(TensorView.Of(tq, c.T, h, c.D), both.Slice(2, 0, c.D), both.Slice(2, c.D, c.Dv), TensorView.Of(ty, c.T, h, c.Dv),
+                    c.Spec, c.Bias ? TensorView.Of(tb, h, c.T, c.S) : null);
+            }
+            Run(pair.Gpu, q.Gpu, kv.Gpu, bias.Gpu, y.Gpu);
+            Run(pair.Cpu, q.Cpu, kv.Cpu, bias.Cpu, y.Cpu);
+            pair.Compare($"attention {kind} {c}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
 
