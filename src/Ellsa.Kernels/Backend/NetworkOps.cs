@@ -22,6 +22,8 @@ public enum NetworkOp
     Im2Col,
     /// <summary>Attention without a cache, with scale, mask and an optional score bias as parameters (<see cref="AttentionSpec"/>).</summary>
     Attention,
+    /// <summary>The nearest codebook row of each vector from its products with the codes (a VQ quantiser).</summary>
+    NearestCode,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -46,6 +48,9 @@ public interface INetworkOps
 
     /// <summary>q [T, H, d], k [S, Hk, d], v [S, Hk, dv] → output [T, H, dv]; bias [H, T, S] is added to the scores when given.</summary>
     void Attention(TensorView q, TensorView k, TensorView v, TensorView output, AttentionSpec spec, TensorView? bias);
+
+    /// <summary>codes[r] = argmin over c of norms[c] − 2·products[r, c], ties to the lowest c (see <see cref="Ops.Codebook.NearestCode"/>).</summary>
+    void NearestCodes(TensorSlice products, TensorView norms, Span<int> codes);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>

@@ -20,6 +20,7 @@ internal sealed class KernelLibrary
         _accelerator = host.Accelerator;
         RmsNorm = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.RmsNorm);
         PlainAttention = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, PlainAttentionArgs>(PlainAttentionKernels.Attention);
+        NearestCode = Load<ArrayView<float>, ArrayView<float>, ArrayView<int>, NearestCodeArgs>(NearestCodeKernels.Nearest);
         Im2Col = Load<ArrayView<float>, ArrayView<float>, Im2ColArgs>(ConvolutionKernels.Im2Col);
         Normalize = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormArgs>(NormKernels.Normalize);
         SwiGlu = Load<ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.SwiGlu);
@@ -53,6 +54,7 @@ internal sealed class KernelLibrary
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>> RmsNorm { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormArgs>> Normalize { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, Im2ColArgs>> Im2Col { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, NearestCodeArgs>> NearestCode { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, PlainAttentionArgs>> PlainAttention { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, RowArgs>> SwiGlu { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, RowArgs>> Clear { get; }

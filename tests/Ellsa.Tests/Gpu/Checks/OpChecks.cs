@@ -20,6 +20,7 @@ public static class OpChecks
         new("ops.normalize", NormFamily),
         new("ops.convolution", ConvFamily),
         new("ops.attention", AttentionFamily),
+        new("ops.nearest-code", NearestCodeFamily),
     ];
 
     public static readonly string[] AttentionKinds = ["full", "gqa-causal", "chunk", "chunk-bias"];
@@ -232,6 +233,35 @@ public static class OpChecks
             Run(pair.Gpu, q.Gpu, kv.Gpu, bias.Gpu, y.Gpu);
             Run(pair.Cpu, q.Cpu, kv.Cpu, bias.Cpu, y.Cpu);
             pair.Compare($"attention {kind} {c}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+
+    /// <summary>The same products and norms on both backends, with planted ties: the codes must be identical.</summary>
+    private static void NearestCodeFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        int rows = data.Next(1, 40), codes = data.Next(1, 700);
+        var products = data.Values(rows * codes);
+        var norms = data.Values(codes, scale: 1f, center: 1.5f);
+        for (int r = 0; r < rows; r++)
+        {
+            // Copy the row's best code to a later index: a tie the lowest index must win.
+            int best = Enumerable.Range(0, codes).MinBy(c => norms[c] - 2 * products[r * codes + c]);
+            int later = data.Next(best, codes - 1);
+            norms[later] = norms[best];
+            products[r * codes + later] = products[r * codes + best];
+        }
+        var p = pair.Tensor(rows, codes, products);
+        var n = pair.Tensor(1, codes, norms);
+        var gpu = new int[rows];
+        var cpu = new int[rows];
+        pair.Gpu.NearestCodes(p.Gpu.All, TensorView.Of(n.Gpu, codes), gpu);
+        pair.Cpu.NearestCodes(p.Cpu.All, TensorView.Of(n.Cpu, codes), cpu);
+        for (int r = 0; r < rows; r++)
+        {
+            if (gpu[r] != cpu[r])
+                throw new CheckFailedException($"nearest code of row {r} of {rows}×{codes}: gpu {gpu[r]}, cpu {cpu[r]} (seed {data.Seed})");
         }
     }
 
