@@ -72,6 +72,14 @@ public struct Copy : IUnaryFunctor
     public readonly double Exact(double x) => x;
 }
 
+/// <summary>Value, whatever x is (a fill: the source may be the destination itself).</summary>
+public struct Constant(float value) : IUnaryFunctor
+{
+    public float Value = value;
+    public readonly float Apply(float x) => Value;
+    public readonly double Exact(double x) => Value;
+}
+
 /// <summary>Scale·x + Shift.</summary>
 public struct Affine(float scale, float shift) : IUnaryFunctor
 {

@@ -59,6 +59,7 @@ namespace Ellsa.Kernels.Gpu.Kernels
     public static class ElementwiseKernels
     {
         [GpuKernel(typeof(Copy))]
+        [GpuKernel(typeof(Constant))]
         [GpuKernel(typeof(Affine))]
         [GpuKernel(typeof(Relu))]
         [GpuKernel(typeof(LeakyRelu))]

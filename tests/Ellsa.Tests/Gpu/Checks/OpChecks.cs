@@ -139,6 +139,7 @@ public static class OpChecks
     public static IReadOnlyList<UnaryEntry> UnaryFunctors { get; } =
     [
         Unary("copy", new Copy()),
+        Unary("constant", new Constant(0.5f)),
         Unary("affine", new Affine(-1.5f, 0.25f)),
         Unary("relu", new Relu()),
         Unary("leaky-relu", new LeakyRelu(0.1f)),
