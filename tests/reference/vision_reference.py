@@ -454,3 +454,57 @@ def check_factor(cfg_json, pre_json):
 
 def parameter_count(state):
     return int(sum(np.size(v) for n, v in state.items() if not n.endswith("num_batches_tracked")))
+
+
+# ---------------------------------------------------------------- synthetic photographs
+
+def _value_noise(rng, h, w, cells):
+    """Smooth noise: a (cells+1)^2 random grid, bilinearly interpolated to h x w."""
+    g = rng.standard_normal((cells + 1, cells + 1))
+    y = np.linspace(0, cells, h, endpoint=False) + 0.5 * cells / h
+    x = np.linspace(0, cells, w, endpoint=False) + 0.5 * cells / w
+    y0, x0 = np.floor(y).astype(int), np.floor(x).astype(int)
+    fy, fx = (y - y0)[:, None], (x - x0)[None, :]
+    fy, fx = fy * fy * (3 - 2 * fy), fx * fx * (3 - 2 * fx)  # smoothstep
+    a, b = g[y0][:, x0], g[y0][:, x0 + 1]
+    c, d = g[y0 + 1][:, x0], g[y0 + 1][:, x0 + 1]
+    return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+
+
+def synthetic_photo(width, height, seed):
+    """A deterministic "photograph" (uint8 [height, width, 3]) with natural-looking statistics:
+    a sky-like vertical gradient over a textured ground (multi-octave value noise), shaded
+    ellipses (smooth radial gradients, anti-aliased rims), hard-edged rectangles and thin lines
+    (sharp, aliased edges), a vignette, and mild sensor noise. Geometry is in relative units, so
+    the same seed gives the same scene at any size."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.meshgrid((np.arange(height) + 0.5) / height, (np.arange(width) + 0.5) / width, indexing="ij")
+    top, bottom = rng.uniform(0.45, 1.0, 3), rng.uniform(0.1, 0.6, 3)
+    img = top[None, None] * (1 - yy[..., None]) + bottom[None, None] * yy[..., None]
+    horizon = rng.uniform(0.35, 0.65) + 0.05 * _value_noise(rng, 1, width, 4)[0][None, :]
+    tex = sum(_value_noise(rng, height, width, c) * a for c, a in ((4, 0.5), (16, 0.25), (48, 0.12), (96, 0.08)))
+    ground = rng.uniform(0.15, 0.7, 3)[None, None] * (1 + 0.6 * tex[..., None])
+    below = (yy > horizon)[..., None]
+    img = np.where(below, ground, img)
+    for _ in range(rng.integers(3, 6)):  # shaded ellipses, anti-aliased by a 1.5-pixel ramp
+        cx, cy = rng.uniform(0.1, 0.9, 2)
+        rx, ry = rng.uniform(0.06, 0.25, 2)
+        r = np.sqrt(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2)
+        edge = np.clip((1 - r) * min(rx * width, ry * height) / 1.5, 0, 1)[..., None]
+        col = rng.uniform(0, 1, 3)
+        shade = (1.15 - 0.6 * np.clip(np.sqrt(((xx - cx + 0.4 * rx) / rx) ** 2
+                                              + ((yy - cy + 0.4 * ry) / ry) ** 2), 0, 1.5))[..., None]
+        img = img * (1 - edge) + np.clip(col[None, None] * shade, 0, 1) * edge
+    for _ in range(rng.integers(2, 5)):  # hard-edged boxes with a noisy surface
+        x0, y0 = rng.uniform(0, 0.8, 2)
+        x1, y1 = x0 + rng.uniform(0.08, 0.3), y0 + rng.uniform(0.08, 0.3)
+        m = ((xx >= x0) & (xx < x1) & (yy >= y0) & (yy < y1))[..., None]
+        col = rng.uniform(0, 1, 3)[None, None] * (1 + 0.15 * _value_noise(rng, height, width, 24)[..., None])
+        img = np.where(m, col, img)
+    for _ in range(rng.integers(2, 4)):  # thin dark or bright lines
+        a, b = rng.uniform(-1.5, 1.5), rng.uniform(0.1, 0.9)
+        m = (np.abs(yy - (a * (xx - 0.5) + b)) * height < rng.uniform(0.5, 1.5))[..., None]
+        img = np.where(m, rng.choice([0.03, 0.97]), img)
+    vignette = 1 - 0.35 * (((xx - 0.5) ** 2 + (yy - 0.5) ** 2) / 0.5)[..., None]
+    img = img * vignette + rng.normal(0, 2.0 / 255, img.shape)
+    return np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
