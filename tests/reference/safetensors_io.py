@@ -11,7 +11,8 @@ torch's `.to(torch.bfloat16)` does, so checkpoints written here match what a PyT
 export of the same fp32 values would contain.
 
 F64 is supported in addition to BF16/F16/F32 only so the self-check can store merged
-LoRA weights without rounding; I32/I64 are supported for golden metadata tensors.
+LoRA weights without rounding; I32/I64 are supported for golden metadata tensors, U8 for
+decoded image pixels in the vision goldens.
 """
 
 import json
@@ -28,11 +29,12 @@ _STORAGE = {
     "F64": np.dtype("<f8"),
     "I32": np.dtype("<i4"),
     "I64": np.dtype("<i8"),
+    "U8": np.dtype("u1"),
 }
 
 # Short names accepted on command lines.
 DTYPE_ALIASES = {"bf16": "BF16", "f16": "F16", "fp16": "F16", "f32": "F32", "fp32": "F32",
-                 "f64": "F64", "fp64": "F64", "i32": "I32", "i64": "I64"}
+                 "f64": "F64", "fp64": "F64", "i32": "I32", "i64": "I64", "u8": "U8"}
 
 
 def canonical_dtype(name):
