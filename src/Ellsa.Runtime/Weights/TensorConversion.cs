@@ -43,11 +43,12 @@ internal static unsafe class TensorConversion
     }
 
     /// <summary>A matrix part over the stored tensor: zero-copy for BF16/F32, an owned f32 copy for F16.</summary>
-    public static MatrixPart Matrix(StoredTensor tensor, List<IDisposable> owned)
+    public static MatrixPart Matrix(StoredTensor tensor, List<IDisposable> owned) =>
+        Matrix(tensor, checked((int)tensor.Entry.Shape[0]), checked((int)tensor.Entry.Shape[1]), owned);
+
+    /// <summary>The same over a tensor of any rank seen as [rows, cols] (a conv weight [out, in, k…] as [out, taps]).</summary>
+    public static MatrixPart Matrix(StoredTensor tensor, int rows, int cols, List<IDisposable> owned)
     {
-        var shape = tensor.Entry.Shape;
-        int rows = checked((int)shape[0]);
-        int cols = checked((int)shape[1]);
         switch (tensor.Entry.Dtype)
         {
             case SafetensorsDtype.BF16:

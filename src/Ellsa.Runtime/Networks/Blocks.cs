@@ -1,0 +1,143 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Ops.Convolution;
+using Ellsa.Kernels.Ops.Elementwise;
+using Ellsa.Kernels.Ops.Norms;
+
+namespace Ellsa.Runtime.Networks;
+
+/// <summary>A convolution layer: PyTorch's weight [out, in, k…] (flattened to [out, taps]) and optional bias [out].</summary>
+public sealed class Conv
+{
+    private Conv(DeviceMatrix weight, DeviceVector? bias, int inChannels, int outChannels)
+    {
+        Weight = weight;
+        Bias = bias;
+        InChannels = inChannels;
+        OutChannels = outChannels;
+    }
+
+    public DeviceMatrix Weight { get; }
+    public DeviceVector? Bias { get; }
+    public int InChannels { get; }
+    public int OutChannels { get; }
+
+    /// <param name="kernel">The kernel's sizes as the weight stores them: (k) for Conv1d, (kh, kw) for Conv2d, (kd, kh, kw) for Conv3d.</param>
+    public static Conv Load(WeightScope scope, int inChannels, int outChannels, int[] kernel, bool bias = true)
+    {
+        long[] shape = [outChannels, inChannels, .. kernel.Select(k => (long)k)];
+        var weight = scope.Matrix("weight", shape);
+        return new Conv(weight, bias ? scope.Vector("bias", outChannels) : null, inChannels, outChannels);
+    }
+
+    /// <summary>output [out, positions] = conv(input [in, D, H, W]) as the spec lays it out.</summary>
+    public void Forward(IComputeBackend backend, TensorView input, ConvSpec spec, TensorView output, ConvWorkspace workspace)
+    {
+        if (spec.Channels != InChannels)
+            throw new ArgumentException($"{Weight.Name}: {spec.Channels} input channels, the layer has {InChannels}");
+        Convolution.Forward(backend, Weight, Bias, input, spec, output, workspace);
+    }
+}
+
+/// <summary>GroupNorm over [C, spatial] (PyTorch's nn.GroupNorm on one sample), affine per channel.</summary>
+public sealed class GroupNorm(DeviceTensor weight, DeviceTensor bias, int channels, int groups, float eps)
+{
+    public int Channels => channels;
+
+    public static GroupNorm Load(WeightScope scope, int channels, int groups, float eps)
+    {
+        if (channels % groups != 0)
+            throw new Configuration.ConfigException($"{scope.FullName("weight")}: GroupNorm of {channels} channels in {groups} groups (channels must divide evenly)");
+        return new GroupNorm(scope.Tensor("weight", channels), scope.Tensor("bias", channels), channels, groups, eps);
+    }
+
+    /// <summary>source and destination: dense [C, spatial] views (they may be the same).</summary>
+    public void Forward(INetworkOps backend, TensorView source, TensorView destination)
+    {
+        int spatial = source.Dim(1);
+        var spec = NormSpec.GroupNorm(groups, spatial, eps);
+        int width = channels / groups * spatial;
+        backend.Normalize(source.Reshape(groups, width), destination.Reshape(groups, width), spec,
+            TensorView.Of(weight, channels), TensorView.Of(bias, channels));
+    }
+}
+
+/// <summary>
+/// BatchNorm in eval mode, folded at load into a per-channel scale γ/√(var + eps) and shift
+/// β − mean·scale (in double, then fp32), applied to [C, rest] views.
+/// </summary>
+public sealed class ChannelAffine(DeviceTensor scale, DeviceTensor shift, int channels)
+{
+    public static ChannelAffine LoadBatchNorm(WeightScope scope, int channels, double eps)
+    {
+        var gamma = scope.Floats("weight", channels);
+        var beta = scope.Floats("bias", channels);
+        var mean = scope.Floats("running_mean", channels);
+        var variance = scope.Floats("running_var", channels);
+        scope.Ignore("num_batches_tracked");
+        var scale = new float[channels];
+        var shift = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            if (!(variance[c] >= 0))
+                throw new Checkpoints.CheckpointException(scope.FullName("running_var"), null, $"channel {c} has variance {variance[c]}");
+            double s = gamma[c] / Math.Sqrt(variance[c] + eps);
+            scale[c] = (float)s;
+            shift[c] = (float)(beta[c] - mean[c] * s);
+        }
+        return new ChannelAffine(scope.Upload(scale), scope.Upload(shift), channels);
+    }
+
+    /// <summary>destination = source · scale[c] + shift[c] over [C, rest] views of one shape.</summary>
+    public void Forward(INetworkOps backend, TensorView source, TensorView destination)
+    {
+        int rest = source.Dim(1);
+        var s = TensorView.Of(scale, channels, 1).BroadcastTo(channels, rest);
+        var b = TensorView.Of(shift, channels, 1).BroadcastTo(channels, rest);
+        backend.Binary(source, s, destination, new Multiply());
+        backend.Binary(destination, b, destination, new Add());
+    }
+}
+
+/// <summary>
+/// A network part that consumes a stream in pieces (the speech encoder's blocks, the speech
+/// decoder's windows): <see cref="Step"/> takes the next piece and returns what became ready;
+/// <see cref="Reset"/> forgets the stream's history.
+/// </summary>
+public interface IStreamingModule<TInput, TOutput>
+{
+    TOutput Step(TInput input);
+    void Reset();
+}
+
+/// <summary>Device tensors allocated for one forward pass and freed together at its end.</summary>
+public sealed class Scratch(IComputeBackend backend) : IDisposable
+{
+    private readonly List<DeviceTensor> _tensors = [];
+
+    /// <summary>A dense tensor viewed with the given shape.</summary>
+    public TensorView Take(params ReadOnlySpan<int> shape)
+    {
+        long count = 1;
+        foreach (int size in shape)
+            count *= size;
+        var tensor = backend.AllocateTensor(1, checked((int)Math.Max(1, count)));
+        _tensors.Add(tensor);
+        return TensorView.Of(tensor, shape);
+    }
+
+    /// <summary>A dense [rows, cols] tensor, for the weight products that take row slices.</summary>
+    public DeviceTensor TakeMatrix(int rows, int cols)
+    {
+        var tensor = backend.AllocateTensor(rows, cols);
+        _tensors.Add(tensor);
+        return tensor;
+    }
+
+    public void Dispose()
+    {
+        backend.Synchronize();
+        foreach (var tensor in _tensors)
+            tensor.Dispose();
+        _tensors.Clear();
+    }
+}
