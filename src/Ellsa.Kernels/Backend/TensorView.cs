@@ -172,6 +172,36 @@ public readonly struct TensorView
         return new TensorView(Tensor, layout);
     }
 
+    /// <summary>The view at one index of an axis, that axis removed (rank − 1).</summary>
+    public TensorView Select(int axis, int index)
+    {
+        axis = Axis(axis);
+        var sliced = Slice(axis, index, 1).Layout;
+        var layout = new ViewLayout { Rank = Rank - 1, Offset = sliced.Offset };
+        for (int i = 0, j = 0; i < Rank; i++)
+        {
+            if (i != axis)
+                layout.Set(j++, sliced.Dim(i), sliced.Stride(i));
+        }
+        return new TensorView(Tensor, layout);
+    }
+
+    /// <summary>A size-1 axis inserted before <paramref name="axis"/> (0 … Rank), whatever the strides.</summary>
+    public TensorView Unsqueeze(int axis)
+    {
+        if (axis < 0 || axis > Rank || Rank == ViewLayout.MaxRank)
+            throw new ArgumentOutOfRangeException(nameof(axis), $"cannot insert axis {axis} into a rank-{Rank} view");
+        var layout = new ViewLayout { Rank = Rank + 1, Offset = Layout.Offset };
+        for (int i = 0, j = 0; i <= Rank; i++)
+        {
+            if (i == axis)
+                layout.Set(i, 1, 0);
+            else
+                layout.Set(i, Layout.Dim(j), Layout.Stride(j++));
+        }
+        return new TensorView(Tensor, layout);
+    }
+
     /// <summary>A new shape over the same dense elements (only for contiguous views).</summary>
     public TensorView Reshape(params ReadOnlySpan<int> shape)
     {

@@ -39,3 +39,28 @@ public sealed class VisionEncoderGoldenTests
         VisionGoldens.AssertCodes(golden.Ints("codes"), golden.Floats("margin"), encoding.Codes);
     }
 }
+
+/// <summary>The decoder against the authors' <c>decode</c> (first frame) on their codes and on random code grids: within 1e-4 relative L2.</summary>
+public sealed class VisionDecoderGoldenTests
+{
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string config in new[] { "tiny", "wide" })
+            foreach (string name in new[] { "photo_200_png", "direct_portrait_97x211_png", "decode_random_7x11", "decode_random_3x5" })
+                data.Add(config, name);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void DecodesAsTheAuthorsModelDoes(string config, string name)
+    {
+        using var backend = new CpuBackend();
+        using var tokenizer = VisionTokenizer.Load(VisionGoldens.Tokenizer(config), backend);
+        using var golden = VisionGoldens.Model(config, name);
+        var shape = golden.Shape("codes");
+        var image = tokenizer.Decode(golden.Ints("codes"), (int)shape[0], (int)shape[1]);
+        VisionGoldens.AssertClose("reconstruction", golden.Floats("reconstruction"), image, 1e-4);
+    }
+}

@@ -36,7 +36,7 @@ internal sealed class VisionPass(IComputeBackend backend, ConvWorkspace conv) : 
         var p = pad ?? (kernel / 2, kernel / 2, kernel / 2, kernel / 2);
         var spec = ConvSpec.Conv3d(c, 1, h, w, (1, kernel, kernel), (1, stride, stride), (1, 1, 1), (0, 0, p.Top, p.Bottom, p.Left, p.Right));
         var y = Take(conv.OutChannels, spec.OutH, spec.OutW);
-        conv.Forward(Backend, x.Reshape(c, 1, h, w), spec, y.Reshape(conv.OutChannels, spec.Positions), Conv);
+        conv.Forward(Backend, x.Unsqueeze(1), spec, y.Reshape(conv.OutChannels, spec.Positions), Conv);
         return y;
     }
 

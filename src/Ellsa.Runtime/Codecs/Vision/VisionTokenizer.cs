@@ -26,6 +26,7 @@ public sealed class VisionTokenizer : IDisposable
     private readonly IComputeBackend _backend;
     private readonly ConvWorkspace _conv;
     private readonly VisionEncoder _encoder;
+    private readonly VisionDecoder _decoder;
     private readonly DeviceMatrix _codebook;
     private readonly DeviceTensor _codeNorms;
     private readonly object _gate = new();
@@ -43,6 +44,7 @@ public sealed class VisionTokenizer : IDisposable
         {
             var scope = new WeightScope(_tensors, backend, Bindings, _owned);
             _encoder = new VisionEncoder(Config, scope);
+            _decoder = new VisionDecoder(Config, scope);
             var quantize = scope.Pp("quantize").Pp("embedding");
             _codebook = quantize.Matrix("weight", Config.CodebookSize, Config.EmbedDim);
             var book = quantize.Floats("weight", Config.CodebookSize, Config.EmbedDim);
@@ -105,6 +107,41 @@ public sealed class VisionTokenizer : IDisposable
             var codes = new int[h * w];
             _backend.NearestCodes(products.All, TensorView.Of(_codeNorms, Config.CodebookSize), codes);
             return new VisionEncoding(codes, h, w, Download(frame), Download(encoderOut), Download(latent));
+        }
+    }
+
+    /// <summary>
+    /// What the model sees in the codes: the decoder's first frame, [3, 8h, 8w] in the pixels' range
+    /// (about −1…1), as the authors' <c>decode</c> of a [1, h, w] code grid returns.
+    /// </summary>
+    public float[] Decode(int[] codes, int height, int width)
+    {
+        if (height < 1 || width < 1 || (long)height * width != codes.Length)
+            throw new ArgumentException($"{codes.Length} codes for a {height}×{width} grid");
+        if ((long)height * width * Config.SpatialFactor * Config.SpatialFactor > 4096L * 4096)
+            throw new ArgumentException($"a {height}×{width} code grid decodes to more than 4096² pixels");
+        int bad = Array.FindIndex(codes, c => c < 0 || c >= Config.CodebookSize);
+        if (bad >= 0)
+            throw new ArgumentException($"code {bad} is {codes[bad]}, outside the codebook's 0…{Config.CodebookSize - 1}");
+        lock (_gate)
+        {
+            using var pass = new VisionPass(_backend, _conv);
+            int dim = Config.EmbedDim, n = height * width;
+            var ids = _backend.AllocateIndices(n);
+            try
+            {
+                _backend.Upload(codes, ids, 0);
+                var rows = pass.Scratch.TakeMatrix(n, dim);
+                _backend.Embed(_codebook, ids, 0, rows.All);
+                var quant = pass.Take(dim, height, width);
+                Shapes.Permute(_backend, TensorView.Of(rows, n, dim), quant.Reshape(dim, n), 1, 0);
+                return Download(_decoder.Decode(pass, quant));
+            }
+            finally
+            {
+                _backend.Synchronize();
+                ids.Dispose();
+            }
         }
     }
 
