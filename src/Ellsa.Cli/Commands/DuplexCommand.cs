@@ -104,12 +104,14 @@ public static class DuplexCommand
             json.WriteNumber("text_ms", Math.Round(result.Timings.TextMs, 3));
             json.WriteNumber("action_ms", Math.Round(result.Timings.ActionMs, 3));
             json.WriteNumber("codec_ms", Math.Round(result.Timings.CodecMs, 3));
+            json.WriteNumber("trim_ms", Math.Round(result.Timings.TrimMs, 3));
             json.WriteEndObject();
             json.WriteStartObject("counters");
             json.WriteNumber("sequence", result.Counters.SequenceLength);
             json.WriteNumber("prefilled", result.Counters.PrefilledPositions);
             json.WriteNumber("recomputed", result.Counters.RecomputedPositions);
             json.WriteNumber("decoded", result.Counters.DecodedPositions);
+            json.WriteNumber("trim_reprefilled", result.Counters.TrimRePrefilledPositions);
             json.WriteEndObject();
             if (result.ActionProblems.Count > 0)
             {

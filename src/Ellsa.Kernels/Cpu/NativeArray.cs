@@ -40,11 +40,14 @@ public sealed unsafe class NativeArray<T> : IDisposable where T : unmanaged
 
     public void Dispose()
     {
-        if (_data == null)
+        // Two threads disposing at once (a shutdown race) must free the block once, not twice.
+        T* data;
+        fixed (T** slot = &_data)
+            data = (T*)Interlocked.Exchange(ref *(nint*)slot, 0);
+        if (data == null)
             return;
-        NativeMemory.AlignedFree(_data);
+        NativeMemory.AlignedFree(data);
         GC.RemoveMemoryPressure(Math.Max(1, Length * sizeof(T)));
-        _data = null;
         GC.SuppressFinalize(this);
     }
 

@@ -148,7 +148,26 @@ public sealed record SessionSettings
     /// <summary>Positions a session's sequence may reach; null: the smaller expert's max_position_embeddings.</summary>
     public int? ContextLimit { get; init; }
 
-    public static SessionSettings Read(JsonSection? json) => new() { ContextLimit = json?.OptionalInt("context_limit", 16) };
+    /// <summary>Fraction of the context limit above which the oldest history is dropped; null: 1.</summary>
+    public double? TrimAt { get; init; }
+
+    /// <summary>Fraction of the context limit a trim goes down to; null: 0.75.</summary>
+    public double? TrimTo { get; init; }
+
+    public static SessionSettings Read(JsonSection? json) => new()
+    {
+        ContextLimit = json?.OptionalInt("context_limit", 16),
+        TrimAt = Fraction(json, "trim_at"),
+        TrimTo = Fraction(json, "trim_to"),
+    };
+
+    private static double? Fraction(JsonSection? json, string key)
+    {
+        if (json is not { } section || !section.Has(key))
+            return null;
+        double value = section.Number(key, 1, positive: true);
+        return value <= 1 ? value : throw section.Bad(key, $"must be a fraction of the context limit in (0, 1], got {value}");
+    }
 }
 
 /// <summary>The engine's own settings file, <c>ellsa.json</c>; absent keys take the released model's values.</summary>

@@ -18,7 +18,7 @@ public enum BlockEventKind
     ContextTrimmed,
     /// <summary>The block took longer than its deadline.</summary>
     DeadlineOverrun,
-    /// <summary>Cancel() dropped this block's output while it was being computed.</summary>
+    /// <summary>Cancel() was called while this block was stepped, or before it: drop its speech and actions.</summary>
     Cancelled,
 }
 
@@ -28,14 +28,16 @@ public sealed record BlockEvent(BlockEventKind Kind, string Detail)
 }
 
 /// <summary>Wall-clock milliseconds per stage of a block.</summary>
-public sealed record StageTimings(double InputMs, double PrefillMs, double TextMs, double ActionMs, double CodecMs, double TotalMs);
+/// <param name="TrimMs">Of <paramref name="PrefillMs"/>, the time a context trim cost: re-prefilling the history it kept (0 without a trim).</param>
+public sealed record StageTimings(double InputMs, double PrefillMs, double TextMs, double ActionMs, double CodecMs, double TotalMs, double TrimMs = 0);
 
 /// <summary>How much work a block did, for checking what incremental decoding saves.</summary>
 /// <param name="SequenceLength">Positions of the block's prompt sequence (as the reference builds it).</param>
 /// <param name="PrefilledPositions">Positions this block ran through a prefill.</param>
 /// <param name="RecomputedPositions">Prefilled positions whose K/V was already cached (same tokens up to and including them): work done twice.</param>
 /// <param name="DecodedPositions">Single-token decode steps.</param>
-public sealed record BlockCounters(int SequenceLength, int PrefilledPositions, int RecomputedPositions, int DecodedPositions);
+/// <param name="TrimRePrefilledPositions">Of <paramref name="PrefilledPositions"/>, the history positions a context trim made this block prefill again (0 without a trim).</param>
+public sealed record BlockCounters(int SequenceLength, int PrefilledPositions, int RecomputedPositions, int DecodedPositions, int TrimRePrefilledPositions = 0);
 
 /// <summary>What one block produced.</summary>
 public sealed record BlockResult
@@ -62,12 +64,10 @@ public sealed record BlockResult
     public bool Has(BlockEventKind kind) => Events.Any(e => e.Kind == kind);
 }
 
-/// <summary>What <see cref="Session.Cancel"/> dropped.</summary>
-/// <param name="Block">The block whose output was dropped (−1 when there was none).</param>
-/// <param name="InFlight">True when the block was still being computed.</param>
-public sealed record CancelReport(int Block, bool InFlight, int[] DroppedTextIds, string DroppedText, int DroppedActionSteps)
+/// <summary>Which block <see cref="Session.Cancel"/> cancelled: that block's result carries a Cancelled event.</summary>
+/// <param name="Block">The cancelled block: the one being stepped, else the next one to be stepped.</param>
+/// <param name="InFlight">True when its Step had already been called (computing, or waiting for the model); false when the cancel waits for the next Step.</param>
+public sealed record CancelReport(int Block, bool InFlight)
 {
-    public override string ToString() => Block < 0
-        ? "nothing to cancel"
-        : $"block {Block}{(InFlight ? " (in flight)" : "")}: dropped {DroppedTextIds.Length} text ids \"{DroppedText}\" and {DroppedActionSteps} action steps";
+    public override string ToString() => $"block {Block} ({(InFlight ? "in flight" : "next")}) cancelled";
 }

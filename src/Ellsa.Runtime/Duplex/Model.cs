@@ -11,10 +11,22 @@ namespace Ellsa.Runtime.Duplex;
 /// tokenizer, FAST action codec with its norm stats, and — when they exist — the speech and image
 /// encoders). Thread-safe and shared: create one <see cref="Session"/> per conversation; sessions
 /// on one model take turns on its device, a block at a time.
+/// <para>
+/// Lifetime: <see cref="Dispose"/> may race with sessions on other threads. It waits for the block
+/// being computed (the compute gate) and then frees the weights at once; from then on
+/// <see cref="CreateSession"/> and every session's <see cref="Session.Step"/> throw
+/// <see cref="ObjectDisposedException"/> naming the model. Sessions do not keep the weights alive:
+/// a controller shutting down wants the device memory back, not a model that lingers until its
+/// last session is found. Dispose the sessions too (in any order); each frees its own KV cache.
+/// </para>
 /// </summary>
 public sealed class Model : IDisposable
 {
+    /// <summary>Held while a block computes and while the weights are freed, so neither sees the other half done.</summary>
     internal readonly object ComputeGate = new();
+    private volatile bool _disposed;
+    /// <summary>True while a Step holds the gate: a re-entrant Dispose from an encoder callback on that thread must not free the weights under it.</summary>
+    private bool _computing;
 
     public Model(SaMoeModel network, TextTokenizer? tokenizer, FastActionCodec? fast)
     {
@@ -62,7 +74,76 @@ public sealed class Model : IDisposable
         }
     }
 
-    public Session CreateSession(SessionOptions? options = null) => new(this, options ?? new SessionOptions());
+    /// <summary>True once <see cref="Dispose"/> has run: sessions can no longer step.</summary>
+    public bool IsDisposed => _disposed;
 
-    public void Dispose() => Network.Dispose();
+    /// <summary>
+    /// A new conversation. The options are checked here (context limit against
+    /// max_position_embeddings, decode limits, deadline, prompt ids against the vocabularies), so a
+    /// bad value fails before the KV cache is allocated.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The model was disposed (also when that happens while the session is created).</exception>
+    public Session CreateSession(SessionOptions? options = null)
+    {
+        ThrowIfDisposed();
+        Session session;
+        try
+        {
+            session = new Session(this, options ?? new SessionOptions());
+        }
+        catch (ObjectDisposedException) when (_disposed)
+        {
+            ThrowIfDisposed();
+            throw;
+        }
+        if (_disposed)
+        {
+            // Dispose won the race while the cache was allocated: hand nothing out that cannot step.
+            session.Dispose();
+            ThrowIfDisposed();
+        }
+        return session;
+    }
+
+    /// <summary>
+    /// Waits for the block being computed, then frees the weights (once; later calls do nothing).
+    /// Afterwards every session of this model throws <see cref="ObjectDisposedException"/> from Step.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (ComputeGate)
+        {
+            if (_disposed)
+                return;
+            if (_computing)
+                throw new InvalidOperationException(
+                    "Model.Dispose was called from inside a Step on the same thread (an encoder callback); dispose the model after the Step returns");
+            _disposed = true;
+            Network.Dispose();
+        }
+    }
+
+    internal void ThrowIfDisposed()
+    {
+        if (_disposed)
+            throw new ObjectDisposedException(nameof(Model), "the model was disposed (Model.Dispose); create sessions on a loaded model");
+    }
+
+    /// <summary>Runs one block's compute under the gate; the model must still be alive once the gate is held.</summary>
+    internal T Compute<T>(Func<T> block)
+    {
+        lock (ComputeGate)
+        {
+            ThrowIfDisposed();
+            _computing = true;
+            try
+            {
+                return block();
+            }
+            finally
+            {
+                _computing = false;
+            }
+        }
+    }
 }

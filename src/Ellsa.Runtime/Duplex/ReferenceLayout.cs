@@ -33,6 +33,7 @@ internal sealed class ReferenceLayout(SessionMode mode, SpecialTokens tokens, Im
                 sequence.Ids(block.Text);
                 sequence.Ids(noOpActionIds);
             }
+            sequence.MarkCurrentStart();
             Listen(sequence, current);
             SpeechImageSlot(sequence, current);
         }
@@ -50,6 +51,7 @@ internal sealed class ReferenceLayout(SessionMode mode, SpecialTokens tokens, Im
                 if (window)
                     sequence.Ids(block.Actions);
             }
+            sequence.MarkCurrentStart();
             Listen(sequence, current);
             Frames(sequence, current);
         }

@@ -14,6 +14,10 @@ internal sealed class ReferenceSequence
 
     public int Count => _keys.Count;
     public IReadOnlyList<long> Keys => _keys;
+    /// <summary>Where the current block's own positions begin: everything before is prompt and history.</summary>
+    public int CurrentStart { get; private set; }
+
+    public void MarkCurrentStart() => CurrentStart = Count;
 
     public static long AudioKey(int block, int row) => -1 - (block * 64L + row);
 
@@ -39,10 +43,13 @@ internal sealed class ReferenceSequence
     }
 
     /// <summary>Positions [start, Count) as a batch to append.</summary>
-    public TokenBatch Batch(int start)
+    public TokenBatch Batch(int start) => Batch(start, Count);
+
+    /// <summary>Positions [start, end) as a batch to append.</summary>
+    public TokenBatch Batch(int start, int end)
     {
         var batch = new TokenBatch();
-        for (int i = start; i < _keys.Count; i++)
+        for (int i = start; i < end; i++)
         {
             if (_embeddings[i] is { } row)
                 batch.AddEmbedding(row);

@@ -12,7 +12,14 @@ namespace Ellsa.Runtime.Duplex;
 /// that sequence shares with what is cached (the prompt, the stable history, in speech dialogue
 /// everything up to the last answer) and only the rest is prefilled. Parity mode re-prefills the
 /// whole sequence every block, as the reference does. The KV cache is preallocated for the context
-/// limit; <see cref="Cancel"/> may be called from any thread.
+/// limit.
+/// <para>
+/// Threads: one <see cref="Step"/> at a time per session (a second concurrent one throws);
+/// <see cref="Cancel"/> and <see cref="Dispose"/> may be called from any thread at any time.
+/// Dispose waits for a block being computed on the model, then frees the cache; afterwards Step
+/// and Cancel throw <see cref="ObjectDisposedException"/> naming the session. Once the model is
+/// disposed, Step throws <see cref="ObjectDisposedException"/> naming the model.
+/// </para>
 /// </summary>
 public sealed class Session : IDisposable
 {
@@ -32,10 +39,13 @@ public sealed class Session : IDisposable
     private readonly List<BlockRecord> _history = [];
     /// <summary>The key of every position held in the KV cache.</summary>
     private readonly List<long> _cachedKeys = [];
-    private readonly object _outputGate = new();
-    private BlockResult? _pending;
-    private int _inFlightBlock = -1;
-    private bool _cancelInFlight;
+    /// <summary>Guards the fields below, which Cancel and Dispose touch from other threads.</summary>
+    private readonly object _controlGate = new();
+    /// <summary>From the call of Step to its return, waiting for the model included.</summary>
+    private bool _stepping;
+    /// <summary>Cancel() was called for the block being stepped or, when none is, for the next one.</summary>
+    private bool _cancelArmed;
+    private volatile bool _disposed;
     private int _nextBlock;
 
     internal Session(Model model, SessionOptions options)
@@ -45,6 +55,17 @@ public sealed class Session : IDisposable
         var config = model.Network.Config;
         _tokens = config.Settings.Tokens;
         _image = config.Settings.Image;
+        SessionOptionsCheck.Scalars(options);
+        SessionOptionsCheck.Limits(options.Limits);
+        int limit = SessionOptionsCheck.ContextLimit(options, config);
+        double trimAt = options.TrimAt ?? config.Settings.Session.TrimAt ?? ContextPolicy.DefaultTrimAt;
+        double trimTo = options.TrimTo ?? config.Settings.Session.TrimTo ?? ContextPolicy.DefaultTrimTo;
+        SessionOptionsCheck.TrimFractions(trimAt, trimTo,
+            options.TrimAt is null ? "ellsa.json session.trim_at" : "SessionOptions.TrimAt",
+            options.TrimTo is null ? "ellsa.json session.trim_to" : "SessionOptions.TrimTo");
+        if (options.PromptIds is { } promptIds)
+            SessionOptionsCheck.PromptIds(promptIds, model.Network, "SessionOptions.PromptIds");
+
         _limits = options.Limits ?? (options.Mode == SessionMode.Act ? DecodeLimits.Acting : DecodeLimits.SpeechOnly);
         _runSpeechActionLoop = options.RunSpeechActionLoop ?? options.Parity;
         _decoder = new BlockDecoder(model.Network);
@@ -58,9 +79,7 @@ public sealed class Session : IDisposable
         var prompt = options.PromptIds?.ToArray() ?? EncodePrompt(options);
         _layout = new ReferenceLayout(options.Mode, _tokens, _image, prompt, _noOpActionIds);
 
-        int limit = options.ContextLimit ?? config.Settings.Session.ContextLimit
-            ?? Math.Min(config.Speech.MaxPositionEmbeddings, config.Vision.MaxPositionEmbeddings);
-        _policy = new ContextPolicy(limit, BlockDecoder.MaxNewPositions(_limits));
+        _policy = new ContextPolicy(limit, BlockDecoder.MaxNewPositions(_limits), trimAt, trimTo);
         _state = model.Network.CreateSequence(limit);
         _turns = new TurnTracker(_tokens);
     }
@@ -81,120 +100,142 @@ public sealed class Session : IDisposable
     /// <summary>The task prompt's ids (bop … eop) every sequence starts with.</summary>
     public IReadOnlyList<int> PromptIds => _layout.Prompt;
 
-    /// <summary>Runs one block: build its sequence, prefill what is not cached, decode text and actions, decode the codecs.</summary>
+    /// <summary>
+    /// Runs one block: build its sequence, prefill what is not cached, decode text and actions,
+    /// decode the codecs. Sessions of one model take turns: this waits while another block computes.
+    /// Bad input (wrong shapes, codes outside the codebook, non-finite embedding values) is refused
+    /// before anything changes, naming the block and row; the session stays as it was.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The session or its model was disposed, before or while this Step waited for the model.</exception>
+    /// <exception cref="NonFiniteException">The network produced non-finite values (an overflowing checkpoint); the block is not added to the history.</exception>
     public BlockResult Step(BlockInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        lock (_model.ComputeGate)
+        lock (_controlGate)
         {
-            var total = Stopwatch.StartNew();
-            int index = _nextBlock;
-            var current = Resolve(input, index);
-            double inputMs = total.Elapsed.TotalMilliseconds;
-            lock (_outputGate)
+            ThrowIfDisposed();
+            if (_stepping)
+                throw new InvalidOperationException(
+                    $"block {_nextBlock}: Step is already running on this session in another thread; a session steps one block at a time");
+            _stepping = true;
+        }
+        try
+        {
+            return _model.Compute(() =>
             {
-                _inFlightBlock = index;
-                _cancelInFlight = false;
-            }
-
-            var events = new List<BlockEvent>();
-            if (_policy.Apply(_history, current, _layout) is { } trim)
-                events.Add(new BlockEvent(BlockEventKind.ContextTrimmed, trim));
-
-            var stage = Stopwatch.StartNew();
-            var sequence = _layout.Build(_history, current);
-            int prefilled, recomputed, decoded;
-            int[] text, actions;
-            double prefillMs, textMs, actionMs;
-            try
-            {
-                (prefilled, recomputed) = Prefill(sequence);
-                prefillMs = stage.Elapsed.TotalMilliseconds;
-
-                stage.Restart();
-                int before = _state.Length;
-                text = _decoder.DecodeText(_state, _limits.MaxText);
-                _cachedKeys.AddRange(text.Select(id => (long)id));
-                textMs = stage.Elapsed.TotalMilliseconds;
-
-                stage.Restart();
-                if (_options.Mode == SessionMode.Act || _runSpeechActionLoop)
-                {
-                    var generated = _decoder.DecodeActions(_state, _limits.MaxAction);
-                    // Every action id but the last was fed back through the model.
-                    _cachedKeys.AddRange(generated[..^1].Select(id => (long)id));
-                    actions = _options.Mode == SessionMode.Act ? generated : _noOpActionIds;
-                }
-                else
-                {
-                    actions = _noOpActionIds;
-                }
-                actionMs = stage.Elapsed.TotalMilliseconds;
-                decoded = _state.Length - before;
-            }
-            catch
-            {
-                // The cache may hold part of this block: forget it, so the next block prefills from scratch.
-                _state.Truncate(0);
-                _cachedKeys.Clear();
-                lock (_outputGate)
-                    _inFlightBlock = -1;
-                throw;
-            }
-
-            stage.Restart();
-            current.Text = ForceEot(text);
-            current.Actions = actions;
-            _history.Add(current);
-            _nextBlock++;
-            var result = Outputs(index, text, actions, events);
-            double codecMs = stage.Elapsed.TotalMilliseconds;
-
-            double totalMs = total.Elapsed.TotalMilliseconds;
-            if (total.Elapsed > _options.BlockDeadline)
-                events.Add(new BlockEvent(BlockEventKind.DeadlineOverrun, $"{totalMs:F0} ms > {_options.BlockDeadline.TotalMilliseconds:F0} ms"));
-            result = result with
-            {
-                Timings = new StageTimings(inputMs, prefillMs, textMs, actionMs, codecMs, totalMs),
-                Counters = new BlockCounters(sequence.Count, prefilled, recomputed, decoded),
-            };
-
-            lock (_outputGate)
-            {
-                _inFlightBlock = -1;
-                if (_cancelInFlight)
-                {
-                    events.Add(new BlockEvent(BlockEventKind.Cancelled, "Cancel() was called while the block was computed"));
-                    _pending = null;
-                }
-                else
-                {
-                    _pending = result;
-                }
-            }
-            return result;
+                // Dispose may have taken the gate first while this Step waited for it.
+                ThrowIfDisposed();
+                return Run(input);
+            });
+        }
+        catch
+        {
+            // A refused or failed block is not consumed: an armed cancel stays for the block that replaces it.
+            lock (_controlGate)
+                _stepping = false;
+            throw;
         }
     }
 
+    private BlockResult Run(BlockInput input)
+    {
+        var total = Stopwatch.StartNew();
+        int index = _nextBlock;
+        var current = Resolve(input, index);
+        double inputMs = total.Elapsed.TotalMilliseconds;
+
+        var events = new List<BlockEvent>();
+        var trim = _policy.Apply(_history, current, _layout);
+        if (trim is not null)
+            events.Add(new BlockEvent(BlockEventKind.ContextTrimmed, trim));
+
+        var stage = Stopwatch.StartNew();
+        var sequence = _layout.Build(_history, current);
+        PrefillWork prefill;
+        int decoded;
+        int[] text, actions;
+        double prefillMs, textMs, actionMs;
+        try
+        {
+            prefill = Prefill(sequence, trimmed: trim is not null);
+            prefillMs = stage.Elapsed.TotalMilliseconds;
+
+            stage.Restart();
+            int before = _state.Length;
+            text = _decoder.DecodeText(_state, _limits.MaxText);
+            _cachedKeys.AddRange(text.Select(id => (long)id));
+            textMs = stage.Elapsed.TotalMilliseconds;
+
+            stage.Restart();
+            if (_options.Mode == SessionMode.Act || _runSpeechActionLoop)
+            {
+                var generated = _decoder.DecodeActions(_state, _limits.MaxAction);
+                // Every action id but the last was fed back through the model.
+                _cachedKeys.AddRange(generated[..^1].Select(id => (long)id));
+                actions = _options.Mode == SessionMode.Act ? generated : _noOpActionIds;
+            }
+            else
+            {
+                actions = _noOpActionIds;
+            }
+            actionMs = stage.Elapsed.TotalMilliseconds;
+            decoded = _state.Length - before;
+        }
+        catch (Exception e)
+        {
+            // The cache may hold part of this block: forget it, so the next block prefills from scratch.
+            _state.Truncate(0);
+            _cachedKeys.Clear();
+            if (e is NonFiniteException)
+                throw new NonFiniteException($"block {index}: {e.Message}");
+            throw;
+        }
+
+        stage.Restart();
+        current.Text = ForceEot(text);
+        current.Actions = actions;
+        _history.Add(current);
+        var result = Outputs(index, text, actions, events);
+        double codecMs = stage.Elapsed.TotalMilliseconds;
+
+        double totalMs = total.Elapsed.TotalMilliseconds;
+        if (total.Elapsed > _options.BlockDeadline)
+            events.Add(new BlockEvent(BlockEventKind.DeadlineOverrun, $"{totalMs:F0} ms > {_options.BlockDeadline.TotalMilliseconds:F0} ms"));
+        result = result with
+        {
+            Timings = new StageTimings(inputMs, prefillMs, textMs, actionMs, codecMs, totalMs, prefill.TrimMs),
+            Counters = new BlockCounters(sequence.Count, prefill.Prefilled, prefill.Recomputed, decoded, prefill.TrimRePrefilled),
+        };
+
+        // The block is delivered and the next one becomes the target of Cancel in one step, so a
+        // Cancel never lands between the two and is never charged to a block already returned.
+        lock (_controlGate)
+        {
+            if (_cancelArmed)
+                events.Add(new BlockEvent(BlockEventKind.Cancelled, "Cancel() was called while the block was stepped or before it"));
+            _cancelArmed = false;
+            _nextBlock++;
+            _stepping = false;
+        }
+        return result;
+    }
+
     /// <summary>
-    /// Barge-in: drops the speech and the action chunk of the latest block (or of the block being
-    /// computed, whose result then carries a Cancelled event) and says what was dropped. The model's
-    /// history is kept: it did produce that output, and the next block is built from it.
+    /// Barge-in, from any thread: cancels the block being stepped (its Step was called and has not
+    /// returned, whether it computes or waits for the model) or, when none is, the next block to be
+    /// stepped. That block's result carries a Cancelled event: drop its speech and its action chunk.
+    /// A block already returned is never affected; repeated calls before that block returns cancel
+    /// it once. The model's history is kept either way: it did produce that output, and the next
+    /// block is built from it.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public CancelReport Cancel()
     {
-        lock (_outputGate)
+        lock (_controlGate)
         {
-            if (_inFlightBlock >= 0)
-            {
-                _cancelInFlight = true;
-                return new CancelReport(_inFlightBlock, InFlight: true, [], "", 0);
-            }
-            if (_pending is not { } pending)
-                return new CancelReport(-1, InFlight: false, [], "", 0);
-            _pending = null;
-            int steps = pending.Actions?.GetLength(0) ?? pending.NormalizedActions?.GetLength(0) ?? 0;
-            return new CancelReport(pending.Block, InFlight: false, pending.TextIds, pending.Text, steps);
+            ThrowIfDisposed();
+            _cancelArmed = true;
+            return new CancelReport(_nextBlock, InFlight: _stepping);
         }
     }
 
@@ -214,6 +255,10 @@ public sealed class Session : IDisposable
         {
             if (audio[r] is null || audio[r].Length != d)
                 throw new ArgumentException($"block {index}: audio embedding {r} has {audio[r]?.Length ?? 0} values; hidden_size is {d}");
+            // One NaN would spread through attention into this and every later block until trimmed away.
+            int bad = FiniteValues.FirstNonFinite(audio[r]);
+            if (bad >= 0)
+                throw new ArgumentException($"block {index}: audio embedding {r} value {bad} is {audio[r][bad]}; embeddings must be finite");
         }
 
         var images = input.Images.Select((image, i) => image switch
@@ -238,13 +283,16 @@ public sealed class Session : IDisposable
         return new BlockRecord(index, audio, images);
     }
 
+    private readonly record struct PrefillWork(int Prefilled, int Recomputed, int TrimRePrefilled, double TrimMs);
+
     /// <summary>
     /// Makes the cache hold <paramref name="sequence"/>: keeps the longest prefix whose keys match
     /// what is cached (nothing in parity mode), truncates the rest and prefills from there. A cached
     /// position is reusable only with its whole prefix, so "recomputed" counts the reusable
-    /// positions that were prefilled again anyway.
+    /// positions that were prefilled again anyway. After a trim the kept history is prefilled in a
+    /// pass of its own, so that the trim's cost can be reported apart from the block's own input.
     /// </summary>
-    private (int Prefilled, int Recomputed) Prefill(ReferenceSequence sequence)
+    private PrefillWork Prefill(ReferenceSequence sequence, bool trimmed)
     {
         // The last position is always computed: the decoder needs its hidden state.
         int limit = Math.Min(_cachedKeys.Count, sequence.Count - 1);
@@ -254,9 +302,20 @@ public sealed class Session : IDisposable
         int keep = _options.Parity ? 0 : reusable;
         _state.Truncate(keep);
         _cachedKeys.RemoveRange(keep, _cachedKeys.Count - keep);
-        _state.Append(sequence.Batch(keep));
+        int start = keep;
+        int trimRePrefilled = 0;
+        double trimMs = 0;
+        if (trimmed && sequence.CurrentStart > keep)
+        {
+            var clock = Stopwatch.StartNew();
+            _state.Append(sequence.Batch(keep, sequence.CurrentStart));
+            trimMs = clock.Elapsed.TotalMilliseconds;
+            trimRePrefilled = sequence.CurrentStart - keep;
+            start = sequence.CurrentStart;
+        }
+        _state.Append(sequence.Batch(start));
         _cachedKeys.AddRange(sequence.Keys.Skip(keep));
-        return (sequence.Count - keep, reusable - keep);
+        return new PrefillWork(sequence.Count - keep, reusable - keep, trimRePrefilled, trimMs);
     }
 
     private BlockResult Outputs(int index, int[] text, int[] actions, List<BlockEvent> events)
@@ -305,5 +364,25 @@ public sealed class Session : IDisposable
         return [_tokens.Bop, .. tokenizer.Encode(options.PromptText), _tokens.Eop];
     }
 
-    public void Dispose() => _state.Dispose();
+    /// <summary>Waits for a block being computed on the model, then frees the KV cache (once).</summary>
+    public void Dispose()
+    {
+        lock (_controlGate)
+        {
+            if (_disposed)
+                return;
+            if (_stepping && Monitor.IsEntered(_model.ComputeGate))
+                throw new InvalidOperationException(
+                    "Session.Dispose was called from inside this session's Step (an encoder callback); dispose the session after the Step returns");
+            _disposed = true;
+        }
+        lock (_model.ComputeGate)
+            _state.Dispose();
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+            throw new ObjectDisposedException(nameof(Session), "the session was disposed (Session.Dispose); create a new one with Model.CreateSession");
+    }
 }

@@ -31,16 +31,27 @@ public sealed record SessionOptions
     /// </summary>
     public bool Parity { get; init; }
 
-    /// <summary>The prompt's ids (bop … eop). Null: the mode's prompt encoded with the model's tokenizer.</summary>
+    /// <summary>The prompt's ids (bop … eop), each inside the vocabulary of the expert it routes to. Null: the mode's prompt encoded with the model's tokenizer.</summary>
     public IReadOnlyList<int>? PromptIds { get; init; }
 
-    /// <summary>Positions the sequence may reach, decode included. Null: ellsa.json session.context_limit, else the smaller max_position_embeddings.</summary>
+    /// <summary>Positions the sequence may reach, decode included: 16 … the smaller max_position_embeddings. Null: ellsa.json session.context_limit, else that maximum.</summary>
     public int? ContextLimit { get; init; }
 
-    /// <summary>Null: 40/40 when acting, 9/40 in speech dialogue (00-design.md §5).</summary>
+    /// <summary>
+    /// Trimming starts when a block's sequence plus its decode budget would pass this fraction of
+    /// the context limit (null: ellsa.json session.trim_at, else 1 — only when it would not fit).
+    /// A trim re-prefills everything after the prompt, so a controller that wants no long block
+    /// trims earlier and less each time: e.g. TrimAt 0.9, TrimTo 0.8.
+    /// </summary>
+    public double? TrimAt { get; init; }
+
+    /// <summary>The fraction of the context limit a trim goes down to (null: ellsa.json session.trim_to, else 0.75); at most <see cref="TrimAt"/>.</summary>
+    public double? TrimTo { get; init; }
+
+    /// <summary>Null: 40/40 when acting, 9/40 in speech dialogue (00-design.md §5). Each at most 4096.</summary>
     public DecodeLimits? Limits { get; init; }
 
-    /// <summary>A block's compute should finish within this; longer blocks report a deadline overrun.</summary>
+    /// <summary>A block's compute should finish within this (positive); longer blocks report a deadline overrun.</summary>
     public TimeSpan BlockDeadline { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>

@@ -12,6 +12,7 @@ namespace Ellsa.Runtime.Moe;
 public sealed class SaMoeModel : IDisposable
 {
     private readonly HostWeights? _host;
+    private int _disposed;
 
     public SaMoeModel(ModelConfig config, IComputeBackend backend, HostWeights host)
     {
@@ -72,13 +73,28 @@ public sealed class SaMoeModel : IDisposable
 
     /// <summary>A fresh sequence whose KV cache holds <paramref name="capacity"/> positions.</summary>
     /// <param name="chunkRows">Positions per prefill pass (bounds the activation memory); 0: the backend's preference.</param>
-    public SequenceState CreateSequence(int capacity, int chunkRows = 0) =>
-        new(this, capacity, chunkRows > 0 ? chunkRows : Backend.PreferredPrefillRows);
+    public SequenceState CreateSequence(int capacity, int chunkRows = 0)
+    {
+        ThrowIfDisposed();
+        return new(this, capacity, chunkRows > 0 ? chunkRows : Backend.PreferredPrefillRows);
+    }
 
+    /// <summary>True once the weights are freed; sequences on this model then refuse to run.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Frees the weights once, whoever calls first; the caller makes sure no sequence is computing.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         Speech.Dispose();
         Vision.Dispose();
         _host?.Dispose();
+    }
+
+    internal void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+            throw new ObjectDisposedException(nameof(SaMoeModel), "the model's weights were freed (Dispose); load the model again");
     }
 }

@@ -28,6 +28,7 @@ public sealed class SequenceState : IDisposable
     private readonly Expert[] _expertOfChunk;
     private Expert _routing = Expert.Speech;
     private int _lastRow = -1;
+    private int _disposed;
 
     internal SequenceState(SaMoeModel model, int capacity, int chunkRows)
     {
@@ -64,6 +65,7 @@ public sealed class SequenceState : IDisposable
         int count = batch.Count;
         if (count == 0)
             return;
+        _model.ThrowIfDisposed();
         EnsureRoom(count);
         var experts = Route(batch);
         int chunk = sink is null ? _ws.Rows : _ws.LogitRows;
@@ -96,6 +98,7 @@ public sealed class SequenceState : IDisposable
     /// <summary>Decodes one token routed explicitly to <paramref name="expert"/> (01-model.md §1.2: decode tokens are not marker-routed).</summary>
     public void Step(int id, Expert expert)
     {
+        _model.ThrowIfDisposed();
         EnsureRoom(1);
         var weights = _model[expert];
         if ((uint)id >= (uint)weights.VocabSize)
@@ -120,10 +123,19 @@ public sealed class SequenceState : IDisposable
     /// Greedy choice from the last position: its routed expert's final norm, then
     /// <paramref name="head"/>'s projection, restricted to <paramref name="allowed"/> (all ids when empty).
     /// </summary>
+    /// <exception cref="NonFiniteException">The chosen logit is NaN or infinite: the hidden state overflowed, and any id would be garbage.</exception>
     public int ArgMax(Expert head, ReadOnlySpan<IdRange> allowed = default)
     {
         var logits = ComputeLastLogits(head);
-        return _backend.ArgMax(logits, allowed.IsEmpty ? _fullVocabulary[(int)head] : allowed);
+        int id = _backend.ArgMax(logits, allowed.IsEmpty ? _fullVocabulary[(int)head] : allowed);
+        // A non-finite hidden row makes every logit NaN, so the winner's value alone tells: one
+        // float back to the host per token, no allocation.
+        Span<float> chosen = stackalloc float[1];
+        _backend.Download(new TensorSlice(_ws.Logits, 0, 1, id, 1), chosen);
+        if (!float.IsFinite(chosen[0]))
+            throw new NonFiniteException(
+                $"position {Length - 1}: the {head.Describe()} head's best logit (id {id}) is {chosen[0]}; the hidden state is not finite (do the checkpoint's weights overflow, e.g. through ellsa.json lora.alpha?)");
+        return id;
     }
 
     /// <summary>The last position's logits under <paramref name="head"/>, copied to the host.</summary>
@@ -147,6 +159,7 @@ public sealed class SequenceState : IDisposable
 
     private TensorSlice ComputeLastLogits(Expert head)
     {
+        _model.ThrowIfDisposed();
         if (_lastRow < 0)
             throw new InvalidOperationException("no position has been computed since the sequence was created or truncated");
         var norm = _model[LastExpert];
@@ -309,12 +322,19 @@ public sealed class SequenceState : IDisposable
         for (int i = 0; i < n; i++)
         {
             var expert = _expertOfChunk[i];
-            sink.Accept(Length + i, expert, ordered.Slice(i * width, _model[expert].HeadSize));
+            var row = ordered.Slice(i * width, _model[expert].HeadSize);
+            int bad = FiniteValues.FirstNonFinite(row);
+            if (bad >= 0)
+                throw new NonFiniteException(
+                    $"position {Length + i}: the {expert.Describe()} head's logit {bad} is {row[bad]}; the hidden state is not finite (do the checkpoint's weights overflow, e.g. through ellsa.json lora.alpha?)");
+            sink.Accept(Length + i, expert, row);
         }
     }
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         _ws.Dispose();
         foreach (var table in _rope)
             table.Dispose();

@@ -26,7 +26,7 @@ public sealed class TokenBatch
     public TokenBatch AddId(int id)
     {
         if (id < 0)
-            throw new ArgumentOutOfRangeException(nameof(id), id, "token ids are non-negative");
+            throw new ArgumentException($"position {Count}: token id {id} is negative; token ids are 0 or more");
         _ids.Add(id);
         _embeddingOf.Add(-1);
         return this;

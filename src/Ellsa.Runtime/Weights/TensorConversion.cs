@@ -3,6 +3,7 @@ using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Cpu;
 using Ellsa.Kernels.Numerics;
 using Ellsa.Runtime.Checkpoints;
+using Ellsa.Runtime.Moe;
 
 namespace Ellsa.Runtime.Weights;
 
@@ -83,6 +84,14 @@ internal static unsafe class TensorConversion
 
         float* m = merged.Pointer;
         float scale = (float)scaling;
+        if (!float.IsFinite(scale))
+        {
+            merged.Dispose();
+            throw new CheckpointException(weight.FileName, weight.Name,
+                $"its LoRA scaling alpha/r = {scaling:G6} overflows float32; check ellsa.json lora.alpha and lora.r");
+        }
+        // An overflowing merge would load fine and decode garbage: find it here and name the tensor.
+        int firstBadRow = int.MaxValue;
         Parallel.For(0, rows, row =>
         {
             var target = new Span<float>(m + (long)row * cols, cols);
@@ -92,7 +101,15 @@ internal static unsafe class TensorConversion
                 if (coefficient != 0)
                     TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(a, k * cols, cols), coefficient, target, target);
             }
+            if (FiniteValues.FirstNonFinite(target) >= 0)
+                InterlockedMin(ref firstBadRow, row);
         });
+        if (firstBadRow != int.MaxValue)
+        {
+            merged.Dispose();
+            throw new CheckpointException(weight.FileName, weight.Name,
+                $"W + (alpha/r)·B·A with alpha/r = {scaling:G6} is not finite in row {firstBadRow} (the weights or the LoRA overflow float32); check ellsa.json lora.alpha and lora.r");
+        }
 
         if (!roundToBf16)
         {
@@ -105,6 +122,18 @@ internal static unsafe class TensorConversion
             rounded.Pointer[i] = BFloat16.FromSingle(m[i]);
         merged.Dispose();
         return new MatrixPart(rounded.Pointer, WeightDtype.BF16, rows, cols);
+    }
+
+    private static void InterlockedMin(ref int target, int value)
+    {
+        int seen = Volatile.Read(ref target);
+        while (value < seen)
+        {
+            int previous = Interlocked.CompareExchange(ref target, value, seen);
+            if (previous == seen)
+                return;
+            seen = previous;
+        }
     }
 
     /// <summary>Reads one byte per page so the first decode step does not pay for page faults.</summary>

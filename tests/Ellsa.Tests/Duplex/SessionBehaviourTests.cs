@@ -27,47 +27,9 @@ public sealed class SessionBehaviourTests : IClassFixture<SessionGoldenTests.Tin
     }
 
     [Fact]
-    public void CancelDropsTheLatestOutputOnce()
-    {
-        using var session = _model.CreateSession();
-        Assert.Equal(-1, session.Cancel().Block);
-        var result = session.Step(BlockInput.FromEmbeddings(Audio()));
-        var report = session.Cancel();
-        Assert.Equal(result.Block, report.Block);
-        Assert.False(report.InFlight);
-        Assert.Equal(result.TextIds, report.DroppedTextIds);
-        Assert.Equal(10, report.DroppedActionSteps);
-        Assert.Equal(-1, session.Cancel().Block);
-    }
-
-    [Fact]
-    public async Task CancelDuringAStepMarksItsResult()
-    {
-        using var session = _model.CreateSession(new SessionOptions { Mode = SessionMode.Act });
-        var input = BlockInput.FromEmbeddings(Audio(), Frame(), Frame());
-        session.Step(input);
-        CancelReport? report = null;
-        var stepping = Task.Run(() => session.Step(input));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (report is not { InFlight: true } && !stepping.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(10))
-            report = session.Cancel();
-        var result = await stepping;
-        if (report is { InFlight: true })
-        {
-            Assert.Equal(1, report.Block);
-            Assert.True(result.Has(BlockEventKind.Cancelled));
-            Assert.Equal(-1, session.Cancel().Block);
-        }
-        else
-        {
-            Assert.False(result.Has(BlockEventKind.Cancelled)); // the block finished before Cancel landed
-        }
-    }
-
-    [Fact]
     public void SlowBlocksReportADeadlineOverrun()
     {
-        using var session = _model.CreateSession(new SessionOptions { BlockDeadline = TimeSpan.Zero });
+        using var session = _model.CreateSession(new SessionOptions { BlockDeadline = TimeSpan.FromTicks(1) });
         var result = session.Step(BlockInput.FromEmbeddings(Audio()));
         Assert.Contains(result.Events, e => e.Kind == BlockEventKind.DeadlineOverrun && e.Detail.Contains("ms"));
     }
