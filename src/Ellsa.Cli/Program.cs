@@ -1,11 +1,34 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using Ellsa.Cli.Infrastructure;
 using Ellsa.Cli.Commands;
 
 namespace Ellsa.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Main(string[] args)
+    {
+        var parsed = BuildRoot().Parse(args);
+        // System.CommandLine prints its parse errors with help and exits 1, and lets --help win over an
+        // unknown command; the CLI's contract is one "error:" line and exit 2 for any bad command line.
+        // System.CommandLine prints its parse errors with help and exits 1, and with --help it drops
+        // them and prints help even for an unknown command; the CLI's contract is one "error:" line and
+        // exit 2 for any bad command line.
+        var problems = parsed.Errors.Select(e => e.Message.TrimEnd('.'))
+            .Concat(parsed.UnmatchedTokens.Select(token => $"Unrecognized command or argument '{token}'"))
+            .Distinct()
+            .ToList();
+        if (problems.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {string.Join("; ", problems)} (see {CommandPath(parsed.CommandResult)} --help)");
+            return ErrorReporting.UsageError;
+        }
+        return parsed.Invoke();
+    }
+
+    private static string CommandPath(CommandResult result) =>
+        result.Parent is CommandResult parent ? $"{CommandPath(parent)} {result.Command.Name}" : "ellsa";
 
     public static RootCommand BuildRoot()
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Ellsa.Cli.Infrastructure;
+using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Codecs.Fast;
 using Ellsa.Runtime.Duplex;
 using Spectre.Console;
@@ -40,9 +41,15 @@ public static class DuplexCommand
 
     private static int Execute(DirectoryInfo directory, FileInfo input, FileInfo output, bool parity, int? contextLimit, string device, int threads)
     {
-        if (contextLimit is < 16)
-            throw new UserError($"--context-limit {contextLimit}: must be at least 16");
-        var script = SessionFile.Read(input.FullName);
+        if (contextLimit is < MinContextLimit)
+            throw new UserError($"--context-limit {contextLimit}: must be at least {MinContextLimit}");
+        using var destination = OutputFile.Open(output.FullName, input.FullName);
+        using var interruption = new Interruption(destination.Discard);
+        var config = ModelConfig.Load(directory.FullName);
+        int maxPositions = CommonOptions.MaxPositions(config);
+        if (contextLimit > maxPositions)
+            throw new UserError($"--context-limit {contextLimit}: must be {MinContextLimit}…{maxPositions} (max_position_embeddings)");
+        var script = SessionFile.Read(input.FullName, new SessionShape(config.Speech.HiddenSize, config.Settings.Image.CodesPerFrame));
         using var backend = CommonOptions.CreateBackend(device, threads);
         using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay());
         using var session = loaded.CreateSession(new SessionOptions
@@ -60,24 +67,37 @@ public static class DuplexCommand
 
         var results = new List<BlockResult>();
         bool live = !Console.IsErrorRedirected;
-        AtomicFile.Write(output.FullName, stream =>
+        interruption.StopAtBoundaries();
+        using (var writer = new StreamWriter(destination.Stream, leaveOpen: true))
         {
-            using var writer = new StreamWriter(stream);
             foreach (var block in script.Blocks)
             {
+                if (interruption.Requested is not null)
+                    break;
                 if (live)
                     Console.Error.Write($"\rblock {results.Count + 1}/{script.Blocks.Count}…");
                 var result = session.Step(block);
                 results.Add(result);
                 writer.WriteLine(Line(result));
+                // Each finished block reaches the file at once: a pipe reader sees it, and an interrupted run keeps it.
+                writer.Flush();
                 if (live)
                     Console.Error.Write("\r" + new string(' ', 40) + "\r");
                 Console.Out.WriteLine($"  block {result.Block,3}  {result.Timings.TotalMs,7:F1} ms  {Describe(result),-40}  {Abbreviate(result.Text)}");
             }
-        });
+        }
+        destination.Commit();
         Summary(console, results);
+        if (interruption.Requested is { } signal)
+        {
+            Console.Error.WriteLine(
+                $"error: interrupted by {signal} after {results.Count} of {script.Blocks.Count} blocks; {output.Name} has {results.Count} lines");
+            return interruption.ExitCode;
+        }
         return 0;
     }
+
+    private const int MinContextLimit = 16;
 
     private static string Line(BlockResult result)
     {

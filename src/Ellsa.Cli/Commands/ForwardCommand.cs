@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Ellsa.Cli.Infrastructure;
+using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Decoding;
 using Ellsa.Runtime.Moe;
 
@@ -30,21 +31,23 @@ public static class ForwardCommand
 
     private static int Execute(DirectoryInfo modelDirectory, FileInfo input, FileInfo output, string device, int threads)
     {
+        using var destination = OutputFile.Open(output.FullName, input.FullName);
+        var config = ModelConfig.Load(modelDirectory.FullName);
+        var batch = SequenceFile.Read(input.FullName, config.Speech.HiddenSize, CommonOptions.MaxPositions(config));
         using var backend = CommonOptions.CreateBackend(device, threads);
         using var model = SaMoeModel.Load(modelDirectory.FullName, backend, new LoadProgressDisplay());
-        var batch = SequenceFile.Read(input.FullName, model.Config.Speech.HiddenSize);
         var experts = model.Router.RouteAll(batch);
         using var state = model.CreateSequence(batch.Count);
-        AtomicFile.Write(output.FullName, stream =>
+        using (var json = new Utf8JsonWriter(destination.Stream))
         {
-            using var json = new Utf8JsonWriter(stream);
             json.WriteStartObject();
             json.WriteString("experts", string.Concat(experts.Select(e => e.Letter())));
             json.WriteStartArray("logits");
             state.Append(batch, new JsonLogitsWriter(json));
             json.WriteEndArray();
             json.WriteEndObject();
-        });
+        }
+        destination.Commit();
         return 0;
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Ellsa.Cli.Infrastructure;
+using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Decoding;
 using Ellsa.Runtime.Moe;
 
@@ -31,22 +32,31 @@ public static class GenerateCommand
         return command;
     }
 
+    /// <summary>Far beyond a block's needs (40 and 40 when acting), low enough that the decode budget stays small.</summary>
+    public const int MaxDecodeIds = 4096;
+
     private static int Execute(DirectoryInfo modelDirectory, FileInfo input, FileInfo output, int maxText, int maxAction, string device, int threads)
     {
-        if (maxText < 1)
-            throw new UserError($"--max-text {maxText}: must be at least 1");
-        if (maxAction < 1)
-            throw new UserError($"--max-action {maxAction}: must be at least 1");
+        if (maxText is < 1 or > MaxDecodeIds)
+            throw new UserError($"--max-text {maxText}: must be 1…{MaxDecodeIds}");
+        if (maxAction is < 1 or > MaxDecodeIds)
+            throw new UserError($"--max-action {maxAction}: must be 1…{MaxDecodeIds}");
+        using var destination = OutputFile.Open(output.FullName, input.FullName);
+        var config = ModelConfig.Load(modelDirectory.FullName);
+        int maxPositions = CommonOptions.MaxPositions(config);
+        var batch = SequenceFile.Read(input.FullName, config.Speech.HiddenSize, maxPositions);
+        var limits = new DecodeLimits(maxText, maxAction);
+        int capacity = batch.Count + BlockDecoder.MaxNewPositions(limits);
+        if (capacity > maxPositions)
+            throw new UserError(
+                $"--max-text {maxText} and --max-action {maxAction}: the sequence's {batch.Count} positions and up to {BlockDecoder.MaxNewPositions(limits)} decoded ones exceed max_position_embeddings {maxPositions}");
         using var backend = CommonOptions.CreateBackend(device, threads);
         using var model = SaMoeModel.Load(modelDirectory.FullName, backend, new LoadProgressDisplay());
         var decoder = new BlockDecoder(model);
-        var batch = SequenceFile.Read(input.FullName, model.Config.Speech.HiddenSize);
-        var limits = new DecodeLimits(maxText, maxAction);
-        using var state = model.CreateSequence(batch.Count + BlockDecoder.MaxNewPositions(limits));
+        using var state = model.CreateSequence(capacity);
         var result = decoder.Generate(state, batch, limits);
-        AtomicFile.Write(output.FullName, stream =>
+        using (var json = new Utf8JsonWriter(destination.Stream))
         {
-            using var json = new Utf8JsonWriter(stream);
             json.WriteStartObject();
             json.WriteStartArray("text_ids");
             foreach (int id in result.TextIds)
@@ -57,7 +67,8 @@ public static class GenerateCommand
                 json.WriteNumberValue(id);
             json.WriteEndArray();
             json.WriteEndObject();
-        });
+        }
+        destination.Commit();
         return 0;
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ellsa.Kernels.Backend;
 using Ellsa.Runtime.Backends;
+using Ellsa.Runtime.Configuration;
 
 namespace Ellsa.Cli.Infrastructure;
 
@@ -39,15 +40,28 @@ public static class CommonOptions
 
     public static Option<int> Threads() => new("--threads")
     {
-        Description = "CPU threads (default: one per core)",
+        Description = "CPU threads (default: one per core; more than the processor count is capped at it)",
         DefaultValueFactory = _ => 0,
     };
+
+    /// <summary>
+    /// Positions a sequence may reach: one global counter runs through both experts' RoPE, so the
+    /// smaller max_position_embeddings bounds it.
+    /// </summary>
+    public static int MaxPositions(ModelConfig config) =>
+        Math.Min(config.Speech.MaxPositionEmbeddings, config.Vision.MaxPositionEmbeddings);
 
     /// <summary>Creates the backend and says on stderr which one runs.</summary>
     public static IComputeBackend CreateBackend(string device, int threads)
     {
         if (threads < 0)
             throw new UserError($"--threads {threads}: must be 0 (one per core) or more");
+        // More workers than processors only spin against each other.
+        if (threads > Environment.ProcessorCount)
+        {
+            Console.Error.WriteLine($"note: --threads {threads} capped at {Environment.ProcessorCount}, the processor count");
+            threads = Environment.ProcessorCount;
+        }
         var backend = BackendFactory.Create(DeviceKinds.Parse(device), threads, out string choice);
         Console.Error.WriteLine($"device: {choice}");
         return backend;

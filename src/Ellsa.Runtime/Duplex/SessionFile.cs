@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Decoding;
 
 namespace Ellsa.Runtime.Duplex;
@@ -7,100 +6,185 @@ namespace Ellsa.Runtime.Duplex;
 /// <summary>A scripted session for <c>ellsa duplex</c>: its mode, optional prompt ids and one input per block.</summary>
 public sealed record SessionScript(SessionMode Mode, int[]? PromptIds, IReadOnlyList<BlockInput> Blocks);
 
+/// <summary>The model geometry a session file is checked against while it is parsed.</summary>
+public sealed record SessionShape(int HiddenSize, int CodesPerFrame);
+
 /// <summary>
 /// Reads SESSION.json: <c>{"mode": "speech"|"act", "prompt_ids": [optional],
 /// "blocks": [{"audio_embeddings": [[…] × 5], "images": [[625 codes], [625 codes]]}, …]}</c>.
-/// Shapes are checked against the model when the session steps; here only the syntax, with the field named.
+/// Parsed as it streams, with every field named in errors. Given a <see cref="SessionShape"/>, rows,
+/// frames and counts are checked at the first bad one, so no block is ever bigger than the model's;
+/// without one, only the syntax (the session checks shapes when it steps).
 /// </summary>
 public static class SessionFile
 {
-    public static SessionScript Read(string path)
+    /// <summary>
+    /// A session is a script of many blocks (3 000 blocks at the release geometry are about 0.6 GB of
+    /// text), so its bound is fixed rather than derived from the model's positions.
+    /// </summary>
+    public const long MaxBytes = 1L << 30;
+
+    /// <summary>A 1-second block carries 5 audio embeddings (the speech encoder's rate).</summary>
+    public const int AudioRowsPerBlock = 5;
+
+    /// <summary>An agent view and a wrist view at most.</summary>
+    public const int MaxImagesPerBlock = 2;
+
+    public static SessionScript Read(string path, SessionShape? shape = null)
     {
-        string name = Path.GetFileName(path);
-        var document = JsonFiles.Parse(path, problem => new InputFileException($"{name}: {problem}"));
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new InputFileException($"{name}: expected an object with \"mode\" and \"blocks\"");
-            foreach (var property in root.EnumerateObject())
-            {
-                if (property.Name is not ("mode" or "prompt_ids" or "blocks"))
-                    throw new InputFileException($"{name}: unknown field \"{property.Name}\" (mode, prompt_ids, blocks)");
-            }
-            var mode = root.TryGetProperty("mode", out var m) && m.ValueKind == JsonValueKind.String
-                ? m.GetString() switch
-                {
-                    "speech" => SessionMode.Speech,
-                    "act" => SessionMode.Act,
-                    var other => throw new InputFileException($"{name}: mode must be \"speech\" or \"act\", got \"{other}\""),
-                }
-                : throw new InputFileException($"{name}: mode must be \"speech\" or \"act\"");
-            int[]? prompt = root.TryGetProperty("prompt_ids", out var p) && p.ValueKind != JsonValueKind.Null
-                ? Ints(p, $"{name}: prompt_ids")
-                : null;
-            if (!root.TryGetProperty("blocks", out var blocks) || blocks.ValueKind != JsonValueKind.Array)
-                throw new InputFileException($"{name}: blocks must be an array");
-            var inputs = new List<BlockInput>();
-            int b = 0;
-            foreach (var block in blocks.EnumerateArray())
-                inputs.Add(Block(block, $"{name}: blocks[{b++}]"));
-            return new SessionScript(mode, prompt, inputs);
-        }
+        using var input = JsonInput.Open(path, MaxBytes);
+        var json = new JsonCursor(input);
+        var script = Root(ref json, shape);
+        json.ExpectEnd();
+        return script;
     }
 
-    private static BlockInput Block(JsonElement block, string where)
+    private static SessionScript Root(ref JsonCursor json, SessionShape? shape)
     {
-        if (block.ValueKind != JsonValueKind.Object)
-            throw new InputFileException($"{where} must be an object with audio_embeddings and images");
-        foreach (var property in block.EnumerateObject())
+        json.Next();
+        if (json.TokenType != JsonTokenType.StartObject)
+            throw json.Error("expected an object with \"mode\" and \"blocks\"");
+        SessionMode? mode = null;
+        int[]? prompt = null;
+        List<BlockInput>? blocks = null;
+        var seen = new HashSet<string>();
+        for (json.Next(); json.TokenType != JsonTokenType.EndObject; json.Next())
         {
-            if (property.Name is not ("audio_embeddings" or "images"))
-                throw new InputFileException($"{where} has an unknown field \"{property.Name}\"");
-        }
-        if (!block.TryGetProperty("audio_embeddings", out var audio) || audio.ValueKind != JsonValueKind.Array)
-            throw new InputFileException($"{where}.audio_embeddings must be an array of 5 rows");
-        var rows = new List<float[]>();
-        int r = 0;
-        foreach (var row in audio.EnumerateArray())
-        {
-            string rowWhere = $"{where}.audio_embeddings[{r++}]";
-            if (row.ValueKind != JsonValueKind.Array)
-                throw new InputFileException($"{rowWhere} must be an array of numbers");
-            var values = new float[row.GetArrayLength()];
-            int c = 0;
-            foreach (var value in row.EnumerateArray())
+            string key = json.GetString();
+            if (key is not ("mode" or "prompt_ids" or "blocks"))
+                throw json.Error($"unknown field \"{key}\" (mode, prompt_ids, blocks)");
+            if (!seen.Add(key))
+                throw json.Error($"\"{key}\" appears twice");
+            json.Next();
+            switch (key)
             {
-                if (value.ValueKind != JsonValueKind.Number || !float.IsFinite(values[c] = value.GetSingle()))
-                    throw new InputFileException($"{rowWhere}[{c}] must be a finite number");
-                c++;
+                case "mode":
+                    mode = json.TokenType == JsonTokenType.String
+                        ? json.GetString() switch
+                        {
+                            "speech" => SessionMode.Speech,
+                            "act" => SessionMode.Act,
+                            var other => throw json.Error($"mode must be \"speech\" or \"act\", got \"{other}\""),
+                        }
+                        : throw json.Error("mode must be \"speech\" or \"act\"");
+                    break;
+                case "prompt_ids":
+                    prompt = json.TokenType == JsonTokenType.Null ? null : Ints(ref json, "prompt_ids", int.MaxValue);
+                    break;
+                default:
+                    blocks = Blocks(ref json, shape);
+                    break;
             }
-            rows.Add(values);
         }
+        if (mode is null)
+            throw json.Error("mode must be \"speech\" or \"act\"");
+        if (blocks is null)
+            throw json.Error("blocks must be an array");
+        return new SessionScript(mode.Value, prompt, blocks);
+    }
+
+    private static List<BlockInput> Blocks(ref JsonCursor json, SessionShape? shape)
+    {
+        if (json.TokenType != JsonTokenType.StartArray)
+            throw json.Error("blocks must be an array");
+        var blocks = new List<BlockInput>();
+        for (json.Next(); json.TokenType != JsonTokenType.EndArray; json.Next())
+            blocks.Add(Block(ref json, $"blocks[{blocks.Count}]", shape));
+        return blocks;
+    }
+
+    private static BlockInput Block(ref JsonCursor json, string where, SessionShape? shape)
+    {
+        if (json.TokenType != JsonTokenType.StartObject)
+            throw json.Error($"{where} must be an object with audio_embeddings and images");
+        float[][]? audio = null;
         var images = new List<ImageInput>();
-        if (block.TryGetProperty("images", out var imageArray) && imageArray.ValueKind != JsonValueKind.Null)
+        bool sawImages = false;
+        for (json.Next(); json.TokenType != JsonTokenType.EndObject; json.Next())
         {
-            if (imageArray.ValueKind != JsonValueKind.Array)
-                throw new InputFileException($"{where}.images must be an array of code arrays");
-            int i = 0;
-            foreach (var image in imageArray.EnumerateArray())
-                images.Add(new ImageInput.Codes(Ints(image, $"{where}.images[{i++}]")));
+            string key = json.GetString();
+            if (key is not ("audio_embeddings" or "images"))
+                throw json.Error($"{where} has an unknown field \"{key}\"");
+            if (key == "audio_embeddings" ? audio is not null : sawImages)
+                throw json.Error($"{where}.{key} appears twice");
+            json.Next();
+            if (key == "audio_embeddings")
+                audio = Audio(ref json, $"{where}.audio_embeddings", shape);
+            else
+            {
+                sawImages = true;
+                Images(ref json, $"{where}.images", shape, images);
+            }
         }
-        return new BlockInput(new AudioInput.Embeddings(rows.ToArray()), images);
+        if (audio is null)
+            throw json.Error($"{where}.audio_embeddings must be an array of {AudioRowsPerBlock} rows");
+        return new BlockInput(new AudioInput.Embeddings(audio), images);
     }
 
-    private static int[] Ints(JsonElement array, string where)
+    private static float[][] Audio(ref JsonCursor json, string where, SessionShape? shape)
     {
-        if (array.ValueKind != JsonValueKind.Array)
-            throw new InputFileException($"{where} must be an array of integers");
-        var values = new int[array.GetArrayLength()];
-        int i = 0;
-        foreach (var value in array.EnumerateArray())
+        if (json.TokenType != JsonTokenType.StartArray)
+            throw json.Error($"{where} must be an array of {AudioRowsPerBlock} rows");
+        var rows = new List<float[]>(AudioRowsPerBlock);
+        for (json.Next(); json.TokenType != JsonTokenType.EndArray; json.Next())
         {
-            if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out values[i]))
-                throw new InputFileException($"{where}[{i}] must be an integer");
-            i++;
+            if (shape is not null && rows.Count == AudioRowsPerBlock)
+                throw json.Error($"{where} has more than {AudioRowsPerBlock} rows; a 1-second block has {AudioRowsPerBlock}");
+            rows.Add(Row(ref json, $"{where}[{rows.Count}]", shape?.HiddenSize));
         }
-        return values;
+        if (shape is not null && rows.Count != AudioRowsPerBlock)
+            throw json.Error($"{where} has {rows.Count} rows; a 1-second block has {AudioRowsPerBlock}");
+        return rows.ToArray();
+    }
+
+    private static float[] Row(ref JsonCursor json, string where, int? width)
+    {
+        if (json.TokenType != JsonTokenType.StartArray)
+            throw json.Error($"{where} must be an array of numbers");
+        var values = new List<float>(width ?? 64);
+        for (json.Next(); json.TokenType != JsonTokenType.EndArray; json.Next())
+        {
+            if (values.Count == width)
+                throw json.Error($"{where} has more than {width} values; hidden_size is {width}");
+            if (json.TokenType != JsonTokenType.Number || !json.TryGetFiniteSingle(out float value))
+                throw json.Error($"{where}[{values.Count}] must be a finite number");
+            values.Add(value);
+        }
+        if (width is { } d && values.Count != d)
+            throw json.Error($"{where} has {values.Count} values; hidden_size is {d}");
+        return values.ToArray();
+    }
+
+    private static void Images(ref JsonCursor json, string where, SessionShape? shape, List<ImageInput> images)
+    {
+        if (json.TokenType == JsonTokenType.Null)
+            return;
+        if (json.TokenType != JsonTokenType.StartArray)
+            throw json.Error($"{where} must be an array of code arrays");
+        for (json.Next(); json.TokenType != JsonTokenType.EndArray; json.Next())
+        {
+            if (shape is not null && images.Count == MaxImagesPerBlock)
+                throw json.Error($"{where} has more than {MaxImagesPerBlock} images (agent view, wrist view)");
+            var codes = Ints(ref json, $"{where}[{images.Count}]", shape?.CodesPerFrame ?? int.MaxValue);
+            if (shape is not null && codes.Length != shape.CodesPerFrame)
+                throw json.Error($"{where}[{images.Count}] has {codes.Length} codes; a frame has {shape.CodesPerFrame}");
+            images.Add(new ImageInput.Codes(codes));
+        }
+    }
+
+    private static int[] Ints(ref JsonCursor json, string where, int maxCount)
+    {
+        if (json.TokenType != JsonTokenType.StartArray)
+            throw json.Error($"{where} must be an array of integers");
+        var values = new List<int>();
+        for (json.Next(); json.TokenType != JsonTokenType.EndArray; json.Next())
+        {
+            if (values.Count == maxCount)
+                throw json.Error($"{where} has more than {maxCount} values");
+            if (json.TokenType != JsonTokenType.Number || !json.TryGetInt32(out int value))
+                throw json.Error($"{where}[{values.Count}] must be an integer");
+            values.Add(value);
+        }
+        return values.ToArray();
     }
 }
