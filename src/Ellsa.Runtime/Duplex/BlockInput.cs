@@ -18,6 +18,9 @@ public abstract record ImageInput
 
     /// <summary>A raw RGB frame, 3 bytes per pixel, row-major. Needs an image encoder.</summary>
     public sealed record Rgb(byte[] Pixels, int Width, int Height) : ImageInput;
+
+    /// <summary>A PNG or JPEG file (opened as Pillow opens it: grayscale and RGBA become RGB). Needs an image encoder.</summary>
+    public sealed record File(string Path) : ImageInput;
 }
 
 /// <summary>One block's input: its audio and 0–2 camera frames (speech dialogue: none, or one VQA image in block 0; acting: agent view then wrist view).</summary>
@@ -36,5 +39,6 @@ public interface ISpeechEncoder
 /// <summary>Turns a camera frame into its VQ codes.</summary>
 public interface IImageEncoder
 {
-    int[] Encode(ImageInput.Rgb frame);
+    /// <summary>The frame's codes, row-major (25×25 for the evaluation's 200×200 frames).</summary>
+    int[] Encode(Codecs.Vision.RgbImage frame);
 }

@@ -29,7 +29,9 @@ public sealed record BlockEvent(BlockEventKind Kind, string Detail)
 
 /// <summary>Wall-clock milliseconds per stage of a block.</summary>
 /// <param name="TrimMs">Of <paramref name="PrefillMs"/>, the time a context trim cost: re-prefilling the history it kept (0 without a trim).</param>
-public sealed record StageTimings(double InputMs, double PrefillMs, double TextMs, double ActionMs, double CodecMs, double TotalMs, double TrimMs = 0);
+/// <param name="ImageMs">Of <paramref name="InputMs"/>, the time the image encoder took for the block's frames (reading files included).</param>
+public sealed record StageTimings(double InputMs, double PrefillMs, double TextMs, double ActionMs, double CodecMs, double TotalMs, double TrimMs = 0,
+    double ImageMs = 0);
 
 /// <summary>How much work a block did, for checking what incremental decoding saves.</summary>
 /// <param name="SequenceLength">Positions of the block's prompt sequence (as the reference builds it).</param>
@@ -37,7 +39,9 @@ public sealed record StageTimings(double InputMs, double PrefillMs, double TextM
 /// <param name="RecomputedPositions">Prefilled positions whose K/V was already cached (same tokens up to and including them): work done twice.</param>
 /// <param name="DecodedPositions">Single-token decode steps.</param>
 /// <param name="TrimRePrefilledPositions">Of <paramref name="PrefilledPositions"/>, the history positions a context trim made this block prefill again (0 without a trim).</param>
-public sealed record BlockCounters(int SequenceLength, int PrefilledPositions, int RecomputedPositions, int DecodedPositions, int TrimRePrefilledPositions = 0);
+/// <param name="FramesEncoded">Camera frames the image encoder turned into codes this block (frames given as codes do not count).</param>
+public sealed record BlockCounters(int SequenceLength, int PrefilledPositions, int RecomputedPositions, int DecodedPositions, int TrimRePrefilledPositions = 0,
+    int FramesEncoded = 0);
 
 /// <summary>What one block produced.</summary>
 public sealed record BlockResult

@@ -1,6 +1,7 @@
 using Ellsa.Kernels.Backend;
 using Ellsa.Runtime.Codecs.Fast;
 using Ellsa.Runtime.Codecs.Text;
+using Ellsa.Runtime.Codecs.Vision;
 using Ellsa.Runtime.Moe;
 using Ellsa.Runtime.Weights;
 
@@ -40,7 +41,7 @@ public sealed class Model : IDisposable
     public FastActionCodec? Fast { get; }
     /// <summary>Turns raw block audio into embeddings; none exists in this build yet.</summary>
     public ISpeechEncoder? SpeechEncoder { get; init; }
-    /// <summary>Turns raw frames into VQ codes; none exists in this build yet.</summary>
+    /// <summary>Turns raw frames into VQ codes: the Emu3 VisionVQ tokenizer when the model directory has vision_tokenizer/.</summary>
     public IImageEncoder? ImageEncoder { get; init; }
 
     /// <summary>Loads the network and every codec asset that <c>ellsa.json</c> points to and that exists.</summary>
@@ -65,7 +66,11 @@ public sealed class Model : IDisposable
                     NormStatsKey = codecs.NormKey,
                 });
             }
-            return new Model(network, tokenizer, fast);
+            var settings = network.Config.Settings;
+            VisionFrameEncoder? vision = Directory.Exists(Path.Combine(directory, VisionTokenizer.DirectoryName))
+                ? VisionFrameEncoder.Load(directory, backend, settings.Tokens.VisualCount, settings.Image.CodesPerFrame)
+                : null;
+            return new Model(network, tokenizer, fast) { ImageEncoder = vision };
         }
         catch
         {
@@ -120,6 +125,7 @@ public sealed class Model : IDisposable
                     "Model.Dispose was called from inside a Step on the same thread (an encoder callback); dispose the model after the Step returns");
             _disposed = true;
             Network.Dispose();
+            (ImageEncoder as IDisposable)?.Dispose();
         }
     }
 

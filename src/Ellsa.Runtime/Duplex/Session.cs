@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ellsa.Runtime.Codecs.Fast;
+using Ellsa.Runtime.Codecs.Vision;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Decoding;
 using Ellsa.Runtime.Moe;
@@ -47,6 +48,10 @@ public sealed class Session : IDisposable
     private bool _cancelArmed;
     private volatile bool _disposed;
     private int _nextBlock;
+
+    // The image stage of the block being resolved (set in Resolve, read when the result is made).
+    private double _imageMs;
+    private int _framesEncoded;
 
     internal Session(Model model, SessionOptions options)
     {
@@ -203,8 +208,8 @@ public sealed class Session : IDisposable
             events.Add(new BlockEvent(BlockEventKind.DeadlineOverrun, $"{totalMs:F0} ms > {_options.BlockDeadline.TotalMilliseconds:F0} ms"));
         result = result with
         {
-            Timings = new StageTimings(inputMs, prefillMs, textMs, actionMs, codecMs, totalMs, prefill.TrimMs),
-            Counters = new BlockCounters(sequence.Count, prefill.Prefilled, prefill.Recomputed, decoded, prefill.TrimRePrefilled),
+            Timings = new StageTimings(inputMs, prefillMs, textMs, actionMs, codecMs, totalMs, prefill.TrimMs, _imageMs),
+            Counters = new BlockCounters(sequence.Count, prefill.Prefilled, prefill.Recomputed, decoded, prefill.TrimRePrefilled, _framesEncoded),
         };
 
         // The block is delivered and the next one becomes the target of Cancel in one step, so a
@@ -261,13 +266,21 @@ public sealed class Session : IDisposable
                 throw new ArgumentException($"block {index}: audio embedding {r} value {bad} is {audio[r][bad]}; embeddings must be finite");
         }
 
-        var images = input.Images.Select((image, i) => image switch
+        var imageClock = Stopwatch.StartNew();
+        int encoded = 0;
+        var images = new int[input.Images.Count][];
+        for (int i = 0; i < images.Length; i++)
         {
-            ImageInput.Codes c => c.Values,
-            ImageInput.Rgb rgb => _model.ImageEncoder?.Encode(rgb)
-                ?? throw new NotSupportedException($"block {index}: image {i} is a raw frame, which needs the image encoder this build does not have; pass its VQ codes"),
-            _ => throw new ArgumentException($"block {index}: unknown image input"),
-        }).ToArray();
+            images[i] = input.Images[i] switch
+            {
+                ImageInput.Codes c => c.Values,
+                ImageInput.Rgb rgb => EncodeFrame(index, i, () => RgbImage.FromBuffer(rgb.Pixels, rgb.Width, rgb.Height), ref encoded),
+                ImageInput.File file => EncodeFrame(index, i, () => ImageFile.Read(file.Path), ref encoded),
+                _ => throw new ArgumentException($"block {index}: image {i} is an unknown kind of input"),
+            };
+        }
+        _imageMs = encoded == 0 ? 0 : imageClock.Elapsed.TotalMilliseconds;
+        _framesEncoded = encoded;
         for (int i = 0; i < images.Length; i++)
         {
             if (images[i].Length != _image.CodesPerFrame)
@@ -281,6 +294,23 @@ public sealed class Session : IDisposable
         if (_options.Mode == SessionMode.Speech && images.Length > (index == 0 ? 1 : 0))
             throw new ArgumentException($"block {index}: speech dialogue takes no image (one VQA image in block 0 at most), got {images.Length}");
         return new BlockRecord(index, audio, images);
+    }
+
+    /// <summary>One raw frame through the model's image encoder; errors name the block and the frame.</summary>
+    private int[] EncodeFrame(int block, int frame, Func<RgbImage> read, ref int encoded)
+    {
+        var encoder = _model.ImageEncoder
+            ?? throw new NotSupportedException($"block {block}: image {frame} is a raw frame, which needs the image encoder (a vision_tokenizer/ folder in the model directory); pass its VQ codes instead");
+        try
+        {
+            var codes = encoder.Encode(read());
+            encoded++;
+            return codes;
+        }
+        catch (ImageFileException e)
+        {
+            throw new ArgumentException($"block {block}: image {frame}: {e.Message}");
+        }
     }
 
     private readonly record struct PrefillWork(int Prefilled, int Recomputed, int TrimRePrefilled, double TrimMs);

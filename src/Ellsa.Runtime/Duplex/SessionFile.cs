@@ -11,7 +11,7 @@ public sealed record SessionShape(int HiddenSize, int CodesPerFrame);
 
 /// <summary>
 /// Reads SESSION.json: <c>{"mode": "speech"|"act", "prompt_ids": [optional],
-/// "blocks": [{"audio_embeddings": [[…] × 5], "images": [[625 codes], [625 codes]]}, …]}</c>.
+/// "blocks": [{"audio_embeddings": [[…] × 5], "images": [[625 codes] or "frame.png", …]}, …]}</c>.
 /// Parsed as it streams, with every field named in errors. Given a <see cref="SessionShape"/>, rows,
 /// frames and counts are checked at the first bad one, so no block is ever bigger than the model's;
 /// without one, only the syntax (the session checks shapes when it steps).
@@ -34,12 +34,13 @@ public static class SessionFile
     {
         using var input = JsonInput.Open(path, MaxBytes);
         var json = new JsonCursor(input);
-        var script = Root(ref json, shape);
+        // Frames given by file name are found beside the session file.
+        var script = Root(ref json, shape, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
         json.ExpectEnd();
         return script;
     }
 
-    private static SessionScript Root(ref JsonCursor json, SessionShape? shape)
+    private static SessionScript Root(ref JsonCursor json, SessionShape? shape, string baseDirectory)
     {
         json.Next();
         if (json.TokenType != JsonTokenType.StartObject)
@@ -72,7 +73,7 @@ public static class SessionFile
                     prompt = json.TokenType == JsonTokenType.Null ? null : Ints(ref json, "prompt_ids", int.MaxValue);
                     break;
                 default:
-                    blocks = Blocks(ref json, shape);
+                    blocks = Blocks(ref json, shape, baseDirectory);
                     break;
             }
         }
@@ -83,17 +84,17 @@ public static class SessionFile
         return new SessionScript(mode.Value, prompt, blocks);
     }
 
-    private static List<BlockInput> Blocks(ref JsonCursor json, SessionShape? shape)
+    private static List<BlockInput> Blocks(ref JsonCursor json, SessionShape? shape, string baseDirectory)
     {
         if (json.TokenType != JsonTokenType.StartArray)
             throw json.Error("blocks must be an array");
         var blocks = new List<BlockInput>();
         for (json.Next(); json.TokenType != JsonTokenType.EndArray; json.Next())
-            blocks.Add(Block(ref json, $"blocks[{blocks.Count}]", shape));
+            blocks.Add(Block(ref json, $"blocks[{blocks.Count}]", shape, baseDirectory));
         return blocks;
     }
 
-    private static BlockInput Block(ref JsonCursor json, string where, SessionShape? shape)
+    private static BlockInput Block(ref JsonCursor json, string where, SessionShape? shape, string baseDirectory)
     {
         if (json.TokenType != JsonTokenType.StartObject)
             throw json.Error($"{where} must be an object with audio_embeddings and images");
@@ -113,7 +114,7 @@ public static class SessionFile
             else
             {
                 sawImages = true;
-                Images(ref json, $"{where}.images", shape, images);
+                Images(ref json, $"{where}.images", shape, images, baseDirectory);
             }
         }
         if (audio is null)
@@ -155,16 +156,25 @@ public static class SessionFile
         return values.ToArray();
     }
 
-    private static void Images(ref JsonCursor json, string where, SessionShape? shape, List<ImageInput> images)
+    private static void Images(ref JsonCursor json, string where, SessionShape? shape, List<ImageInput> images, string baseDirectory)
     {
         if (json.TokenType == JsonTokenType.Null)
             return;
         if (json.TokenType != JsonTokenType.StartArray)
-            throw json.Error($"{where} must be an array of code arrays");
+            throw json.Error($"{where} must be an array of frames (code arrays or image file names)");
         for (json.Next(); json.TokenType != JsonTokenType.EndArray; json.Next())
         {
             if (shape is not null && images.Count == MaxImagesPerBlock)
                 throw json.Error($"{where} has more than {MaxImagesPerBlock} images (agent view, wrist view)");
+            if (json.TokenType == JsonTokenType.String)
+            {
+                // A frame by file name (PNG or JPEG, relative to the session file); the session encodes it.
+                string file = json.GetString();
+                if (file.Length == 0 || file.Contains('\0'))
+                    throw json.Error($"{where}[{images.Count}] is not a file name");
+                images.Add(new ImageInput.File(Path.GetFullPath(Path.Combine(baseDirectory, file))));
+                continue;
+            }
             var codes = Ints(ref json, $"{where}[{images.Count}]", shape?.CodesPerFrame ?? int.MaxValue);
             if (shape is not null && codes.Length != shape.CodesPerFrame)
                 throw json.Error($"{where}[{images.Count}] has {codes.Length} codes; a frame has {shape.CodesPerFrame}");
