@@ -110,6 +110,8 @@ public sealed class WeightPlan
         var head = Require($"{name}.head", TensorNames.Head(expert));
         var extraHead = Optional($"{name}.head.extra", TensorNames.ExtraHead(expert));
         var finalNorm = Require($"{name}.norm", TensorNames.FinalNorm(expert));
+        if (!GeometryMatchesCheckpoint(expert, config, embedding))
+            return null;
 
         CheckShape(embedding, null, d);
         CheckShape(extraEmbedding, null, d);
@@ -125,9 +127,6 @@ public sealed class WeightPlan
             else if (embedding.Tensor.Entry.Shape[0] != config.VocabSize)
                 _notes.Add($"{config.File} vocab_size is {config.VocabSize}; the {name} embedding has {embedding.Tensor.Entry.Shape[0]} rows (+{extraEmbedding?.Tensor.Entry.Shape[0] ?? 0} extra). The tensors decide.");
         }
-
-        if (!GeometryMatchesCheckpoint(expert, config, embedding))
-            return null;
 
         var layers = new LayerPlan?[config.Layers];
         for (int l = 0; l < config.Layers; l++)

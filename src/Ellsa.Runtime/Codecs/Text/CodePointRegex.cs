@@ -56,6 +56,28 @@ internal sealed class CodePointRegex
         }
     }
 
+    /// <summary>
+    /// Runs the pattern over a few ordinary texts at load, so that a pattern that backtracks
+    /// catastrophically is named when the tokenizer is loaded rather than when a session starts.
+    /// </summary>
+    /// <exception cref="TokenizerException">The pattern ran past <see cref="MatchTimeout"/>.</exception>
+    public void Probe()
+    {
+        var matches = new List<(int Start, int Length)>();
+        foreach (string text in ProbeTexts)
+        {
+            Matches(text, matches);
+        }
+    }
+
+    private static readonly string[] ProbeTexts =
+    [
+        new string('a', 48),
+        "Hello, world! It's 2025: the robot picks up 3 red blocks.\n\n   Done?",
+        new string(' ', 48) + "x",
+        string.Concat(Enumerable.Repeat("1a.", 16)),
+    ];
+
     private void MatchesCore(string text, List<(int Start, int Length)> matches)
     {
         matches.Clear();

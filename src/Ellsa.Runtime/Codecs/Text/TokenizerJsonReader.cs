@@ -330,6 +330,7 @@ internal static class TokenizerJsonReader
             {
                 throw Error(field + ".pattern", $".NET cannot compile the pattern: {e.Message}");
             }
+            compiled.Probe();
             return new SplitPreTokenizer(compiled, behavior, Bool(element, "invert", field + ".invert"));
         }
 
