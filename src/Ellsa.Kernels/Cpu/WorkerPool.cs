@@ -10,25 +10,41 @@ public interface IParallelWork
 }
 
 /// <summary>
-/// Persistent threads that spin briefly between jobs and then sleep. A decode step issues a
+/// Persistent threads that spin briefly between jobs and then block. A decode step issues a
 /// hundred or more small jobs; waking sleeping threads for each would cost more than the work,
 /// while <c>Parallel.For</c> allocates and was measured noisy on two cores.
 /// </summary>
+/// <remarks>
+/// Built to degrade gracefully when the cores are busy with other processes: the caller never
+/// waits for a worker that has not started a chunk (chunks are claimed, and the caller runs
+/// whatever nobody claimed), spinning yields the core every few microseconds, and both sides
+/// fall back to blocking waits. A worker the scheduler leaves off the core therefore delays
+/// only the chunk it already holds, never the whole job.
+/// </remarks>
 public sealed class WorkerPool : IDisposable
 {
     // About 50 µs of spinning: longer than the gap between the kernels of one step, far shorter than a block.
     private const int SpinIterations = 2000;
+    // Yield the core every this many spins, so that a spinning thread gives way on a saturated machine.
+    private const int SpinsPerYield = 64;
+    // The caller spins this long for chunks in flight on other threads, then blocks until the last one is done.
+    private const int CallerSpinIterations = 400;
+    // A ticket index no chunk count reaches: published while a job's fields are being replaced.
+    private const int Closed = int.MaxValue;
 
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _wake;
     private readonly int[] _sleeping;
     private readonly long[] _allocated;
     private readonly object _runGate = new();
+    private readonly SemaphoreSlim _lastChunkDone = new(0);
     private IParallelWork? _work;
     private int _chunkCount;
-    private int _nextChunk;
-    private int _pending;
-    private int _generation;
+    /// <summary>(generation &lt;&lt; 32) | next chunk: a worker claims a chunk only while the generation it read is current.</summary>
+    private long _ticket;
+    private int _completed;
+    private int _callerSleeping;
+    private volatile bool _failed;
     private volatile bool _disposed;
     private Exception? _failure;
 
@@ -88,63 +104,100 @@ public sealed class WorkerPool : IDisposable
 
         lock (_runGate)
         {
+            // Close the ticket before replacing the job's fields: a late worker that read the old
+            // generation can then no longer claim a chunk against the new job's fields.
+            long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
+            Interlocked.Exchange(ref _ticket, (generation << 32) | Closed);
             _work = work;
             _chunkCount = chunkCount;
-            _nextChunk = 0;
+            _completed = 0;
             _failure = null;
-            Volatile.Write(ref _pending, _threads.Length);
-            Interlocked.Increment(ref _generation);
+            _failed = false;
+            Interlocked.Exchange(ref _ticket, generation << 32);
             for (int i = 0; i < _threads.Length; i++)
             {
                 if (Interlocked.Exchange(ref _sleeping[i], 0) == 1)
                     _wake[i].Release();
             }
 
-            try
-            {
-                Drain(work, 0);
-            }
-            catch (Exception e)
-            {
-                _failure ??= e;
-                Volatile.Write(ref _nextChunk, int.MaxValue / 2); // stop the others picking up more chunks
-            }
-
-            var spinner = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0)
-                spinner.SpinOnce(sleep1Threshold: -1);
+            Drain(work, chunkCount, generation, 0);
+            WaitForChunksInFlight(chunkCount);
             _work = null;
             if (_failure is { } failure)
                 throw new AggregateException("a parallel kernel failed", failure);
         }
     }
 
-    private void Drain(IParallelWork work, int worker)
+    /// <summary>Claims and runs chunks of the job of <paramref name="generation"/> until none is left.</summary>
+    private void Drain(IParallelWork work, int chunkCount, long generation, int worker)
     {
-        int chunk;
-        while ((chunk = Interlocked.Increment(ref _nextChunk) - 1) < _chunkCount)
-            work.Execute(chunk, worker);
+        while (true)
+        {
+            long ticket = Volatile.Read(ref _ticket);
+            int next = (int)(ticket & 0xFFFF_FFFF);
+            if (ticket >> 32 != generation || next >= chunkCount)
+                return;
+            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket)
+                continue;
+            try
+            {
+                if (!_failed)
+                    work.Execute(next, worker);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null);
+                _failed = true; // the remaining chunks are claimed and skipped, so the count still completes
+            }
+            if (Interlocked.Increment(ref _completed) == chunkCount && worker != 0
+                && Interlocked.Exchange(ref _callerSleeping, 0) == 1)
+                _lastChunkDone.Release();
+        }
+    }
+
+    /// <summary>Every chunk is claimed; waits, spinning briefly and then blocked, for those other threads still run.</summary>
+    private void WaitForChunksInFlight(int chunkCount)
+    {
+        for (int spin = 0; spin < CallerSpinIterations; spin++)
+        {
+            if (Volatile.Read(ref _completed) == chunkCount)
+                return;
+            if (spin % SpinsPerYield == SpinsPerYield - 1)
+                Thread.Yield();
+            else
+                Thread.SpinWait(20);
+        }
+
+        // Announce the wait, then re-check; the worker that completes the last chunk takes the flag and signals.
+        Interlocked.Exchange(ref _callerSleeping, 1);
+        if (Volatile.Read(ref _completed) == chunkCount && Interlocked.Exchange(ref _callerSleeping, 0) == 1)
+            return;
+        _lastChunkDone.Wait(); // consumes the release of the worker that took the flag
     }
 
     private void WorkerLoop(int index)
     {
-        int seen = 0;
+        long seen = 0;
         while (true)
         {
             int spins = 0;
-            while (Volatile.Read(ref _generation) == seen)
+            long generation;
+            while ((generation = Volatile.Read(ref _ticket) >> 32) == seen)
             {
                 if (_disposed)
                     return;
                 if (++spins < SpinIterations)
                 {
-                    Thread.SpinWait(20);
+                    if (spins % SpinsPerYield == 0)
+                        Thread.Yield();
+                    else
+                        Thread.SpinWait(20);
                     continue;
                 }
 
-                // Announce sleep, then re-check: a publisher that missed the flag has already bumped the generation.
+                // Announce sleep, then re-check: a publisher that missed the flag has already moved the generation on.
                 Interlocked.Exchange(ref _sleeping[index], 1);
-                if (Volatile.Read(ref _generation) != seen || _disposed)
+                if (Volatile.Read(ref _ticket) >> 32 != seen || _disposed)
                 {
                     if (Interlocked.Exchange(ref _sleeping[index], 0) == 0)
                         _wake[index].Wait(); // the publisher cleared the flag first and released: consume it
@@ -155,20 +208,18 @@ public sealed class WorkerPool : IDisposable
             }
             if (_disposed)
                 return;
-            seen = Volatile.Read(ref _generation);
+            // The ticket is closed only while the caller replaces the job's fields, a few instructions.
+            long ticket;
+            while (((ticket = Volatile.Read(ref _ticket)) & 0xFFFF_FFFF) == Closed)
+                Thread.SpinWait(1);
+            generation = ticket >> 32;
+            seen = generation;
+            // Read after the ticket: if the job has moved on since, the claim in Drain fails.
             var work = _work;
-            try
-            {
-                if (work is not null)
-                    Drain(work, index + 1);
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref _failure, e, null);
-                Volatile.Write(ref _nextChunk, int.MaxValue / 2);
-            }
+            int chunkCount = _chunkCount;
+            if (work is not null)
+                Drain(work, chunkCount, generation, index + 1);
             Volatile.Write(ref _allocated[index], GC.GetAllocatedBytesForCurrentThread());
-            Interlocked.Decrement(ref _pending);
         }
     }
 
@@ -177,12 +228,12 @@ public sealed class WorkerPool : IDisposable
         if (_disposed)
             return;
         _disposed = true;
-        Interlocked.Increment(ref _generation);
         for (int i = 0; i < _threads.Length; i++)
             _wake[i].Release();
         foreach (var thread in _threads)
             thread.Join();
         foreach (var semaphore in _wake)
             semaphore.Dispose();
+        _lastChunkDone.Dispose();
     }
 }

@@ -104,7 +104,7 @@ public sealed class CheckpointStore : IDisposable
         var info = new FileInfo(indexPath);
         if (info.Length > SafetensorsFile.MaxHeaderBytes)
             throw new CheckpointException(IndexFileName, null, $"is {info.Length} bytes, more than an index can need");
-        var document = JsonFiles.Parse(indexPath, problem => new CheckpointException(IndexFileName, null, problem));
+        var document = JsonFiles.ParseModelFile(indexPath, SafetensorsFile.MaxHeaderBytes, problem => new CheckpointException(IndexFileName, null, problem));
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object

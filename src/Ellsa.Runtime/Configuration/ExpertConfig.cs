@@ -54,10 +54,10 @@ public sealed record ExpertConfig
         using var document = JsonSection.ParseFile(path);
         var json = new JsonSection(file, "", document.RootElement);
 
-        int hidden = json.Int("hidden_size", defaults.HiddenSize, min: 1);
-        int heads = json.Int("num_attention_heads", defaults.Heads, min: 1);
-        int kvHeads = json.Int("num_key_value_heads", json.Has("num_attention_heads") ? heads : defaults.KvHeads, min: 1);
-        int headDim = json.Int("head_dim", hidden / heads, min: 2);
+        int hidden = json.Int("hidden_size", defaults.HiddenSize, 1, ConfigBounds.MaxHiddenSize);
+        int heads = json.Int("num_attention_heads", defaults.Heads, 1, ConfigBounds.MaxHeads);
+        int kvHeads = json.Int("num_key_value_heads", json.Has("num_attention_heads") ? heads : defaults.KvHeads, 1, ConfigBounds.MaxHeads);
+        int headDim = json.Int("head_dim", hidden / heads, 2, ConfigBounds.MaxHeadDim);
         if (!json.Has("head_dim") && hidden % heads != 0)
             throw json.Bad("hidden_size", $"({hidden}) is not a multiple of num_attention_heads ({heads}); give head_dim explicitly");
         if (headDim % 2 != 0)
@@ -73,16 +73,16 @@ public sealed record ExpertConfig
         {
             File = file,
             HiddenSize = hidden,
-            IntermediateSize = json.Int("intermediate_size", defaults.IntermediateSize, min: 1),
-            Layers = json.Int("num_hidden_layers", defaults.Layers, min: 1),
+            IntermediateSize = json.Int("intermediate_size", defaults.IntermediateSize, 1, ConfigBounds.MaxIntermediateSize),
+            Layers = json.Int("num_hidden_layers", defaults.Layers, 1, ConfigBounds.MaxLayers),
             Heads = heads,
             KvHeads = kvHeads,
             HeadDim = headDim,
             RmsNormEps = json.Number("rms_norm_eps", defaults.RmsNormEps, positive: true),
             RopeTheta = json.Number("rope_theta", defaults.RopeTheta, positive: true),
             RopeScaling = ReadRopeScaling(json, defaults.RopeScaling),
-            VocabSize = json.Int("vocab_size", defaults.VocabSize, min: 1),
-            MaxPositionEmbeddings = json.Int("max_position_embeddings", defaults.MaxPositionEmbeddings, min: 1),
+            VocabSize = json.Int("vocab_size", defaults.VocabSize, 1, ConfigBounds.MaxVocabSize),
+            MaxPositionEmbeddings = json.Int("max_position_embeddings", defaults.MaxPositionEmbeddings, 1, ConfigBounds.MaxPositions),
             QkvBias = bias,
         };
     }
@@ -94,7 +94,9 @@ public sealed record ExpertConfig
         if (json.Section("rope_scaling") is not { } scaling)
             return fallback;
         string? type = scaling.String("rope_type", null) ?? scaling.String("type", null);
-        if (type is null or "default")
+        if (type is null)
+            throw scaling.Bad("rope_type", "is missing (\"llama3\", or \"default\" for plain RoPE; \"rope_scaling\": null also means plain RoPE)");
+        if (type == "default")
             return null;
         if (type != "llama3")
             throw scaling.Bad("rope_type", $"'{type}' is not supported (llama3 or default)");

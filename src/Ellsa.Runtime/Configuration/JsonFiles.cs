@@ -33,6 +33,15 @@ public static class JsonFiles
         {
             throw fail($"cannot be read: {e.Message}");
         }
+        return Parse(bytes, fail);
+    }
+
+    /// <summary>A file of the model directory: a regular file of at most <paramref name="maxBytes"/> (see <see cref="ModelFile"/>).</summary>
+    public static JsonDocument ParseModelFile(string path, long maxBytes, Func<string, Exception> fail) =>
+        Parse(ModelFile.ReadAll(path, maxBytes, fail), fail);
+
+    public static JsonDocument Parse(byte[] bytes, Func<string, Exception> fail)
+    {
         var json = bytes.AsMemory();
         if (json.Span.StartsWith("\uFEFF"u8))
             json = json[3..];
@@ -42,7 +51,15 @@ public static class JsonFiles
         }
         catch (JsonException e)
         {
-            throw fail($"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message.Split(". ")[0]}");
+            throw fail($"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {FirstSentence(e.Message)}");
         }
+    }
+
+    /// <summary>System.Text.Json's messages run over several sentences and may quote the input; the first sentence says it.</summary>
+    public static string FirstSentence(string message)
+    {
+        string first = message.Split(". ")[0];
+        int newline = first.IndexOfAny(['\r', '\n']);
+        return newline < 0 ? first : first[..newline];
     }
 }

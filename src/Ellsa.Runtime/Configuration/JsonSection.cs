@@ -25,7 +25,7 @@ public readonly struct JsonSection
     public static JsonDocument ParseFile(string path)
     {
         string name = System.IO.Path.GetFileName(path);
-        return JsonFiles.Parse(path, problem => new ConfigException($"{name}: {problem}"));
+        return JsonFiles.ParseModelFile(path, ModelFile.MaxSettingsBytes, problem => new ConfigException($"{name}: {problem}"));
     }
 
     public bool Has(string key) => _element.TryGetProperty(key, out _);
@@ -34,18 +34,38 @@ public readonly struct JsonSection
 
     public IEnumerable<string> Keys => _element.EnumerateObject().Select(p => p.Name);
 
-    public int Int(string key, int fallback, int min = int.MinValue)
+    /// <summary>Refuses a key this section does not define: a typo ("sesion") must not be dropped silently.</summary>
+    public void RequireKnownKeys(IReadOnlyCollection<string> known)
+    {
+        foreach (string key in Keys)
+        {
+            if (!known.Contains(key))
+                throw Bad(key, $"is not a known key{(string.IsNullOrEmpty(Path) ? "" : $" of {Path}")} (known: {string.Join(", ", known)})");
+        }
+    }
+
+    public int Int(string key, int fallback, int min = int.MinValue, int max = int.MaxValue)
     {
         if (!TryGet(key, out var v))
             return fallback;
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int value))
+        if (v.ValueKind != JsonValueKind.Number)
             throw Bad(key, "must be an integer");
+        if (!v.TryGetInt32(out int value))
+        {
+            // Say which bound an integer too large for int breaks, rather than "not an integer".
+            if (v.TryGetDouble(out double number) && number == Math.Floor(number) && double.IsFinite(number))
+                throw number > 0 ? Bad(key, $"must be at most {max}, got {v.GetRawText()}") : Bad(key, $"must be at least {min}, got {v.GetRawText()}");
+            throw Bad(key, "must be an integer");
+        }
         if (value < min)
             throw Bad(key, $"must be at least {min}, got {value}");
+        if (value > max)
+            throw Bad(key, $"must be at most {max}, got {value}");
         return value;
     }
 
-    public int? OptionalInt(string key, int min = int.MinValue) => TryGet(key, out _) ? Int(key, 0, min) : null;
+    public int? OptionalInt(string key, int min = int.MinValue, int max = int.MaxValue) =>
+        TryGet(key, out _) ? Int(key, 0, min, max) : null;
 
     public double Number(string key, double fallback, bool positive = false)
     {
@@ -53,7 +73,8 @@ public readonly struct JsonSection
             return fallback;
         if (v.ValueKind != JsonValueKind.Number)
             throw Bad(key, "must be a number");
-        double value = v.GetDouble();
+        if (!v.TryGetDouble(out double value) || !double.IsFinite(value))
+            throw Bad(key, $"must be a finite number, got {v.GetRawText()}");
         if (positive && !(value > 0))
             throw Bad(key, $"must be positive, got {value}");
         return value;
@@ -90,8 +111,8 @@ public readonly struct JsonSection
         int i = 0;
         foreach (var item in v.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out result[i]))
-                throw Bad($"{key}[{i}]", "must be an integer");
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out result[i]) || result[i] < 0)
+                throw Bad($"{key}[{i}]", "must be a non-negative integer");
             i++;
         }
         return result;

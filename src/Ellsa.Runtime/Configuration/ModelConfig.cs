@@ -14,7 +14,19 @@ public sealed record ModelConfig(string Directory, ExpertConfig Speech, ExpertCo
         var vision = ExpertConfig.Load(Path.Combine(directory, VisionFile), ExpertConfig.ReleasedVision);
         var config = new ModelConfig(directory, speech, vision, EllsaSettings.Load(directory));
         config.CheckJointGeometry();
+        config.CheckContextLimit();
         return config;
+    }
+
+    /// <summary>Positions neither expert was trained for; also the default context limit.</summary>
+    public int MaxPositions => Math.Min(Speech.MaxPositionEmbeddings, Vision.MaxPositionEmbeddings);
+
+    /// <summary>The KV cache is preallocated for the context limit, so it may not exceed what the experts' RoPE was trained for.</summary>
+    private void CheckContextLimit()
+    {
+        if (Settings.Session.ContextLimit is { } limit && limit > MaxPositions)
+            throw new ConfigException(
+                $"{EllsaSettings.FileName}: session.context_limit must be at most {MaxPositions} (the smaller max_position_embeddings of {SpeechFile} and {VisionFile}), got {limit}");
     }
 
     public ExpertConfig this[Moe.Expert expert] => expert == Moe.Expert.Speech ? Speech : Vision;

@@ -2,6 +2,7 @@ using Ellsa.Kernels.Backend;
 using Ellsa.Runtime.Codecs.Fast;
 using Ellsa.Runtime.Codecs.Text;
 using Ellsa.Runtime.Codecs.Vision;
+using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Moe;
 using Ellsa.Runtime.Weights;
 
@@ -50,23 +51,22 @@ public sealed class Model : IDisposable
         var network = SaMoeModel.Load(directory, backend, progress);
         try
         {
-            var codecs = network.Config.Settings.Codecs;
-            string tokenizerPath = Path.Combine(directory, codecs.Tokenizer);
-            var tokenizer = File.Exists(tokenizerPath) ? TextTokenizer.Load(tokenizerPath) : null;
-            string fastPath = Path.Combine(directory, codecs.FastAssets);
+            var settings = network.Config.Settings;
+            settings.Tokens.CheckVocabularies(network.Speech.VocabSize, network.Vision.VocabSize);
+            var codecs = settings.Codecs;
+            string? tokenizerPath = CodecSettings.ExistingFile(directory, "text.tokenizer", codecs.Tokenizer);
+            var tokenizer = tokenizerPath is null ? null : TextTokenizer.Load(tokenizerPath);
             FastActionCodec? fast = null;
-            if (Directory.Exists(fastPath))
+            if (CodecSettings.ExistingDirectory(directory, "fast.assets", codecs.FastAssets) is { } fastPath)
             {
-                string normPath = Path.Combine(directory, codecs.NormStats);
                 fast = FastActionCodec.Load(fastPath, new FastCodecOptions
                 {
                     TimeHorizon = codecs.TimeHorizon,
                     ActionDim = codecs.ActionDim,
-                    NormStatsPath = File.Exists(normPath) ? normPath : null,
+                    NormStatsPath = CodecSettings.ExistingFile(directory, "fast.norm_stats", codecs.NormStats),
                     NormStatsKey = codecs.NormKey,
                 });
             }
-            var settings = network.Config.Settings;
             VisionFrameEncoder? vision = Directory.Exists(Path.Combine(directory, VisionTokenizer.DirectoryName))
                 ? VisionFrameEncoder.Load(directory, backend, settings.Tokens.VisualCount, settings.Image.CodesPerFrame)
                 : null;

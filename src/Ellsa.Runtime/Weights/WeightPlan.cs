@@ -82,18 +82,23 @@ public sealed class WeightPlan
         return plan;
     }
 
-    /// <summary>Throws one exception listing every missing tensor and problem.</summary>
+    /// <summary>
+    /// Throws one exception in one line: the count of missing tensors and problems and the first
+    /// of them (<c>ellsa inspect</c> lists them all; one wrong config value can break dozens of shapes).
+    /// </summary>
     public void ThrowIfIncomplete()
     {
         if (IsComplete)
             return;
-        var lines = new List<string>();
+        var counts = new List<string>();
         if (_missing.Count > 0)
-            lines.Add($"{_missing.Count} expected tensor{(_missing.Count == 1 ? " is" : "s are")} missing:");
-        lines.AddRange(_missing.Select(m => "  missing " + m));
-        lines.AddRange(_problems.Select(p => "  " + p));
+            counts.Add($"{_missing.Count} expected tensor{(_missing.Count == 1 ? " is" : "s are")} missing");
+        if (_problems.Count > 0)
+            counts.Add($"{_problems.Count} problem{(_problems.Count == 1 ? "" : "s")}");
+        string first = _problems.Count > 0 ? _problems[0] : "missing " + _missing[0];
+        string rest = _missing.Count + _problems.Count > 1 ? "; ellsa inspect lists them all" : "";
         string where = _store.IsSharded ? CheckpointStore.IndexFileName : CheckpointStore.SingleFileName;
-        throw new CheckpointException(where, null, string.Join(Environment.NewLine, lines).TrimStart());
+        throw new CheckpointException(where, null, $"{string.Join(" and ", counts)}, first: {first}{rest}");
     }
 
     private ExpertPlan? PlanExpert(Expert expert, ExpertConfig config)
@@ -105,6 +110,8 @@ public sealed class WeightPlan
         var head = Require($"{name}.head", TensorNames.Head(expert));
         var extraHead = Optional($"{name}.head.extra", TensorNames.ExtraHead(expert));
         var finalNorm = Require($"{name}.norm", TensorNames.FinalNorm(expert));
+        if (!GeometryMatchesCheckpoint(expert, config, embedding))
+            return null;
 
         CheckShape(embedding, null, d);
         CheckShape(extraEmbedding, null, d);
@@ -133,6 +140,48 @@ public sealed class WeightPlan
             return null;
         return new ExpertPlan(expert, embedding, extraEmbedding, layers!, finalNorm, head, extraHead);
     }
+
+    /// <summary>
+    /// The sizes every tensor is checked against, compared once with the checkpoint before the
+    /// layers are planned: a wrong hidden_size or num_hidden_layers is one named problem, not a
+    /// shape error per tensor (nor a million lookups for num_hidden_layers 10⁶).
+    /// </summary>
+    private bool GeometryMatchesCheckpoint(Expert expert, ExpertConfig config, TensorBinding? embedding)
+    {
+        string name = expert.Describe();
+        if (embedding is { Tensor.Entry.Shape: [_, long width] } && width != config.HiddenSize)
+            return Mismatch($"{config.File}: hidden_size is {config.HiddenSize}, but the {name} embedding is {width} wide");
+
+        int firstMissing = Enumerable.Range(0, config.Layers).FirstOrDefault(l => Find(TensorNames.LayerNorm(expert, l, "input_layernorm")) is null, -1);
+        if (firstMissing > 0 && Enumerable.Range(firstMissing, config.Layers - firstMissing).All(l => Find(TensorNames.LayerNorm(expert, l, "input_layernorm")) is null))
+            return Mismatch($"{config.File}: num_hidden_layers is {config.Layers}, but the checkpoint has {name} layers 0..{firstMissing - 1}");
+
+        if (Rows(TensorNames.Projection(expert, 0, "mlp.gate_proj")) is { } ff && ff != config.IntermediateSize)
+            return Mismatch($"{config.File}: intermediate_size is {config.IntermediateSize}, but the {name} gate_proj of layer 0 has {ff} rows");
+        if (Rows(TensorNames.Projection(expert, 0, "self_attn.q_proj")) is { } q && q != config.QueryWidth)
+            return Mismatch($"{config.File}: num_attention_heads × head_dim is {config.Heads} × {config.HeadDim} = {config.QueryWidth}, but the {name} q_proj of layer 0 has {q} rows");
+        if (Rows(TensorNames.Projection(expert, 0, "self_attn.k_proj")) is { } k && k != config.KvWidth)
+            return Mismatch($"{config.File}: num_key_value_heads × head_dim is {config.KvHeads} × {config.HeadDim} = {config.KvWidth}, but the {name} k_proj of layer 0 has {k} rows");
+        return true;
+    }
+
+    private bool Mismatch(string problem)
+    {
+        _problems.Add(problem);
+        return false;
+    }
+
+    private StoredTensor? Find(string[] names)
+    {
+        foreach (string name in names)
+        {
+            if (_store.TryGet(name, out var tensor))
+                return tensor;
+        }
+        return null;
+    }
+
+    private long? Rows(string[] names) => Find(names) is { Entry.Shape: [long rows, _] } ? rows : null;
 
     private LayerPlan? PlanLayer(Expert expert, ExpertConfig config, int layer)
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Immutable;
 using System.Text;
 using Ellsa.Runtime.Codecs.Text;
+using Ellsa.Runtime.Configuration;
 
 namespace Ellsa.Runtime.Codecs.Fast;
 
@@ -42,7 +43,7 @@ public sealed class FastActionCodec
         TimeHorizon = timeHorizon;
         ActionDim = actionDim;
         NormStats = normStats;
-        MaxAbsCoefficient = (int)Math.Ceiling(Math.Sqrt(timeHorizon) * Scale) + CoefficientBoundSlack;
+        MaxAbsCoefficient = MaxAbsCoefficientFor(timeHorizon, Scale);
         dct = new OrthoDct(timeHorizon);
         if (normStats is null)
         {
@@ -110,10 +111,12 @@ public sealed class FastActionCodec
         }
         int timeHorizon = options.TimeHorizon ?? config.TimeHorizon ?? FastCodecOptions.DefaultTimeHorizon;
         int actionDim = options.ActionDim ?? config.ActionDim ?? FastCodecOptions.DefaultActionDim;
-        if (timeHorizon <= 0 || actionDim <= 0)
+        if (timeHorizon <= 0 || actionDim <= 0 || timeHorizon > ConfigBounds.MaxTimeHorizon || actionDim > ConfigBounds.MaxActionDim)
         {
-            throw new FastCodecException($"FAST chunk shape {timeHorizon}×{actionDim} (options or {configPath}) must be positive");
+            throw new FastCodecException(
+                $"FAST chunk shape {timeHorizon}×{actionDim} (options or {configPath}): time_horizon must be in 1..{ConfigBounds.MaxTimeHorizon} and action_dim in 1..{ConfigBounds.MaxActionDim}");
         }
+        CheckMinToken(config.MinToken, configPath, MaxAbsCoefficientFor(timeHorizon, config.Scale));
         NormStats? stats = null;
         if (options.NormStatsPath is not null)
         {
@@ -126,6 +129,26 @@ public sealed class FastActionCodec
         }
         return new FastActionCodec(assetsDir, tokenizer, config, timeHorizon, actionDim, stats);
     }
+
+    private static int MaxAbsCoefficientFor(int timeHorizon, double scale) =>
+        (int)Math.Min(Math.Ceiling(Math.Sqrt(timeHorizon) * scale) + CoefficientBoundSlack, int.MaxValue / 2);
+
+    /// <summary>
+    /// A coefficient q is written as the character q − min_token. A min_token that maps every
+    /// coefficient normalised actions can produce (±maxAbs) past the last code point, or puts them
+    /// all below zero, can only have been mistyped.
+    /// </summary>
+    private static void CheckMinToken(int minToken, string configPath, int maxAbs)
+    {
+        long low = (long)maxAbs - UnicodeMax;
+        if (minToken < low || minToken > maxAbs)
+        {
+            throw new FastCodecException(
+                $"{configPath}: min_token: must be in {low}..{maxAbs} so that coefficients within ±{maxAbs} map to characters, found {minToken}");
+        }
+    }
+
+    private const int UnicodeMax = 0x10FFFF;
 
     /// <summary>
     /// FAST ids (BPE ids, 0..VocabSize−1, without boa/eoa) to a chunk. Never throws for bad ids:

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ellsa.Runtime.Configuration;
 
 namespace Ellsa.Runtime.Codecs.Fast;
 
@@ -8,7 +9,7 @@ internal sealed record FastProcessorConfig(double Scale, int MinToken, int Vocab
 {
     public static FastProcessorConfig Load(string path)
     {
-        using var document = JsonFile.Parse(path);
+        using var document = JsonFile.ParseAsset(path);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -21,12 +22,13 @@ internal sealed record FastProcessorConfig(double Scale, int MinToken, int Vocab
         }
         int minToken = Integer(root, "min_token", path);
         int vocabSize = Integer(root, "vocab_size", path);
-        if (vocabSize <= 0)
+        if (vocabSize <= 0 || vocabSize > ConfigBounds.MaxVocabSize)
         {
-            throw new FastCodecException($"{path}: vocab_size: must be positive, found {vocabSize}");
+            throw new FastCodecException($"{path}: vocab_size: must be in 1..{ConfigBounds.MaxVocabSize}, found {vocabSize}");
         }
         return new FastProcessorConfig(scale, minToken, vocabSize,
-            OptionalPositive(root, "time_horizon", path), OptionalPositive(root, "action_dim", path));
+            OptionalPositive(root, "time_horizon", path, ConfigBounds.MaxTimeHorizon),
+            OptionalPositive(root, "action_dim", path, ConfigBounds.MaxActionDim));
     }
 
     private static double Number(JsonElement root, string name, string path)
@@ -35,11 +37,11 @@ internal sealed record FastProcessorConfig(double Scale, int MinToken, int Vocab
         {
             throw new FastCodecException($"{path}: {name}: is missing");
         }
-        if (value.ValueKind != JsonValueKind.Number)
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double number) || !double.IsFinite(number))
         {
-            throw new FastCodecException($"{path}: {name}: expected a number, found {value.GetRawText()}");
+            throw new FastCodecException($"{path}: {name}: expected a finite number, found {value.GetRawText()}");
         }
-        return value.GetDouble();
+        return number;
     }
 
     private static int Integer(JsonElement root, string name, string path)
@@ -52,13 +54,13 @@ internal sealed record FastProcessorConfig(double Scale, int MinToken, int Vocab
         return (int)value;
     }
 
-    private static int? OptionalPositive(JsonElement root, string name, string path)
+    private static int? OptionalPositive(JsonElement root, string name, string path, int max)
     {
         if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
         int n = Integer(root, name, path);
-        return n > 0 ? n : throw new FastCodecException($"{path}: {name}: must be positive or null, found {n}");
+        return n > 0 && n <= max ? n : throw new FastCodecException($"{path}: {name}: must be in 1..{max} or null, found {n}");
     }
 }

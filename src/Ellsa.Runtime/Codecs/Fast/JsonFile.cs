@@ -7,4 +7,8 @@ namespace Ellsa.Runtime.Codecs.Fast;
 internal static class JsonFile
 {
     public static JsonDocument Parse(string path) => JsonFiles.Parse(path, problem => new FastCodecException($"{path}: {problem}"));
+
+    /// <summary>An asset (processor_config.json, norm stats): a regular file with a size cap, never read until memory runs out.</summary>
+    public static JsonDocument ParseAsset(string path) =>
+        JsonFiles.ParseModelFile(path, ModelFile.MaxSettingsBytes, problem => new FastCodecException($"{path}: {problem}"));
 }

@@ -38,7 +38,7 @@ public sealed class NormStats
     /// exist), or q01/q99 that are absent, non-finite, of different lengths or reversed.</exception>
     public static NormStats Load(string path, string? key)
     {
-        using var document = JsonFile.Parse(path);
+        using var document = JsonFile.ParseAsset(path);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("norm_stats", out var all)
             || all.ValueKind != JsonValueKind.Object)

@@ -17,13 +17,68 @@ internal sealed class CodePointRegex
 {
     private static readonly char[] StandIns = BuildStandIns();
 
-    private readonly Regex regex;
+    /// <summary>
+    /// The budget of one match. The patterns have lookahead (Llama-3's <c>\s+(?!\S)</c>), which
+    /// RegexOptions.NonBacktracking cannot run, so a backtracking engine is kept and a pattern that
+    /// backtracks catastrophically (<c>(.|.|.)*!</c>) is stopped instead; honest patterns take
+    /// microseconds per match.
+    /// </summary>
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(500);
 
-    public CodePointRegex(string pattern) =>
-        regex = new Regex(pattern, RegexOptions.CultureInvariant);
+    private readonly Regex regex;
+    private readonly string source;
+
+    /// <param name="source">Names the pattern in errors: the file and its field.</param>
+    public CodePointRegex(string pattern, string source = "the pattern")
+    {
+        regex = new Regex(pattern, RegexOptions.CultureInvariant, MatchTimeout);
+        this.source = source;
+    }
 
     /// <summary>Matches as (start, length) pairs in UTF-16 units of <paramref name="text"/>.</summary>
+    /// <exception cref="TokenizerException">The pattern ran past <see cref="MatchTimeout"/> (named with its source).</exception>
     public void Matches(string text, List<(int Start, int Length)> matches)
+    {
+        try
+        {
+            MatchesCore(text, matches);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            matches.Clear();
+            string shown = regex.ToString();
+            if (shown.Length > 80)
+            {
+                shown = shown[..80] + "…";
+            }
+            throw new TokenizerException(
+                $"{source}: the pattern \"{shown}\" ran past {MatchTimeout.TotalMilliseconds} ms on a {text.Length}-character piece (catastrophic backtracking); fix the pattern");
+        }
+    }
+
+    /// <summary>
+    /// Runs the pattern over a few ordinary texts at load, so that a pattern that backtracks
+    /// catastrophically is named when the tokenizer is loaded rather than when a session starts.
+    /// </summary>
+    /// <exception cref="TokenizerException">The pattern ran past <see cref="MatchTimeout"/>.</exception>
+    public void Probe()
+    {
+        var matches = new List<(int Start, int Length)>();
+        foreach (string text in ProbeTexts)
+        {
+            Matches(text, matches);
+        }
+    }
+
+    private static readonly string[] ProbeTexts =
+    [
+        new string('a', 48),
+        "Hello, world! It's 2025: the robot picks up 3 red blocks.\n\n   Done?",
+        new string(' ', 48) + "x",
+        string.Concat(Enumerable.Repeat("1a.", 16)),
+    ];
+
+    private void MatchesCore(string text, List<(int Start, int Length)> matches)
     {
         matches.Clear();
         if (text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0)

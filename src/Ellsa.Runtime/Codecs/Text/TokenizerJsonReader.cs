@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ellsa.Runtime.Configuration;
 
 namespace Ellsa.Runtime.Codecs.Text;
 
@@ -20,24 +21,16 @@ internal static class TokenizerJsonReader
 
     public static Parts Read(string path)
     {
+        byte[] bytes = ModelFile.ReadAll(path, ModelFile.MaxTokenizerBytes, problem => new TokenizerException($"{path}: {problem}"));
         JsonDocument document;
         try
         {
-            using var stream = File.OpenRead(path);
-            document = JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 256 });
-        }
-        catch (FileNotFoundException)
-        {
-            throw new TokenizerException($"{path}: file not found");
-        }
-        catch (DirectoryNotFoundException)
-        {
-            throw new TokenizerException($"{path}: file not found");
+            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 256 });
         }
         catch (JsonException e)
         {
             throw new TokenizerException(
-                $"{path}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}", e);
+                $"{path}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {JsonFiles.FirstSentence(e.Message)}", e);
         }
         using (document)
         {
@@ -125,6 +118,7 @@ internal static class TokenizerJsonReader
                 {
                     throw Error($"model.vocab[\"{entry.Name}\"]", "expected a non-negative integer id");
                 }
+                CheckIdBound(id, $"model.vocab[\"{entry.Name}\"]");
                 if (!vocab.TryAdd(entry.Name, id))
                 {
                     throw Error($"model.vocab[\"{entry.Name}\"]", "appears twice");
@@ -143,9 +137,24 @@ internal static class TokenizerJsonReader
             return (vocab, ids);
         }
 
+        /// <summary>Ids index tables sized by the largest one, so an id of 10⁹ must not reach the allocation.</summary>
+        private void CheckIdBound(int id, string field)
+        {
+            if (id >= ConfigBounds.MaxVocabSize)
+            {
+                throw Error(field, $"id {id} is beyond the bound of {ConfigBounds.MaxVocabSize} ids");
+            }
+        }
+
         private BpeModel ReadModel(JsonElement model, Dictionary<string, int> vocab)
         {
-            string type = model.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "BPE";
+            string type = "BPE";
+            if (model.TryGetProperty("type", out var t) && t.ValueKind != JsonValueKind.Null)
+            {
+                type = t.ValueKind == JsonValueKind.String
+                    ? t.GetString()!
+                    : throw Error("model.type", $"expected a string, found {t.ValueKind.ToString().ToLowerInvariant()}");
+            }
             if (type != "BPE")
             {
                 throw Error("model.type", $"\"{type}\" is not supported (only BPE)");
@@ -247,6 +256,7 @@ internal static class TokenizerJsonReader
                 {
                     throw Error(field + ".id", "expected a non-negative integer");
                 }
+                CheckIdBound(id, field + ".id");
                 string content = Required(entry, "content", JsonValueKind.String, field + ".content").GetString()!;
                 if (content.Length == 0)
                 {
@@ -314,12 +324,13 @@ internal static class TokenizerJsonReader
             CodePointRegex compiled;
             try
             {
-                compiled = new CodePointRegex(regex);
+                compiled = new CodePointRegex(regex, $"{path}: {field}.pattern");
             }
             catch (ArgumentException e)
             {
                 throw Error(field + ".pattern", $".NET cannot compile the pattern: {e.Message}");
             }
+            compiled.Probe();
             return new SplitPreTokenizer(compiled, behavior, Bool(element, "invert", field + ".invert"));
         }
 
