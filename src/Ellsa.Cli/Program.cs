@@ -40,12 +40,14 @@ public static class Program
             "  ellsa forward --model weights/tiny --input seq.json --output logits.json\n" +
             "  ellsa generate --model weights/tiny --input seq.json --output ids.json --max-text 9\n" +
             "  ellsa duplex --model weights/tiny --input session.json --output timeline.jsonl\n" +
-            "  ellsa fast decode --assets weights/tiny/fast --ids 12,40,7");
+            "  ellsa fast decode --assets weights/tiny/fast --ids 12,40,7\n" +
+            "  ellsa look --model weights/tiny --image frame.png --output codes.json");
         root.Subcommands.Add(ForwardCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(DuplexCommand.Create());
         root.Subcommands.Add(FastCommand.Create());
+        root.Subcommands.Add(LookCommand.Create());
         return root;
     }
 }

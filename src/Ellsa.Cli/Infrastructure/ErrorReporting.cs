@@ -3,6 +3,7 @@ using Ellsa.Runtime.Checkpoints;
 using Ellsa.Runtime.Codecs.Fast;
 using Ellsa.Runtime.Codecs.Text;
 using Ellsa.Runtime.Configuration;
+using Ellsa.Runtime.Codecs.Vision;
 using Ellsa.Runtime.Decoding;
 
 namespace Ellsa.Cli.Infrastructure;
@@ -36,6 +37,7 @@ public static class ErrorReporting
     {
         UserError or BackendUnavailableException => UsageError,
         CheckpointException or ConfigException or InputFileException or FastCodecException or TokenizerException
+            or ImageFileException or ConfigurationMismatchException
             or NotSupportedException or ArgumentException or IOException
             or UnauthorizedAccessException or InvalidOperationException or OutOfMemoryException => InputError,
         _ => InternalError,

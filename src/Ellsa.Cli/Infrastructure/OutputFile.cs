@@ -10,7 +10,6 @@ namespace Ellsa.Cli.Infrastructure;
 /// </summary>
 public sealed class OutputFile : IDisposable
 {
-    private const string Flag = "--output";
     private readonly string? _temporary;
     private readonly string _target;
     private bool _committed;
@@ -25,29 +24,30 @@ public sealed class OutputFile : IDisposable
     public Stream Stream { get; }
 
     /// <param name="input">The command's <c>--input</c>, which the output must not overwrite.</param>
-    public static OutputFile Open(string path, string? input)
+    /// <param name="flag">The option that named the path, for messages (a command may write several outputs).</param>
+    public static OutputFile Open(string path, string? input, string flag = "--output")
     {
         string full = Path.GetFullPath(path);
         var kind = FileKinds.Of(full);
         if (kind == FileKind.Directory)
-            throw new UserError($"{Flag} {path}: is a directory");
+            throw new UserError($"{flag} {path}: is a directory");
         string target = RealPath.Of(full);
         if (input is not null && string.Equals(target, RealPath.Of(Path.GetFullPath(input)), StringComparison.Ordinal))
-            throw new UserError($"{Flag} {path}: is the same file as --input; writing it would destroy the input");
+            throw new UserError($"{flag} {path}: is the same file as --input; writing it would destroy the input");
         if (kind == FileKind.Special || IsSystemPath(full))
-            return new OutputFile(full, null, Open(path, () => new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1 << 16)));
+            return new OutputFile(full, null, Open(flag, path, () => new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1 << 16)));
 
         string directory = Path.GetDirectoryName(target)!;
         if (!Directory.Exists(directory))
-            throw new UserError($"{Flag} {path}: directory {directory} does not exist");
+            throw new UserError($"{flag} {path}: directory {directory} does not exist");
         string temporary = $"{target}.{Environment.ProcessId}.{Guid.NewGuid().ToString("N")[..8]}.partial";
-        var stream = Open(path, () => new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16));
+        var stream = Open(flag, path, () => new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16));
         return new OutputFile(target, temporary, stream);
     }
 
     private static bool IsSystemPath(string full) => full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal);
 
-    private static Stream Open(string path, Func<Stream> open)
+    private static Stream Open(string flag, string path, Func<Stream> open)
     {
         try
         {
@@ -55,11 +55,11 @@ public sealed class OutputFile : IDisposable
         }
         catch (UnauthorizedAccessException)
         {
-            throw new UserError($"{Flag} {path}: not writable (permission denied)");
+            throw new UserError($"{flag} {path}: not writable (permission denied)");
         }
         catch (IOException e)
         {
-            throw new UserError($"{Flag} {path}: cannot be written: {e.Message}");
+            throw new UserError($"{flag} {path}: cannot be written: {e.Message}");
         }
     }
 

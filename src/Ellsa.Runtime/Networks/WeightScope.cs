@@ -114,10 +114,10 @@ public sealed unsafe class WeightScope
         if (!_set.Tensors.TryGetValue(full, out var tensor))
             throw new CheckpointException(_set.DisplayName, full, $"is missing (the config implies shape [{string.Join(", ", shape)}])");
         if (!tensor.Entry.Shape.SequenceEqual(shape))
-            throw new CheckpointException(tensor.FileName, full,
+            throw new CheckpointException(_set.DisplayName, full,
                 $"has shape {tensor.Entry.ShapeText}, but the config implies [{string.Join(", ", shape)}]");
         if (!SafetensorsDtypes.IsFloatWeight(tensor.Entry.Dtype))
-            throw new CheckpointException(tensor.FileName, full, $"has dtype {tensor.Entry.Dtype}; weights are BF16, F16 or F32");
+            throw new CheckpointException(_set.DisplayName, full, $"has dtype {tensor.Entry.Dtype}; weights are BF16, F16 or F32");
         _log.Add(new WeightBinding(full, tensor.Entry.Shape, tensor.Entry.Dtype, tensor.FileName, use));
         return tensor;
     }

@@ -82,6 +82,42 @@ public static class ImageFile
         return new RgbImage(rgb, width, height);
     }
 
+    /// <summary>Writes an RGB image as PNG (lossless, so the bytes read back are the bytes written).</summary>
+    public static void WritePng(RgbImage image, Stream destination)
+    {
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[info.BytesSize];
+        for (long i = 0, j = 0; i < image.Pixels.Length; i += 3, j += 4)
+        {
+            rgba[j] = image.Pixels[i];
+            rgba[j + 1] = image.Pixels[i + 1];
+            rgba[j + 2] = image.Pixels[i + 2];
+            rgba[j + 3] = 255;
+        }
+        using var bitmap = new SKBitmap();
+        unsafe
+        {
+            fixed (byte* pixels = rgba)
+            {
+                if (!bitmap.InstallPixels(info, (IntPtr)pixels, info.RowBytes))
+                    throw new InvalidOperationException("Skia refused a bitmap for the PNG");
+                using var encoded = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+                encoded.SaveTo(destination);
+            }
+        }
+    }
+
+    /// <summary>Pixels in the tokenizer's range (−1…1, channels first) back to 8-bit RGB: (x + 1)·127.5, rounded and clipped.</summary>
+    public static RgbImage FromPixels(float[] values, int height, int width)
+    {
+        int n = height * width;
+        var rgb = new byte[3L * n];
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < n; i++)
+                rgb[3L * i + c] = (byte)Math.Clamp(Math.Round((values[c * n + i] + 1f) * 127.5f), 0, 255);
+        return new RgbImage(rgb, width, height);
+    }
+
     private static string Describe(SKCodecResult result) => result switch
     {
         SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput => "the file is truncated or corrupt",
