@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the ellsa CLI and runs the main job on the committed tiny model: a 14-block speech
 # dialogue session through the duplex engine (timeline in artifacts/out/timeline.jsonl), after
-# one acting block decoded exactly as the reference's generate does.
+# one acting block decoded exactly as the reference's generate does, the tiny vision tokenizer on
+# two camera frames, and an acting session fed with image files.
 set -euo pipefail
 cd "$(dirname "$0")"
 dotnet publish src/Ellsa.Cli -c Release -o artifacts/ellsa --nologo -v quiet
@@ -15,3 +16,10 @@ echo "one acting block (artifacts/out/acting_block.json): $(cat artifacts/out/ac
 echo
 "$ellsa" duplex --model weights/tiny \
   --input tests/goldens/sessions/speech_14.session.json --output artifacts/out/timeline.jsonl
+echo
+"$ellsa" look --model weights/tiny --image tests/goldens/vision/images/libero_256.png \
+  --image tests/goldens/vision/images/photo_200.jpg --output artifacts/out/look.json --reconstruct artifacts/out/seen.png
+echo "two frames as VQ codes: artifacts/out/look.json; what the model sees: artifacts/out/seen-0.png, seen-1.png"
+echo
+"$ellsa" duplex --model weights/tiny \
+  --input tests/goldens/vision/act_frames.session.json --output artifacts/out/act_frames.jsonl

@@ -125,6 +125,7 @@ public static class DuplexCommand
             json.WriteNumber("action_ms", Math.Round(result.Timings.ActionMs, 3));
             json.WriteNumber("codec_ms", Math.Round(result.Timings.CodecMs, 3));
             json.WriteNumber("trim_ms", Math.Round(result.Timings.TrimMs, 3));
+            json.WriteNumber("image_ms", Math.Round(result.Timings.ImageMs, 3));
             json.WriteEndObject();
             json.WriteStartObject("counters");
             json.WriteNumber("sequence", result.Counters.SequenceLength);
@@ -132,6 +133,7 @@ public static class DuplexCommand
             json.WriteNumber("recomputed", result.Counters.RecomputedPositions);
             json.WriteNumber("decoded", result.Counters.DecodedPositions);
             json.WriteNumber("trim_reprefilled", result.Counters.TrimRePrefilledPositions);
+            json.WriteNumber("frames_encoded", result.Counters.FramesEncoded);
             json.WriteEndObject();
             if (result.ActionProblems.Count > 0)
             {
