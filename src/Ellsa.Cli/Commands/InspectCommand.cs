@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ellsa.Cli.Infrastructure;
 using Ellsa.Runtime.Checkpoints;
+using Ellsa.Runtime.Codecs.Vision;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Moe;
 using Ellsa.Runtime.Weights;
@@ -42,8 +43,47 @@ public static class InspectCommand
         output.WriteLine();
         WriteConfigs(output, config);
         WriteBindings(output, plan);
+        bool visionOk = WriteVisionTokenizer(output, directory.FullName);
         WriteSummary(output, plan, all);
-        return plan.IsComplete ? 0 : ErrorReporting.InputError;
+        return plan.IsComplete && visionOk ? 0 : ErrorReporting.InputError;
+    }
+
+    /// <summary>
+    /// The vision tokenizer, when the directory has one: its config and every tensor it binds. Its
+    /// weights are mapped, not copied (the CPU backend uses them in place), so this stays cheap.
+    /// </summary>
+    private static bool WriteVisionTokenizer(TextWriter output, string directory)
+    {
+        if (!Directory.Exists(Path.Combine(directory, VisionTokenizer.DirectoryName)))
+        {
+            output.WriteLine($"{VisionTokenizer.DirectoryName}/: absent (frames must come as VQ codes)");
+            return true;
+        }
+        output.WriteLine();
+        try
+        {
+            using var backend = new Ellsa.Kernels.Cpu.CpuBackend(threads: 1);
+            using var tokenizer = VisionTokenizer.Load(directory, backend);
+            var c = tokenizer.Config;
+            output.WriteLine($"{VisionTokenizer.DirectoryName}/ (Emu3 VisionVQ): ch {c.Channels}, ch_mult [{string.Join(", ", c.ChannelMultipliers)}], " +
+                             $"num_res_blocks {c.ResBlocks}, attn_resolutions [{string.Join(", ", c.AttentionLevels)}], z_channels {c.ZChannels}, " +
+                             $"codebook {c.CodebookSize}×{c.EmbedDim}, temporal ×{c.TemporalDownsample}, spatial ÷{c.SpatialFactor}");
+            var bindings = tokenizer.Bindings.All;
+            output.WriteLine($"  {bindings.Select(b => b.Name).Distinct().Count()} tensors bound, " +
+                             string.Join(", ", bindings.GroupBy(b => b.Dtype).Select(g => $"{g.Select(b => b.Name).Distinct().Count()} {g.Key}")));
+            foreach (var group in bindings.GroupBy(b => b.Name.Split('.')[0]))
+                output.WriteLine($"  {group.Key + ".*",-28}{group.Select(b => b.Name).Distinct().Count(),5} tensors");
+            var unused = tokenizer.UnusedTensors;
+            output.WriteLine(unused.Count == 0 ? "  unused: none" : $"  unused: {unused.Count} ({string.Join(", ", unused.Take(8))}{(unused.Count > 8 ? ", …" : "")})");
+            output.WriteLine();
+            return true;
+        }
+        catch (Exception e) when (e is CheckpointException or ConfigException or ConfigurationMismatchException)
+        {
+            output.WriteLine($"  cannot be loaded: {e.Message}");
+            output.WriteLine();
+            return false;
+        }
     }
 
     private static void WriteConfigs(TextWriter output, ModelConfig config)

@@ -71,6 +71,9 @@ public sealed class VisionTokenizer : IDisposable
     /// <summary>Every tensor the tokenizer read, for <c>inspect</c>.</summary>
     public WeightBindings Bindings { get; } = new();
 
+    /// <summary>Tensors of model.safetensors that no module took (a checkpoint with more modules than the config says).</summary>
+    public IReadOnlyList<string> UnusedTensors => Bindings.Unused(_tensors);
+
     /// <summary>Loads <c>DIR/vision_tokenizer</c>, or a vision_tokenizer directory itself.</summary>
     public static VisionTokenizer Load(string directory, IComputeBackend backend)
     {
