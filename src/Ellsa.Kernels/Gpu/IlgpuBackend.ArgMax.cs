@@ -12,8 +12,7 @@ public sealed partial class IlgpuBackend
     public int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed)
     {
         var tensor = Tensor(row);
-        if (row.Rows != 1)
-            throw new ArgumentException($"argmax takes one row, not {row.Rows}");
+        BackendChecks.ArgMax(row, allowed);
         Span<IdRanges> launches = stackalloc IdRanges[(allowed.Length + 3) / 4 + 1];
         int launchCount = 0;
         var current = new IdRanges();
@@ -33,8 +32,6 @@ public sealed partial class IlgpuBackend
         }
         if (current.Count > 0)
             launches[launchCount++] = current;
-        if (launchCount == 0)
-            throw new ArgumentException($"argmax over a row of {row.Cols}: no allowed id lies inside it");
 
         lock (_host.Gate)
         {

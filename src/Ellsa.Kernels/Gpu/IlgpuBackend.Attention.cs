@@ -25,11 +25,7 @@ public sealed partial class IlgpuBackend
         var o = Tensor(output);
         var indices = Indices(positions);
         int hd = kv.HeadDim;
-        if (queries.Cols % hd != 0 || output.Cols != queries.Cols || (queries.Cols / hd) % kv.KvHeads != 0 || output.Rows != queries.Rows)
-            throw new ArgumentException($"attention of {queries.Rows}×{queries.Cols} query columns over {kv.KvHeads} kv heads of {hd} into {output.Rows}×{output.Cols}");
-        if (layer < 0 || layer >= kv.Layers)
-            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the cache has {kv.Layers} layers");
-        CheckPositions(indices, positionOffset, queries.Rows, kv.Capacity, "attention", "the KV cache");
+        BackendChecks.Attention(kv, layer, queries, indices.Shadow, positionOffset, output);
         if (queries.Rows == 0)
             return;
         int heads = queries.Cols / hd;

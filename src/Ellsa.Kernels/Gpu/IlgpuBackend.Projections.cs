@@ -20,11 +20,7 @@ public sealed partial class IlgpuBackend
         var x = Tensor(input);
         var y = Tensor(output);
         var b = bias is null ? null : Vector(bias);
-        if (input.Cols != weight.Cols || output.Cols != weight.Rows || input.Rows != output.Rows)
-            throw new ArgumentException(
-                $"{weight.Name} is {weight.Rows}×{weight.Cols}: cannot map {input.Rows}×{input.Cols} to {output.Rows}×{output.Cols}");
-        if (b is not null && b.Length != weight.Rows)
-            throw new ArgumentException($"{weight.Name}: bias has {b.Length} values for {weight.Rows} rows");
+        BackendChecks.MatMul(weight, input, output, bias);
         if (input.Rows == 0)
             return;
         lock (_host.Gate)
@@ -42,8 +38,7 @@ public sealed partial class IlgpuBackend
         var matrix = Matrix(gateUp);
         var x = Tensor(input);
         var y = Tensor(output);
-        if (gateUp.Rows != 2 * output.Cols || input.Rows != output.Rows || input.Cols != gateUp.Cols)
-            throw new ArgumentException($"{gateUp.Name} has {gateUp.Rows}×{gateUp.Cols}: cannot produce {output.Rows}×{output.Cols} from {input.Rows}×{input.Cols}");
+        BackendChecks.GateUpSwiGlu(gateUp, input, output);
         if (input.Rows == 0)
             return;
         lock (_host.Gate)

@@ -18,16 +18,7 @@ public sealed partial class IlgpuBackend
         var matrix = Matrix(table);
         var indices = Indices(ids);
         var output = Tensor(destination);
-        if (destination.Cols != matrix.Cols)
-            throw new ArgumentException($"{matrix.Name} rows have {matrix.Cols} values, the destination {destination.Cols}");
-        if (idOffset < 0 || idOffset + destination.Rows > indices.Length)
-            throw new ArgumentException($"embedding of {destination.Rows} ids from offset {idOffset} of {indices.Length}");
-        for (int r = 0; r < destination.Rows; r++)
-        {
-            int id = indices.Shadow[idOffset + r];
-            if (id < 0 || id >= matrix.Rows)
-                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside {matrix.Name} ({matrix.Rows} rows)");
-        }
+        BackendChecks.Embed(matrix, indices.Shadow, idOffset, destination);
         if (destination.Rows == 0)
             return;
         Launch("Embed", (matrix, indices, output, destination, idOffset), static (b, s) =>
@@ -46,8 +37,7 @@ public sealed partial class IlgpuBackend
         var vector = Vector(weight);
         Tensor(source);
         Tensor(destination);
-        if (source.Cols != weight.Length || destination.Cols != weight.Length || source.Rows != destination.Rows)
-            throw new ArgumentException($"RMSNorm of {source.Rows}×{source.Cols} into {destination.Rows}×{destination.Cols} with a weight of {weight.Length}");
+        BackendChecks.RmsNorm(source, weight, destination);
         lock (_host.Gate)
         {
             Flush();
@@ -63,9 +53,7 @@ public sealed partial class IlgpuBackend
         var indices = Indices(positions);
         var rope = Rope(table);
         Tensor(heads);
-        if (headDim % 2 != 0 || heads.Cols % headDim != 0 || table.HalfDim * 2 != headDim)
-            throw new ArgumentException($"RoPE over {heads.Cols} columns with head dim {headDim} and a table of {table.HalfDim} frequencies");
-        CheckPositions(indices, positionOffset, heads.Rows, rope.Capacity, "RoPE", "the table");
+        BackendChecks.Rope(heads, headDim, indices.Shadow, positionOffset, rope);
         var pending = new PendingRope(heads, headDim, indices, positionOffset, rope);
         lock (_host.Gate)
         {
@@ -89,11 +77,7 @@ public sealed partial class IlgpuBackend
         var keyTensor = Tensor(keys);
         var valueTensor = Tensor(values);
         int headDim = kv.HeadDim;
-        if (keys.Cols != kv.KvHeads * headDim || values.Cols != keys.Cols || keys.Rows != values.Rows)
-            throw new ArgumentException($"KV write of {keys.Rows}×{keys.Cols} / {values.Rows}×{values.Cols} into {kv.KvHeads} heads of {headDim}");
-        if (layer < 0 || layer >= kv.Layers)
-            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the cache has {kv.Layers} layers");
-        CheckPositions(indices, positionOffset, keys.Rows, kv.Capacity, "KV write", "the cache");
+        BackendChecks.WriteKv(kv, layer, keys, values, indices.Shadow, positionOffset);
         if (keys.Rows == 0)
             return;
         lock (_host.Gate)
@@ -128,8 +112,7 @@ public sealed partial class IlgpuBackend
     {
         var input = Tensor(gateUp);
         var result = Tensor(output);
-        if (gateUp.Cols != 2 * output.Cols || gateUp.Rows != output.Rows)
-            throw new ArgumentException($"SwiGLU of {gateUp.Rows}×{gateUp.Cols} into {output.Rows}×{output.Cols}");
+        BackendChecks.SwiGlu(gateUp, output);
         if (output.Rows == 0)
             return;
         lock (_host.Gate)
@@ -271,16 +254,4 @@ public sealed partial class IlgpuBackend
     private static bool Overlaps(TensorSlice a, TensorSlice b) =>
         a.Tensor == b.Tensor && a.Rows > 0 && b.Rows > 0 && a.Cols > 0 && b.Cols > 0 &&
         a.Row < b.Row + b.Rows && b.Row < a.Row + a.Rows && a.Col < b.Col + b.Cols && b.Col < a.Col + a.Cols;
-
-    private static void CheckPositions(GpuIndices positions, int offset, int rows, int capacity, string operation, string what)
-    {
-        if (offset < 0 || offset + rows > positions.Length)
-            throw new ArgumentException($"{operation}: {rows} positions from offset {offset} of {positions.Length}");
-        for (int r = 0; r < rows; r++)
-        {
-            int p = positions.Shadow[offset + r];
-            if (p < 0 || p >= capacity)
-                throw new InvalidOperationException($"{operation} at position {p} is outside {what} (capacity {capacity})");
-        }
-    }
 }

@@ -81,8 +81,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     public void Upload(ReadOnlySpan<float> source, TensorSlice destination)
     {
-        if (source.Length != destination.Rows * destination.Cols)
-            throw new ArgumentException($"upload of {source.Length} values into a {destination.Rows}×{destination.Cols} slice");
+        BackendChecks.Upload(source.Length, destination);
         var tensor = Tensor(destination);
         Guard("Upload", flush: true, (tensor, destination), source, static (b, s, data) =>
         {
@@ -95,8 +94,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
     public void Upload(ReadOnlySpan<int> source, DeviceIndices destination, int offset)
     {
         var indices = Indices(destination);
-        if (offset < 0 || offset + source.Length > indices.Length)
-            throw new ArgumentException($"upload of {source.Length} indices at {offset} into {indices.Length}");
+        BackendChecks.Upload(source.Length, offset, indices);
         source.CopyTo(indices.Shadow.AsSpan(offset));
         Guard("Upload", flush: true, (indices, offset, length: source.Length), source, static (b, s, data) =>
         {
@@ -108,8 +106,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     public void Download(TensorSlice source, Span<float> destination)
     {
-        if (destination.Length < source.Rows * source.Cols)
-            throw new ArgumentException($"download of a {source.Rows}×{source.Cols} slice into {destination.Length} values");
+        BackendChecks.Download(source, destination.Length);
         var tensor = Tensor(source);
         Guard("Download", flush: true, (tensor, source), destination, static (b, s, data) =>
         {
