@@ -65,20 +65,22 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public void Upload(ReadOnlySpan<float> source, TensorSlice destination)
     {
-        if (source.Length != destination.Rows * destination.Cols)
-            throw new ArgumentException($"upload of {source.Length} values into a {destination.Rows}×{destination.Cols} slice");
+        BackendChecks.Upload(source.Length, destination);
         var tensor = (CpuTensor)destination.Tensor;
         for (int r = 0; r < destination.Rows; r++)
             source.Slice(r * destination.Cols, destination.Cols).CopyTo(new Span<float>(tensor.At(destination.RowRange(r, 1)), destination.Cols));
     }
 
-    public void Upload(ReadOnlySpan<int> source, DeviceIndices destination, int offset) =>
-        source.CopyTo(((CpuIndices)destination).Values.AsSpan(offset));
+    public void Upload(ReadOnlySpan<int> source, DeviceIndices destination, int offset)
+    {
+        var indices = (CpuIndices)destination;
+        BackendChecks.Upload(source.Length, offset, indices);
+        source.CopyTo(indices.Values.AsSpan(offset));
+    }
 
     public void Download(TensorSlice source, Span<float> destination)
     {
-        if (destination.Length < source.Rows * source.Cols)
-            throw new ArgumentException($"download of a {source.Rows}×{source.Cols} slice into {destination.Length} values");
+        BackendChecks.Download(source, destination.Length);
         var tensor = (CpuTensor)source.Tensor;
         for (int r = 0; r < source.Rows; r++)
             new ReadOnlySpan<float>(tensor.At(source.RowRange(r, 1)), source.Cols).CopyTo(destination.Slice(r * source.Cols));
@@ -86,12 +88,12 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public void Embed(DeviceMatrix table, DeviceIndices ids, int idOffset, TensorSlice destination)
     {
-        if (destination.Cols != table.Cols)
-            throw new ArgumentException($"{table.Name} rows have {table.Cols} values, the destination {destination.Cols}");
+        var values = ((CpuIndices)ids).Values;
+        BackendChecks.Embed(table, values, idOffset, destination);
         lock (_gate)
         {
             _embed.Table = (CpuMatrix)table;
-            _embed.Ids = ((CpuIndices)ids).Values;
+            _embed.Ids = values;
             _embed.IdOffset = idOffset;
             _embed.Destination = At(destination);
             _embed.DestinationStride = destination.Tensor.Cols;
@@ -102,8 +104,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public void RmsNorm(TensorSlice source, DeviceVector weight, float eps, TensorSlice destination)
     {
-        if (source.Cols != weight.Length || destination.Cols != weight.Length || source.Rows != destination.Rows)
-            throw new ArgumentException($"RMSNorm of {source.Rows}×{source.Cols} into {destination.Rows}×{destination.Cols} with a weight of {weight.Length}");
+        BackendChecks.RmsNorm(source, weight, destination);
         lock (_gate)
         {
             _rmsNorm.Source = At(source);
@@ -120,11 +121,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public void MatMul(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias, bool accumulate)
     {
-        if (input.Cols != weight.Cols || output.Cols != weight.Rows || input.Rows != output.Rows)
-            throw new ArgumentException(
-                $"{weight.Name} is {weight.Rows}×{weight.Cols}: cannot map {input.Rows}×{input.Cols} to {output.Rows}×{output.Cols}");
-        if (bias is not null && bias.Length != weight.Rows)
-            throw new ArgumentException($"{weight.Name}: bias has {bias.Length} values for {weight.Rows} rows");
+        BackendChecks.MatMul(weight, input, output, bias);
         if (input.Rows == 0)
             return;
         lock (_gate)
@@ -161,15 +158,15 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public void Rope(TensorSlice heads, int headDim, DeviceIndices positions, int positionOffset, DeviceRopeTable table)
     {
-        if (headDim % 2 != 0 || heads.Cols % headDim != 0 || table.HalfDim * 2 != headDim)
-            throw new ArgumentException($"RoPE over {heads.Cols} columns with head dim {headDim} and a table of {table.HalfDim} frequencies");
+        var pos = ((CpuIndices)positions).Values;
+        BackendChecks.Rope(heads, headDim, pos, positionOffset, table);
         lock (_gate)
         {
             _rope.Heads = At(heads);
             _rope.Stride = heads.Tensor.Cols;
             _rope.HeadCount = heads.Cols / headDim;
             _rope.HeadDim = headDim;
-            _rope.Positions = ((CpuIndices)positions).Values;
+            _rope.Positions = pos;
             _rope.PositionOffset = positionOffset;
             _rope.Table = (CpuRopeTable)table;
             _rope.Plan(heads.Rows, heads.Cols * 4);
@@ -181,9 +178,8 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     {
         var kv = (CpuKvCache)cache;
         int headDim = kv.HeadDim;
-        if (keys.Cols != kv.KvHeads * headDim || values.Cols != keys.Cols || keys.Rows != values.Rows)
-            throw new ArgumentException($"KV write of {keys.Rows}×{keys.Cols} / {values.Rows}×{values.Cols} into {kv.KvHeads} heads of {headDim}");
         var pos = ((CpuIndices)positions).Values;
+        BackendChecks.WriteKv(kv, layer, keys, values, pos, positionOffset);
         lock (_gate)
         {
             float* k = At(keys);
@@ -191,8 +187,6 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             for (int r = 0; r < keys.Rows; r++)
             {
                 int p = pos[positionOffset + r];
-                if (p < 0 || p >= kv.Capacity)
-                    throw new InvalidOperationException($"KV write at position {p} is outside the cache (capacity {kv.Capacity})");
                 for (int h = 0; h < kv.KvHeads; h++)
                 {
                     long slot = kv.HeadOffset(layer, h) + (long)p * headDim;
@@ -208,8 +202,8 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     public void Attention(DeviceKvCache cache, int layer, TensorSlice queries, DeviceIndices positions, int positionOffset, TensorSlice output)
     {
         var kv = (CpuKvCache)cache;
-        if (queries.Cols % kv.HeadDim != 0 || output.Cols != queries.Cols || (queries.Cols / kv.HeadDim) % kv.KvHeads != 0)
-            throw new ArgumentException($"attention of {queries.Cols} query columns over {kv.KvHeads} kv heads of {kv.HeadDim}");
+        var pos = ((CpuIndices)positions).Values;
+        BackendChecks.Attention(kv, layer, queries, pos, positionOffset, output);
         lock (_gate)
         {
             EnsureScores(queries.Cols / kv.HeadDim / kv.KvHeads * (long)kv.Capacity);
@@ -219,7 +213,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _attention.QueryStride = queries.Tensor.Cols;
             _attention.Output = At(output);
             _attention.OutputStride = output.Tensor.Cols;
-            _attention.Positions = ((CpuIndices)positions).Values;
+            _attention.Positions = pos;
             _attention.PositionOffset = positionOffset;
             _attention.Heads = queries.Cols / kv.HeadDim;
             _attention.Scale = 1f / MathF.Sqrt(kv.HeadDim);
@@ -230,8 +224,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public void SwiGlu(TensorSlice gateUp, TensorSlice output)
     {
-        if (gateUp.Cols != 2 * output.Cols || gateUp.Rows != output.Rows)
-            throw new ArgumentException($"SwiGLU of {gateUp.Rows}×{gateUp.Cols} into {output.Rows}×{output.Cols}");
+        BackendChecks.SwiGlu(gateUp, output);
         lock (_gate)
         {
             _swiGlu.GateUp = At(gateUp);
@@ -246,8 +239,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public void GateUpSwiGlu(DeviceMatrix gateUp, TensorSlice input, TensorSlice output)
     {
-        if (gateUp.Rows != 2 * output.Cols || input.Rows != output.Rows)
-            throw new ArgumentException($"{gateUp.Name} has {gateUp.Rows} rows: cannot produce {output.Rows}×{output.Cols}");
+        BackendChecks.GateUpSwiGlu(gateUp, input, output);
         lock (_gate)
         {
             if (_gateUpScratch is null || _gateUpScratch.Rows < input.Rows || _gateUpScratch.Cols < gateUp.Rows)
@@ -265,8 +257,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed)
     {
-        if (row.Rows != 1)
-            throw new ArgumentException($"argmax takes one row, not {row.Rows}");
+        BackendChecks.ArgMax(row, allowed);
         var values = new ReadOnlySpan<float>(At(row), row.Cols);
         int best = -1;
         float bestValue = float.NegativeInfinity;
@@ -284,8 +275,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
                 }
             }
         }
-        if (best < 0)
-            throw new ArgumentException($"argmax over a row of {row.Cols}: no allowed id lies inside it");
+        // BackendChecks.ArgMax made sure some allowed id lies inside the row, so best is one.
         return best;
     }
 

@@ -12,8 +12,7 @@ public sealed partial class IlgpuBackend
     public int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed)
     {
         var tensor = Tensor(row);
-        if (row.Rows != 1)
-            throw new ArgumentException($"argmax takes one row, not {row.Rows}");
+        BackendChecks.ArgMax(row, allowed);
         Span<IdRanges> launches = stackalloc IdRanges[(allowed.Length + 3) / 4 + 1];
         int launchCount = 0;
         var current = new IdRanges();
@@ -33,8 +32,6 @@ public sealed partial class IlgpuBackend
         }
         if (current.Count > 0)
             launches[launchCount++] = current;
-        if (launchCount == 0)
-            throw new ArgumentException($"argmax over a row of {row.Cols}: no allowed id lies inside it");
 
         lock (_host.Gate)
         {
@@ -42,27 +39,24 @@ public sealed partial class IlgpuBackend
             var values = _workspace.Floats("argmax.values", ArgMaxKernels.MaxPartials * launchCount);
             var ids = _workspace.Ints("argmax.ids", ArgMaxKernels.MaxPartials * launchCount);
             var result = _workspace.Ints("argmax.result", 1);
-            int partials = 0;
-            int offset = tensor.Offset(row);
-            try
-            {
-                for (int i = 0; i < launchCount; i++)
+            // Flushed above, before the workspace is sized.
+            return Guard("ArgMax", flush: false, (tensor, offset: tensor.Offset(row), values, ids, result, cols: row.Cols, allowed: allowed.Length),
+                launches[..launchCount], static (b, s, batches) =>
                 {
-                    var ranges = launches[i];
-                    int groups = Groups(Math.Clamp((ranges.Total + 4 * Threads(ArgMaxKernels.Threads) - 1) / (4 * Threads(ArgMaxKernels.Threads)), 1, ArgMaxKernels.MaxPartials));
-                    _kernels.ArgMaxPartial.Value(_host.Stream, new KernelConfig(groups, Threads(ArgMaxKernels.Threads)), tensor.View, offset, ranges, values, ids, partials, Exchange);
-                    partials += groups;
-                }
-                _kernels.ArgMaxFinal.Value(_host.Stream, new KernelConfig(1, Threads(ArgMaxKernels.Threads)), values, ids, partials, result, Exchange);
-                // On the stack: the 4 bytes come back without an allocation and into memory the GC never moves.
-                Span<int> chosen = stackalloc int[1];
-                HostTransfer.Download(_host.Stream, result, chosen);
-                return chosen[0];
-            }
-            catch (Exception e) when (e is not GpuBackendException)
-            {
-                throw Fail("ArgMax", $"a row of {row.Cols} logits, {allowed.Length} allowed ranges (a failure here may come from an earlier queued operation; ELLSA_GPU_SYNC=1 pins it down)", e);
-            }
+                    int partials = 0;
+                    foreach (var ranges in batches)
+                    {
+                        int groups = b.Groups(Math.Clamp((ranges.Total + 4 * b.Threads(ArgMaxKernels.Threads) - 1) / (4 * b.Threads(ArgMaxKernels.Threads)), 1, ArgMaxKernels.MaxPartials));
+                        b._kernels.ArgMaxPartial.Value(b._host.Stream, new KernelConfig(groups, b.Threads(ArgMaxKernels.Threads)), s.tensor.View, s.offset, ranges, s.values, s.ids, partials, b.Exchange);
+                        partials += groups;
+                    }
+                    b._kernels.ArgMaxFinal.Value(b._host.Stream, new KernelConfig(1, b.Threads(ArgMaxKernels.Threads)), s.values, s.ids, partials, s.result, b.Exchange);
+                    // On the stack: the 4 bytes come back without an allocation and into memory the GC never moves.
+                    Span<int> chosen = stackalloc int[1];
+                    HostTransfer.Download(b._host.Stream, s.result, chosen);
+                    return chosen[0];
+                },
+                static s => $"a row of {s.cols} logits, {s.allowed} allowed ranges (a failure here may come from an earlier queued operation; ELLSA_GPU_SYNC=1 pins it down)");
         }
     }
 

@@ -25,11 +25,7 @@ public sealed partial class IlgpuBackend
         var o = Tensor(output);
         var indices = Indices(positions);
         int hd = kv.HeadDim;
-        if (queries.Cols % hd != 0 || output.Cols != queries.Cols || (queries.Cols / hd) % kv.KvHeads != 0 || output.Rows != queries.Rows)
-            throw new ArgumentException($"attention of {queries.Rows}×{queries.Cols} query columns over {kv.KvHeads} kv heads of {hd} into {output.Rows}×{output.Cols}");
-        if (layer < 0 || layer >= kv.Layers)
-            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the cache has {kv.Layers} layers");
-        CheckPositions(indices, positionOffset, queries.Rows, kv.Capacity, "attention", "the KV cache");
+        BackendChecks.Attention(kv, layer, queries, indices.Shadow, positionOffset, output);
         if (queries.Rows == 0)
             return;
         int heads = queries.Cols / hd;
@@ -77,26 +73,16 @@ public sealed partial class IlgpuBackend
         var partialOut = _workspace.Floats("attention.partial", partials * hd);
         var partialStats = _workspace.Floats("attention.stats", partials * 2);
         var shared = SharedMemoryConfig.RequestDynamic<float>(DecodeAttentionKernels.SharedFloats(group, hd, chunk));
-        try
-        {
-            _kernels.DecodeAttention.Value(_host.Stream, new KernelConfig(Groups((long)splits * args.Rows * args.KvHeads), Threads(DecodeAttentionKernels.Threads), shared),
-                q.View, positions.View, kv.Keys, kv.Values, partialOut, partialStats, args);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("Attention (decode)", $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {hd}, {keys} keys in {splits} splits", e);
-        }
-        try
-        {
-            _kernels.MergeAttention.Value(_host.Stream, new KernelConfig(Groups(args.Rows * args.Heads), Threads(128)),
-                positions.View, partialOut, partialStats, o.View, args);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("Attention (merge)", $"{args.Rows} rows, {args.Heads} heads of {hd}, {splits} splits", e);
-        }
+        Launch("Attention (decode)", (kv, q, positions, partialOut, partialStats, shared, args, keys), static (b, s) =>
+                b._kernels.DecodeAttention.Value(b._host.Stream,
+                    new KernelConfig(b.Groups((long)s.args.Splits * s.args.Rows * s.args.KvHeads), b.Threads(DecodeAttentionKernels.Threads), s.shared),
+                    s.q.View, s.positions.View, s.kv.Keys, s.kv.Values, s.partialOut, s.partialStats, s.args),
+            static s => $"{s.args.Rows} rows, {s.args.Heads} heads over {s.args.KvHeads} kv heads of {s.args.HeadDim}, {s.keys} keys in {s.args.Splits} splits",
+            flush: false);
+        Launch("Attention (merge)", (positions, partialOut, partialStats, o, args), static (b, s) =>
+                b._kernels.MergeAttention.Value(b._host.Stream, new KernelConfig(b.Groups(s.args.Rows * s.args.Heads), b.Threads(128)),
+                    s.positions.View, s.partialOut, s.partialStats, s.o.View, s.args),
+            static s => $"{s.args.Rows} rows, {s.args.Heads} heads of {s.args.HeadDim}, {s.args.Splits} splits", flush: false);
     }
 
     /// <summary>Packs Q and the layer's keys and values as bf16 planes, then runs the tensor-core flash kernel.</summary>
@@ -125,24 +111,14 @@ public sealed partial class IlgpuBackend
             KvAddress = emulated ? 0 : DeviceAddress(kvUnits),
         };
         int threads = Threads(256);
-        try
-        {
-            _kernels.PackQueries.Value(_host.Stream, new KernelConfig(Groups(Math.Max(1, (long)args.KvHeads * vectorsPadded * 64 / threads)), threads), q.View, packedQueries, flash);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("Attention (pack queries)", FlashSizes(args, maxKey, exact), e);
-        }
-        try
-        {
-            _kernels.PackKeysValues.Value(_host.Stream, new KernelConfig(Groups(Math.Max(1, (long)args.KvHeads * keysPadded * 64 / threads)), threads), kv.Keys, kv.Values, packedKv, flash);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("Attention (pack keys and values)", FlashSizes(args, maxKey, exact), e);
-        }
+        Launch("Attention (pack queries)", (q, packedQueries, flash, args, threads), static (b, s) =>
+                b._kernels.PackQueries.Value(b._host.Stream, new KernelConfig(b.Groups(Math.Max(1, (long)s.args.KvHeads * s.flash.VectorsPadded * 64 / s.threads)), s.threads),
+                    s.q.View, s.packedQueries, s.flash),
+            static s => FlashSizes(s.args, s.flash.MaxKey, s.flash.Exact != 0), flush: false);
+        Launch("Attention (pack keys and values)", (kv, packedKv, flash, args, threads), static (b, s) =>
+                b._kernels.PackKeysValues.Value(b._host.Stream, new KernelConfig(b.Groups(Math.Max(1, (long)s.args.KvHeads * s.flash.KeysPadded * 64 / s.threads)), s.threads),
+                    s.kv.Keys, s.kv.Values, s.packedKv, s.flash),
+            static s => FlashSizes(s.args, s.flash.MaxKey, s.flash.Exact != 0), flush: false);
         var kernel = (exact, emulated) switch
         {
             (true, false) => _kernels.FlashExact.Value,
@@ -152,15 +128,9 @@ public sealed partial class IlgpuBackend
         };
         int blocks = args.KvHeads * vectorsPadded / FlashAttentionKernels.VectorsPerGroup;
         var config = new KernelConfig(Groups(blocks), FlashAttentionKernels.Threads, SharedMemoryConfig.RequestDynamic<U4>(FlashAttentionKernels.SharedBytes / 16));
-        try
-        {
-            kernel(_host.Stream, config, queryUnits, kvUnits, positions.View, o.View, flash);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("Attention (tensor cores)", FlashSizes(args, maxKey, exact), e);
-        }
+        Launch("Attention (tensor cores)", (kernel, config, queryUnits, kvUnits, positions, o, flash, args), static (b, s) =>
+                s.kernel(b._host.Stream, s.config, s.queryUnits, s.kvUnits, s.positions.View, s.o.View, s.flash),
+            static s => FlashSizes(s.args, s.flash.MaxKey, s.flash.Exact != 0), flush: false);
     }
 
     private static string FlashSizes(AttentionArgs args, int keys, bool exact) =>
@@ -187,16 +157,10 @@ public sealed partial class IlgpuBackend
         args.Chunk = tile;
         args.Splits = rowsPerGroup;
         long items = (long)((args.Rows + rowsPerGroup - 1) / rowsPerGroup) * args.KvHeads;
-        try
-        {
-            _kernels.PrefillAttention.Value(_host.Stream,
-                new KernelConfig(Groups(items), Threads(PrefillAttentionKernels.Threads), SharedMemoryConfig.RequestDynamic<float>(floats)),
-                q.View, positions.View, kv.Keys, kv.Values, o.View, args);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("Attention (prefill)", $"{args.Rows} rows, {args.Heads} heads over {args.KvHeads} kv heads of {hd}", e);
-        }
+        Launch("Attention (prefill)", (kv, q, positions, o, args, items, floats), static (b, s) =>
+                b._kernels.PrefillAttention.Value(b._host.Stream,
+                    new KernelConfig(b.Groups(s.items), b.Threads(PrefillAttentionKernels.Threads), SharedMemoryConfig.RequestDynamic<float>(s.floats)),
+                    s.q.View, s.positions.View, s.kv.Keys, s.kv.Values, s.o.View, s.args),
+            static s => $"{s.args.Rows} rows, {s.args.Heads} heads over {s.args.KvHeads} kv heads of {s.args.HeadDim}", flush: false);
     }
 }

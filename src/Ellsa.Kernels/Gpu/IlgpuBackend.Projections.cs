@@ -20,11 +20,7 @@ public sealed partial class IlgpuBackend
         var x = Tensor(input);
         var y = Tensor(output);
         var b = bias is null ? null : Vector(bias);
-        if (input.Cols != weight.Cols || output.Cols != weight.Rows || input.Rows != output.Rows)
-            throw new ArgumentException(
-                $"{weight.Name} is {weight.Rows}×{weight.Cols}: cannot map {input.Rows}×{input.Cols} to {output.Rows}×{output.Cols}");
-        if (b is not null && b.Length != weight.Rows)
-            throw new ArgumentException($"{weight.Name}: bias has {b.Length} values for {weight.Rows} rows");
+        BackendChecks.MatMul(weight, input, output, bias);
         if (input.Rows == 0)
             return;
         lock (_host.Gate)
@@ -42,8 +38,7 @@ public sealed partial class IlgpuBackend
         var matrix = Matrix(gateUp);
         var x = Tensor(input);
         var y = Tensor(output);
-        if (gateUp.Rows != 2 * output.Cols || input.Rows != output.Rows || input.Cols != gateUp.Cols)
-            throw new ArgumentException($"{gateUp.Name} has {gateUp.Rows}×{gateUp.Cols}: cannot produce {output.Rows}×{output.Cols} from {input.Rows}×{input.Cols}");
+        BackendChecks.GateUpSwiGlu(gateUp, input, output);
         if (input.Rows == 0)
             return;
         lock (_host.Gate)
@@ -113,17 +108,12 @@ public sealed partial class IlgpuBackend
             Exchange = Exchange,
         };
         var normWeight = norm?.Weight;
-        try
-        {
-            _kernels.Gemv.Value(_host.Stream, new KernelConfig(Groups(GemvKernels.GridSize(outputs, pairMode, Threads(GemvKernels.Threads))), Threads(GemvKernels.Threads)),
-                matrix.View, matrix.Descriptor, source.View, source.Vectors, y.View, bias?.View ?? _workspace.Dummy,
-                normWeight?.View ?? _workspace.Dummy, normWeight?.Vectors ?? _workspace.DummyUnits, normOut?.View ?? _workspace.Dummy, args);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail(pairMode ? "GateUpSwiGlu" : "MatMul", $"{matrix.Name} {matrix.Rows}×{matrix.Cols}, {input.Rows} rows{(norm is null ? "" : ", RMSNorm fused")}", e);
-        }
+        // Not flushed: TakeNormFor has, keeping back the norm fused here.
+        Launch(pairMode ? "GateUpSwiGlu" : "MatMul", (matrix, source, y, bias, normWeight, normOut, args), static (b, s) =>
+            b._kernels.Gemv.Value(b._host.Stream, new KernelConfig(b.Groups(GemvKernels.GridSize(s.args.Rows, s.args.PairMode != 0, b.Threads(GemvKernels.Threads))), b.Threads(GemvKernels.Threads)),
+                s.matrix.View, s.matrix.Descriptor, s.source.View, s.source.Vectors, s.y.View, s.bias?.View ?? b._workspace.Dummy,
+                s.normWeight?.View ?? b._workspace.Dummy, s.normWeight?.Vectors ?? b._workspace.DummyUnits, s.normOut?.View ?? b._workspace.Dummy, s.args),
+            static s => $"{s.matrix.Name} {s.matrix.Rows}×{s.matrix.Cols}, {s.args.Tokens} rows{(s.args.Norm == 0 ? "" : ", RMSNorm fused")}", flush: false);
     }
 
     private bool UseTensorCores(GpuMatrix matrix) =>
@@ -187,16 +177,10 @@ public sealed partial class IlgpuBackend
             WriteLow = exact ? 1 : 0,
             Exchange = Exchange,
         };
-        try
-        {
-            _kernels.SplitOperand.Value(_host.Stream, new KernelConfig(Groups(input.Rows), Threads(RowKernels.Threads)), source.View,
-                norm?.Weight.View ?? _workspace.Dummy, x.View, high, low, args);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("MatMul (bf16 operand split)", $"{input.Rows}×{input.Cols}{(norm is null ? "" : ", RMSNorm fused")}", e);
-        }
+        Launch("MatMul (bf16 operand split)", (source, x, normWeight: norm?.Weight, high, low, args), static (b, s) =>
+            b._kernels.SplitOperand.Value(b._host.Stream, new KernelConfig(b.Groups(s.args.Rows), b.Threads(RowKernels.Threads)), s.source.View,
+                s.normWeight?.View ?? b._workspace.Dummy, s.x.View, s.high, s.low, s.args),
+            static s => $"{s.args.Rows}×{s.args.K}{(s.args.Norm == 0 ? "" : ", RMSNorm fused")}", flush: false);
     }
 
     private void LaunchMma(GpuMatrix matrix, MatrixRun run, int m, int paddedK, ArrayView<uint> high, ArrayView<uint> low,
@@ -244,30 +228,17 @@ public sealed partial class IlgpuBackend
             LaunchClear(y, new TensorSlice(output.Tensor, output.Row, output.Rows, output.Col + run.FirstRow, run.Rows));
         var config = new KernelConfig(new Index3D(mTiles, nTiles, splits), new Index3D(MmaGemmKernels.Threads, 1, 1),
             SharedMemoryConfig.RequestDynamic<U4>(MmaGemmKernels.SharedBytes(exact) / 16));
-        try
-        {
-            kernel(_host.Stream, config, matrix.View, highUnits, lowUnits, y.View, biasView, args);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("MatMul (tensor cores)", $"{matrix.Name} rows {run.FirstRow}…{run.FirstRow + run.Rows - 1} × {matrix.Cols}, {m} input rows, {(exact ? "exact" : "fast")}", e);
-        }
+        Launch("MatMul (tensor cores)", (kernel, config, matrix, highUnits, lowUnits, y, biasView, args, run, exact), static (b, s) =>
+                s.kernel(b._host.Stream, s.config, s.matrix.View, s.highUnits, s.lowUnits, s.y.View, s.biasView, s.args),
+            static s => $"{s.matrix.Name} rows {s.run.FirstRow}…{s.run.FirstRow + s.run.Rows - 1} × {s.matrix.Cols}, {s.args.M} input rows, {(s.exact ? "exact" : "fast")}",
+            flush: false);
     }
 
-    private void LaunchClear(GpuTensor y, TensorSlice slice)
-    {
-        try
-        {
-            _kernels.Clear.Value(_host.Stream, new KernelConfig(Groups(slice.Rows), Threads(RowKernels.Threads)), y.View,
-                new RowArgs { Rows = slice.Rows, DestinationOffset = y.Offset(slice), DestinationStride = y.Cols, Width = slice.Cols });
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("MatMul (clear for split-K)", $"{slice.Rows}×{slice.Cols}", e);
-        }
-    }
+    private void LaunchClear(GpuTensor y, TensorSlice slice) =>
+        Launch("MatMul (clear for split-K)", (y, slice), static (b, s) =>
+            b._kernels.Clear.Value(b._host.Stream, new KernelConfig(b.Groups(s.slice.Rows), b.Threads(RowKernels.Threads)), s.y.View,
+                new RowArgs { Rows = s.slice.Rows, DestinationOffset = s.y.Offset(s.slice), DestinationStride = s.y.Cols, Width = s.slice.Cols }),
+            static s => $"{s.slice.Rows}×{s.slice.Cols}", flush: false);
 
     private void LaunchSimt(GpuMatrix matrix, TensorSlice input, GpuTensor y, TensorSlice output, GpuVector? bias, bool accumulate, int firstRow, int rows = -1)
     {
@@ -290,16 +261,10 @@ public sealed partial class IlgpuBackend
         int threads = Threads(GemmSimtKernels.Threads);
         int tileM = GemmSimtKernels.TileM(threads);
         long tiles = (long)((n + GemmSimtKernels.TileN - 1) / GemmSimtKernels.TileN) * ((input.Rows + tileM - 1) / tileM);
-        try
-        {
-            _kernels.GemmSimt.Value(_host.Stream, new KernelConfig(Groups(tiles), threads),
-                matrix.View, descriptor, x.View, y.View, biasView, args);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("MatMul (CUDA cores)", $"{matrix.Name} {n}×{matrix.Cols}, {input.Rows} input rows", e);
-        }
+        Launch("MatMul (CUDA cores)", (matrix, descriptor, x, y, biasView, args, tiles, threads), static (b, s) =>
+                b._kernels.GemmSimt.Value(b._host.Stream, new KernelConfig(b.Groups(s.tiles), s.threads),
+                    s.matrix.View, s.descriptor, s.x.View, s.y.View, s.biasView, s.args),
+            static s => $"{s.matrix.Name} {s.args.N}×{s.matrix.Cols}, {s.args.M} input rows", flush: false);
     }
 
     /// <summary>The descriptor of the rows from <paramref name="firstRow"/> on, as if they were a matrix of their own.</summary>

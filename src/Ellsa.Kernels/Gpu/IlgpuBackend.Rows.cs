@@ -18,37 +18,18 @@ public sealed partial class IlgpuBackend
         var matrix = Matrix(table);
         var indices = Indices(ids);
         var output = Tensor(destination);
-        if (destination.Cols != matrix.Cols)
-            throw new ArgumentException($"{matrix.Name} rows have {matrix.Cols} values, the destination {destination.Cols}");
-        if (idOffset < 0 || idOffset + destination.Rows > indices.Length)
-            throw new ArgumentException($"embedding of {destination.Rows} ids from offset {idOffset} of {indices.Length}");
-        for (int r = 0; r < destination.Rows; r++)
-        {
-            int id = indices.Shadow[idOffset + r];
-            if (id < 0 || id >= matrix.Rows)
-                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside {matrix.Name} ({matrix.Rows} rows)");
-        }
+        BackendChecks.Embed(matrix, indices.Shadow, idOffset, destination);
         if (destination.Rows == 0)
             return;
-        lock (_host.Gate)
-        {
-            Flush();
-            try
-            {
-                _kernels.Embed.Value(_host.Stream, new KernelConfig(Groups(destination.Rows), Threads(RowKernels.Threads)),
-                    matrix.View, matrix.Descriptor, indices.View, output.View,
-                    new EmbedArgs
-                    {
-                        Rows = destination.Rows, TableRows = matrix.Rows, Cols = matrix.Cols, IdOffset = idOffset,
-                        DestinationOffset = output.Offset(destination), DestinationStride = output.Cols,
-                    });
-                AfterOperation();
-            }
-            catch (Exception e) when (e is not GpuBackendException)
-            {
-                throw Fail("Embed", $"{matrix.Name}, {destination.Rows} rows × {matrix.Cols}", e);
-            }
-        }
+        Launch("Embed", (matrix, indices, output, destination, idOffset), static (b, s) =>
+            b._kernels.Embed.Value(b._host.Stream, new KernelConfig(b.Groups(s.destination.Rows), b.Threads(RowKernels.Threads)),
+                s.matrix.View, s.matrix.Descriptor, s.indices.View, s.output.View,
+                new EmbedArgs
+                {
+                    Rows = s.destination.Rows, TableRows = s.matrix.Rows, Cols = s.matrix.Cols, IdOffset = s.idOffset,
+                    DestinationOffset = s.output.Offset(s.destination), DestinationStride = s.output.Cols,
+                }),
+            static s => $"{s.matrix.Name}, {s.destination.Rows} rows × {s.matrix.Cols}");
     }
 
     public void RmsNorm(TensorSlice source, DeviceVector weight, float eps, TensorSlice destination)
@@ -56,8 +37,7 @@ public sealed partial class IlgpuBackend
         var vector = Vector(weight);
         Tensor(source);
         Tensor(destination);
-        if (source.Cols != weight.Length || destination.Cols != weight.Length || source.Rows != destination.Rows)
-            throw new ArgumentException($"RMSNorm of {source.Rows}×{source.Cols} into {destination.Rows}×{destination.Cols} with a weight of {weight.Length}");
+        BackendChecks.RmsNorm(source, weight, destination);
         lock (_host.Gate)
         {
             Flush();
@@ -73,9 +53,7 @@ public sealed partial class IlgpuBackend
         var indices = Indices(positions);
         var rope = Rope(table);
         Tensor(heads);
-        if (headDim % 2 != 0 || heads.Cols % headDim != 0 || table.HalfDim * 2 != headDim)
-            throw new ArgumentException($"RoPE over {heads.Cols} columns with head dim {headDim} and a table of {table.HalfDim} frequencies");
-        CheckPositions(indices, positionOffset, heads.Rows, rope.Capacity, "RoPE", "the table");
+        BackendChecks.Rope(heads, headDim, indices.Shadow, positionOffset, rope);
         var pending = new PendingRope(heads, headDim, indices, positionOffset, rope);
         lock (_host.Gate)
         {
@@ -99,11 +77,7 @@ public sealed partial class IlgpuBackend
         var keyTensor = Tensor(keys);
         var valueTensor = Tensor(values);
         int headDim = kv.HeadDim;
-        if (keys.Cols != kv.KvHeads * headDim || values.Cols != keys.Cols || keys.Rows != values.Rows)
-            throw new ArgumentException($"KV write of {keys.Rows}×{keys.Cols} / {values.Rows}×{values.Cols} into {kv.KvHeads} heads of {headDim}");
-        if (layer < 0 || layer >= kv.Layers)
-            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the cache has {kv.Layers} layers");
-        CheckPositions(indices, positionOffset, keys.Rows, kv.Capacity, "KV write", "the cache");
+        BackendChecks.WriteKv(kv, layer, keys, values, indices.Shadow, positionOffset);
         if (keys.Rows == 0)
             return;
         lock (_host.Gate)
@@ -120,24 +94,17 @@ public sealed partial class IlgpuBackend
                 LaunchRope(keyRope, store, queryRope, values);
                 return;
             }
-            Flush();
-            try
-            {
-                _kernels.StoreKv.Value(_host.Stream, new KernelConfig(Groups(keys.Rows), Threads(RopeKernels.Threads)),
-                    keyTensor.View, valueTensor.View, indices.View, kv.Keys, kv.Values,
+            Launch("WriteKv", (kv, indices, keyTensor, valueTensor, keys, values, positionOffset, layer), static (b, s) =>
+                b._kernels.StoreKv.Value(b._host.Stream, new KernelConfig(b.Groups(s.keys.Rows), b.Threads(RopeKernels.Threads)),
+                    s.keyTensor.View, s.valueTensor.View, s.indices.View, s.kv.Keys, s.kv.Values,
                     new StoreKvArgs
                     {
-                        Rows = keys.Rows, KeyOffset = keyTensor.Offset(keys), KeyStride = keyTensor.Cols,
-                        ValueOffset = valueTensor.Offset(values), ValueStride = valueTensor.Cols,
-                        KvHeads = kv.KvHeads, HeadDim = headDim, PositionOffset = positionOffset,
-                        Layer = layer, CacheCapacity = kv.Capacity, CacheBf16 = kv.Bf16 ? 1 : 0,
-                    });
-                AfterOperation();
-            }
-            catch (Exception e) when (e is not GpuBackendException)
-            {
-                throw Fail("WriteKv", $"{keys.Rows} rows × {kv.KvHeads} kv heads × {headDim}, layer {layer}", e);
-            }
+                        Rows = s.keys.Rows, KeyOffset = s.keyTensor.Offset(s.keys), KeyStride = s.keyTensor.Cols,
+                        ValueOffset = s.valueTensor.Offset(s.values), ValueStride = s.valueTensor.Cols,
+                        KvHeads = s.kv.KvHeads, HeadDim = s.kv.HeadDim, PositionOffset = s.positionOffset,
+                        Layer = s.layer, CacheCapacity = s.kv.Capacity, CacheBf16 = s.kv.Bf16 ? 1 : 0,
+                    }),
+                static s => $"{s.keys.Rows} rows × {s.kv.KvHeads} kv heads × {s.kv.HeadDim}, layer {s.layer}");
         }
     }
 
@@ -145,8 +112,7 @@ public sealed partial class IlgpuBackend
     {
         var input = Tensor(gateUp);
         var result = Tensor(output);
-        if (gateUp.Cols != 2 * output.Cols || gateUp.Rows != output.Rows)
-            throw new ArgumentException($"SwiGLU of {gateUp.Rows}×{gateUp.Cols} into {output.Rows}×{output.Cols}");
+        BackendChecks.SwiGlu(gateUp, output);
         if (output.Rows == 0)
             return;
         lock (_host.Gate)
@@ -156,23 +122,15 @@ public sealed partial class IlgpuBackend
         }
     }
 
-    private void LaunchSwiGlu(GpuTensor input, TensorSlice gateUp, GpuTensor result, TensorSlice output)
-    {
-        try
-        {
-            _kernels.SwiGlu.Value(_host.Stream, new KernelConfig(Groups(output.Rows), Threads(RowKernels.Threads)), input.View, result.View,
+    private void LaunchSwiGlu(GpuTensor input, TensorSlice gateUp, GpuTensor result, TensorSlice output) =>
+        Launch("SwiGlu", (input, gateUp, result, output), static (b, s) =>
+            b._kernels.SwiGlu.Value(b._host.Stream, new KernelConfig(b.Groups(s.output.Rows), b.Threads(RowKernels.Threads)), s.input.View, s.result.View,
                 new RowArgs
                 {
-                    Rows = output.Rows, SourceOffset = input.Offset(gateUp), SourceStride = input.Cols,
-                    DestinationOffset = result.Offset(output), DestinationStride = result.Cols, Width = output.Cols,
-                });
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("SwiGlu", $"{output.Rows}×{output.Cols}", e);
-        }
-    }
+                    Rows = s.output.Rows, SourceOffset = s.input.Offset(s.gateUp), SourceStride = s.input.Cols,
+                    DestinationOffset = s.result.Offset(s.output), DestinationStride = s.result.Cols, Width = s.output.Cols,
+                }),
+            static s => $"{s.output.Rows}×{s.output.Cols}", flush: false);
 
     /// <summary>Runs whatever the fusion window holds. Every operation calls it before doing anything else.</summary>
     private void Flush()
@@ -215,21 +173,16 @@ public sealed partial class IlgpuBackend
         var destination = Tensor(norm.Destination);
         if (norm.Source.Rows == 0)
             return;
-        try
-        {
-            _kernels.RmsNorm.Value(_host.Stream, new KernelConfig(Groups(norm.Source.Rows), Threads(RowKernels.Threads)), source.View, norm.Weight.View, destination.View,
+        // Not flushed: this runs from Flush itself, in the window's order.
+        Launch("RmsNorm", (source, destination, norm), static (b, s) =>
+            b._kernels.RmsNorm.Value(b._host.Stream, new KernelConfig(b.Groups(s.norm.Source.Rows), b.Threads(RowKernels.Threads)), s.source.View, s.norm.Weight.View, s.destination.View,
                 new RowArgs
                 {
-                    Rows = norm.Source.Rows, Exchange = Exchange, SourceOffset = source.Offset(norm.Source), SourceStride = source.Cols,
-                    DestinationOffset = destination.Offset(norm.Destination), DestinationStride = destination.Cols,
-                    Width = norm.Source.Cols, Eps = norm.Eps,
-                });
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail("RmsNorm", $"{norm.Source.Rows}×{norm.Source.Cols}", e);
-        }
+                    Rows = s.norm.Source.Rows, Exchange = b.Exchange, SourceOffset = s.source.Offset(s.norm.Source), SourceStride = s.source.Cols,
+                    DestinationOffset = s.destination.Offset(s.norm.Destination), DestinationStride = s.destination.Cols,
+                    Width = s.norm.Source.Cols, Eps = s.norm.Eps,
+                }),
+            static s => $"{s.norm.Source.Rows}×{s.norm.Source.Cols}", flush: false);
     }
 
     private readonly record struct KvTarget(GpuKvCache Cache, int Layer);
@@ -270,16 +223,11 @@ public sealed partial class IlgpuBackend
         }
         var keys = cache?.Keys ?? _workspace.Dummy;
         var cachedValues = cache?.Values ?? _workspace.Dummy;
-        try
-        {
-            _kernels.RopeAndStore.Value(_host.Stream, new KernelConfig(Groups(rows), Threads(RopeKernels.Threads)), tensor.View, rope.Positions.View,
-                rope.Table.Cos, rope.Table.Sin, keys, cachedValues, args);
-            AfterOperation();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail(store is null ? "Rope" : "Rope+WriteKv", $"{rows} rows × {rope.Heads.Cols} columns, head dim {rope.HeadDim}", e);
-        }
+        // Not flushed: this runs from Flush itself (or takes the held-back RoPE out of the window).
+        Launch(store is null ? "Rope" : "Rope+WriteKv", (tensor, rope, keys, cachedValues, args), static (b, s) =>
+            b._kernels.RopeAndStore.Value(b._host.Stream, new KernelConfig(b.Groups(s.args.Rows), b.Threads(RopeKernels.Threads)), s.tensor.View, s.rope.Positions.View,
+                s.rope.Table.Cos, s.rope.Table.Sin, s.keys, s.cachedValues, s.args),
+            static s => $"{s.args.Rows} rows × {s.rope.Heads.Cols} columns, head dim {s.rope.HeadDim}", flush: false);
     }
 
     private bool CanFuseStore(TensorSlice keys, TensorSlice values, GpuIndices positions, int positionOffset, int headDim)
@@ -306,16 +254,4 @@ public sealed partial class IlgpuBackend
     private static bool Overlaps(TensorSlice a, TensorSlice b) =>
         a.Tensor == b.Tensor && a.Rows > 0 && b.Rows > 0 && a.Cols > 0 && b.Cols > 0 &&
         a.Row < b.Row + b.Rows && b.Row < a.Row + a.Rows && a.Col < b.Col + b.Cols && b.Col < a.Col + a.Cols;
-
-    private static void CheckPositions(GpuIndices positions, int offset, int rows, int capacity, string operation, string what)
-    {
-        if (offset < 0 || offset + rows > positions.Length)
-            throw new ArgumentException($"{operation}: {rows} positions from offset {offset} of {positions.Length}");
-        for (int r = 0; r < rows; r++)
-        {
-            int p = positions.Shadow[offset + r];
-            if (p < 0 || p >= capacity)
-                throw new InvalidOperationException($"{operation} at position {p} is outside {what} (capacity {capacity})");
-        }
-    }
 }

@@ -81,80 +81,46 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     public void Upload(ReadOnlySpan<float> source, TensorSlice destination)
     {
-        if (source.Length != destination.Rows * destination.Cols)
-            throw new ArgumentException($"upload of {source.Length} values into a {destination.Rows}×{destination.Cols} slice");
+        BackendChecks.Upload(source.Length, destination);
         var tensor = Tensor(destination);
-        var data = source;
-        lock (_host.Gate)
+        Guard("Upload", flush: true, (tensor, destination), source, static (b, s, data) =>
         {
-            try
-            {
-                Flush();
-                HostTransfer.UploadRows(_host.Stream, tensor.View, tensor.Offset(destination), tensor.Cols, destination.Rows, destination.Cols, data);
-                AfterOperation();
-            }
-            catch (Exception e) when (e is not GpuBackendException)
-            {
-                throw Fail("Upload", $"{destination.Rows}×{destination.Cols} fp32", e);
-            }
-        }
+            HostTransfer.UploadRows(b._host.Stream, s.tensor.View, s.tensor.Offset(s.destination), s.tensor.Cols, s.destination.Rows, s.destination.Cols, data);
+            b.AfterOperation();
+            return true;
+        }, static s => $"{s.destination.Rows}×{s.destination.Cols} fp32");
     }
 
     public void Upload(ReadOnlySpan<int> source, DeviceIndices destination, int offset)
     {
         var indices = Indices(destination);
-        if (offset < 0 || offset + source.Length > indices.Length)
-            throw new ArgumentException($"upload of {source.Length} indices at {offset} into {indices.Length}");
+        BackendChecks.Upload(source.Length, offset, indices);
         source.CopyTo(indices.Shadow.AsSpan(offset));
-        lock (_host.Gate)
+        Guard("Upload", flush: true, (indices, offset, length: source.Length), source, static (b, s, data) =>
         {
-            try
-            {
-                Flush();
-                HostTransfer.Upload(_host.Stream, indices.View.SubView(offset, source.Length), source);
-                AfterOperation();
-            }
-            catch (Exception e) when (e is not GpuBackendException)
-            {
-                throw Fail("Upload", $"{source.Length} indices at {offset}", e);
-            }
-        }
+            HostTransfer.Upload(b._host.Stream, s.indices.View.SubView(s.offset, data.Length), data);
+            b.AfterOperation();
+            return true;
+        }, static s => $"{s.length} indices at {s.offset}");
     }
 
     public void Download(TensorSlice source, Span<float> destination)
     {
-        if (destination.Length < source.Rows * source.Cols)
-            throw new ArgumentException($"download of a {source.Rows}×{source.Cols} slice into {destination.Length} values");
+        BackendChecks.Download(source, destination.Length);
         var tensor = Tensor(source);
-        lock (_host.Gate)
+        Guard("Download", flush: true, (tensor, source), destination, static (b, s, data) =>
         {
-            try
-            {
-                Flush();
-                HostTransfer.DownloadRows(_host.Stream, tensor.View, tensor.Offset(source), tensor.Cols, source.Rows, source.Cols, destination);
-            }
-            catch (Exception e) when (e is not GpuBackendException)
-            {
-                throw Fail("Download", $"{source.Rows}×{source.Cols} fp32 (a failure here may come from an earlier queued operation; ELLSA_GPU_SYNC=1 pins it down)", e);
-            }
-        }
+            HostTransfer.DownloadRows(b._host.Stream, s.tensor.View, s.tensor.Offset(s.source), s.tensor.Cols, s.source.Rows, s.source.Cols, data);
+            return true;
+        }, static s => $"{s.source.Rows}×{s.source.Cols} fp32 (a failure here may come from an earlier queued operation; ELLSA_GPU_SYNC=1 pins it down)");
     }
 
-    public void Synchronize()
-    {
-        lock (_host.Gate)
+    public void Synchronize() =>
+        Guard("Synchronize", flush: true, _host, 0, static (_, host, _) =>
         {
-            try
-            {
-                Flush();
-                _host.Stream.Synchronize();
-            }
-            catch (Exception e) when (e is not GpuBackendException)
-            {
-                throw Fail("Synchronize", "queued operations (ELLSA_GPU_SYNC=1 reports the failing one)", e);
-            }
-        }
-    }
+            host.Stream.Synchronize();
+            return true;
+        }, static _ => "queued operations (ELLSA_GPU_SYNC=1 reports the failing one)");
 
     public void Dispose()
     {
@@ -197,18 +163,9 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     private GpuBackendException Fail(string operation, string sizes, Exception e) => new(operation, sizes, Name, e);
 
-    private T Run<T>(string operation, string sizes, Func<T> action)
-    {
-        try
-        {
-            lock (_host.Gate)
-                return action();
-        }
-        catch (Exception e) when (e is not GpuBackendException)
-        {
-            throw Fail(operation, sizes, e);
-        }
-    }
+    /// <summary>Allocations and uploads at load time (not a hot path): <paramref name="action"/> through <see cref="Guard"/>, without flushing.</summary>
+    private T Run<T>(string operation, string sizes, Func<T> action) =>
+        Guard(operation, flush: false, sizes, action, static (_, _, run) => run(), static sizes => sizes);
 
     private void Run(string operation, string sizes, Action action) => Run(operation, sizes, () =>
     {
@@ -224,20 +181,24 @@ public sealed partial class IlgpuBackend : IComputeBackend
     public bool Supports(NetworkOp op) => Enum.IsDefined(op);
 
     /// <summary>
-    /// The launch guard: under the accelerator gate, run what the fusion window holds back, queue
-    /// the launch, and turn any failure into one <see cref="GpuBackendException"/> naming the
-    /// operation and its sizes. The state travels by value into static lambdas and the sizes are
-    /// described only on failure, so a launch allocates nothing.
+    /// The guard every device operation goes through: under the accelerator gate, run what the
+    /// fusion window holds back (when <paramref name="flush"/>; not when the caller already has, or
+    /// is the fusion window itself), run <paramref name="body"/>, and turn any failure into one
+    /// <see cref="GpuBackendException"/> naming the operation and its sizes. The state travels by
+    /// value into static lambdas, a host span to read or fill travels as <paramref name="data"/>,
+    /// and the sizes are described only on failure, so a guarded call allocates nothing.
     /// </summary>
-    private void Launch<TState>(string operation, TState state, Action<IlgpuBackend, TState> launch, Func<TState, string> describe)
+    private TResult Guard<TState, TData, TResult>(string operation, bool flush, TState state, TData data,
+        Func<IlgpuBackend, TState, TData, TResult> body, Func<TState, string> describe)
+        where TData : allows ref struct
     {
         lock (_host.Gate)
         {
             try
             {
-                Flush();
-                launch(this, state);
-                AfterOperation();
+                if (flush)
+                    Flush();
+                return body(this, state, data);
             }
             catch (Exception e) when (e is not GpuBackendException)
             {
@@ -245,6 +206,18 @@ public sealed partial class IlgpuBackend : IComputeBackend
             }
         }
     }
+
+    /// <summary>
+    /// A kernel launch through <see cref="Guard"/>: flush the fusion window (unless
+    /// <paramref name="flush"/> is false), queue the launch, then <see cref="AfterOperation"/>.
+    /// </summary>
+    private void Launch<TState>(string operation, TState state, Action<IlgpuBackend, TState> launch, Func<TState, string> describe, bool flush = true) =>
+        Guard(operation, flush, state, launch, static (backend, s, run) =>
+        {
+            run(backend, s);
+            backend.AfterOperation();
+            return true;
+        }, describe);
 
     private GpuIndices Indices(DeviceIndices indices) => Own(indices as GpuIndices, "index buffer");
 

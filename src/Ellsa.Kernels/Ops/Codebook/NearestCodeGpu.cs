@@ -28,14 +28,11 @@ namespace Ellsa.Kernels.Gpu
                     static (b, s) => b._kernels.NearestCode.Value(b._host.Stream, new KernelConfig(b.Groups(s.args.Rows), b.Threads(NormKernels.Threads)),
                         s.p.View, s.n.View, s.result, s.args),
                     static s => $"{s.args.Rows} rows × {s.args.Codes} codes");
-                try
+                Guard("NearestCodes", flush: false, (result, rows: products.Rows), codes, static (b, s, destination) =>
                 {
-                    HostTransfer.Download(_host.Stream, result, codes[..products.Rows]);
-                }
-                catch (Exception e) when (e is not GpuBackendException)
-                {
-                    throw Fail("NearestCodes", $"download of {products.Rows} codes", e);
-                }
+                    HostTransfer.Download(b._host.Stream, s.result, destination[..s.rows]);
+                    return true;
+                }, static s => $"download of {s.rows} codes");
             }
         }
     }
