@@ -17,6 +17,9 @@ public static class Program
                   ellsa-perf decode-cpu [--threads N] [--tokens N] [--context N] [--small]
                       decode ms/token on the bench model (d 2048, 16 layers, 16/4 heads, ff 5632,
                       vocabularies 32000/40000, random bf16) against weight bytes ÷ measured bandwidth
+                  ellsa-perf vision-cpu --tokenizer DIR [--frames N] [--threads N]
+                      one 200×200 frame through the vision tokenizer's encoder (median of N frames)
+                      and its 2-D encoder's GFLOP/s; perf/vision/side_by_side.py runs it beside PyTorch
                   ellsa-perf kernels [BenchmarkDotNet arguments, e.g. --filter *MatMul*]
                       CPU kernel microbenchmarks with allocation counts
                 """);
@@ -30,11 +33,16 @@ public static class Program
                     tokens: Option(args, "--tokens", 32),
                     context: Option(args, "--context", 64),
                     small: args.Contains("--small"));
+            case "vision-cpu":
+                int at = Array.IndexOf(args, "--tokenizer");
+                if (at < 0 || at + 1 >= args.Length)
+                    throw new ArgumentException("vision-cpu needs --tokenizer DIR (a vision_tokenizer folder)");
+                return VisionBenchmark.Run(args[at + 1], Option(args, "--frames", 3), Option(args, "--threads", 0));
             case "kernels":
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
                 return 0;
             default:
-                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, kernels)");
+                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, vision-cpu, kernels)");
                 return 2;
         }
     }
