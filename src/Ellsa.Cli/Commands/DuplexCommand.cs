@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Ellsa.Cli.Infrastructure;
+using Ellsa.Runtime.Moe;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Codecs.Fast;
 using Ellsa.Runtime.Duplex;
@@ -46,6 +47,7 @@ public static class DuplexCommand
         using var destination = OutputFile.Open(output.FullName, input.FullName);
         using var interruption = new Interruption(destination.Discard);
         var config = ModelConfig.Load(directory.FullName);
+        SaMoeModel.CheckLoadable(directory.FullName, config);
         int maxPositions = CommonOptions.MaxPositions(config);
         if (contextLimit > maxPositions)
             throw new UserError($"--context-limit {contextLimit}: must be {MinContextLimit}…{maxPositions} (max_position_embeddings)");

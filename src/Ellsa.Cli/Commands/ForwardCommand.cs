@@ -33,6 +33,7 @@ public static class ForwardCommand
     {
         using var destination = OutputFile.Open(output.FullName, input.FullName);
         var config = ModelConfig.Load(modelDirectory.FullName);
+        SaMoeModel.CheckLoadable(modelDirectory.FullName, config);
         var batch = SequenceFile.Read(input.FullName, config.Speech.HiddenSize, CommonOptions.MaxPositions(config));
         using var backend = CommonOptions.CreateBackend(device, threads);
         using var model = SaMoeModel.Load(modelDirectory.FullName, backend, new LoadProgressDisplay());

@@ -43,6 +43,7 @@ public static class GenerateCommand
             throw new UserError($"--max-action {maxAction}: must be 1…{MaxDecodeIds}");
         using var destination = OutputFile.Open(output.FullName, input.FullName);
         var config = ModelConfig.Load(modelDirectory.FullName);
+        SaMoeModel.CheckLoadable(modelDirectory.FullName, config);
         int maxPositions = CommonOptions.MaxPositions(config);
         var batch = SequenceFile.Read(input.FullName, config.Speech.HiddenSize, maxPositions);
         var limits = new DecodeLimits(maxText, maxAction);

@@ -71,6 +71,17 @@ public sealed class SaMoeModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Checks, from the safetensors headers alone, that the checkpoint fits the configs (every
+    /// tensor found, every shape as the configs imply): commands call it before reading their
+    /// input, so a wrong config is reported as such and not as an input that disagrees with it.
+    /// </summary>
+    public static void CheckLoadable(string directory, ModelConfig config)
+    {
+        using var store = CheckpointStore.Open(directory);
+        WeightPlan.Create(store, config).ThrowIfIncomplete();
+    }
+
     /// <summary>A fresh sequence whose KV cache holds <paramref name="capacity"/> positions.</summary>
     /// <param name="chunkRows">Positions per prefill pass (bounds the activation memory); 0: the backend's preference.</param>
     public SequenceState CreateSequence(int capacity, int chunkRows = 0)
