@@ -25,9 +25,9 @@ public sealed class AttentionReferenceTests
             var q = data.Values(c.T * h * c.D, scale: 2f);
             var kv = data.Values(c.S * hk * (c.D + c.Dv), scale: 2f);
             var bias = data.Values(h * c.T * c.S, scale: 3f);
-            using var tq = Upload(cpu, q);
-            using var tkv = Upload(cpu, kv);
-            using var tb = Upload(cpu, bias);
+            using var tq = HostTensors.Upload(cpu, q);
+            using var tkv = HostTensors.Upload(cpu, kv);
+            using var tb = HostTensors.Upload(cpu, bias);
             using var ty = cpu.AllocateTensor(1, c.T * h * c.Dv);
             var both = TensorView.Of(tkv, c.S, hk, c.D + c.Dv);
             var (vq, vk, vv, vy) = (TensorView.Of(tq, c.T, h, c.D), both.Slice(2, 0, c.D), both.Slice(2, c.D, c.Dv), TensorView.Of(ty, c.T, h, c.Dv));
@@ -51,12 +51,5 @@ public sealed class AttentionReferenceTests
         using var t = cpu.AllocateTensor(1, 64);
         var spec = new AttentionSpec { Heads = 3, KvHeads = 2, Scale = 1 };
         Assert.Throws<ArgumentException>(() => cpu.Attention(TensorView.Of(t, 2, 3, 2), TensorView.Of(t, 2, 2, 2), TensorView.Of(t, 2, 2, 2), TensorView.Of(t, 2, 3, 2), spec, null));
-    }
-
-    private static DeviceTensor Upload(CpuBackend cpu, float[] values)
-    {
-        var tensor = cpu.AllocateTensor(1, values.Length);
-        cpu.Upload(values, tensor.All);
-        return tensor;
     }
 }

@@ -29,15 +29,15 @@ public sealed class ElementwiseReferenceTests
             var (sourceLength, source) = RandomViews.Any(data, shape, allowBroadcast: true);
             var (destinationLength, destination) = RandomViews.Any(data, shape, allowBroadcast: false);
             var x = data.Values(sourceLength, scale: 8f);
-            using var xt = Upload(cpu, x);
-            using var yt = Upload(cpu, Poisoned(destinationLength));
+            using var xt = HostTensors.Upload(cpu, x);
+            using var yt = HostTensors.Upload(cpu, HostTensors.Poisoned(destinationLength));
             var xv = source(xt);
             var yv = destination(yt);
             entry.Run(cpu, xv, yv);
 
-            var expected = Poisoned(destinationLength);
+            var expected = HostTensors.Poisoned(destinationLength);
             entry.Reference(x, xv.Layout, expected, yv.Layout);
-            AssertClose($"{name} over {yv} (seed {data.Seed})", expected, Download(cpu, yt));
+            AssertClose($"{name} over {yv} (seed {data.Seed})", expected, HostTensors.Download(cpu, yt));
         }
     }
 
@@ -56,16 +56,16 @@ public sealed class ElementwiseReferenceTests
             var (destinationLength, destination) = RandomViews.Any(data, shape, allowBroadcast: false);
             var av = data.Values(aLength, scale: 3f);
             var bv = OpChecks.SecondOperand(data, name, bLength);
-            using var at = Upload(cpu, av);
-            using var bt = Upload(cpu, bv);
-            using var yt = Upload(cpu, Poisoned(destinationLength));
+            using var at = HostTensors.Upload(cpu, av);
+            using var bt = HostTensors.Upload(cpu, bv);
+            using var yt = HostTensors.Upload(cpu, HostTensors.Poisoned(destinationLength));
             var y = destination(yt);
             var (left, right) = (a(at), b(bt));
             entry.Run(cpu, left, right, y);
 
-            var expected = Poisoned(destinationLength);
+            var expected = HostTensors.Poisoned(destinationLength);
             entry.Reference(av, left.Layout, bv, right.Layout, expected, y.Layout);
-            AssertClose($"{name} over {y} (seed {data.Seed})", expected, Download(cpu, yt));
+            AssertClose($"{name} over {y} (seed {data.Seed})", expected, HostTensors.Download(cpu, yt));
         }
     }
 
@@ -78,27 +78,6 @@ public sealed class ElementwiseReferenceTests
         var broadcast = TensorView.At(t, 0, 1, 4).BroadcastTo(3, 4);
         Assert.Contains("broadcast", Assert.Throws<ArgumentException>(() => cpu.Unary(x, broadcast, new Silu())).Message);
         Assert.Contains("differ in shape", Assert.Throws<ArgumentException>(() => cpu.Unary(x, TensorView.Of(t, 4, 3), new Silu())).Message);
-    }
-
-    private static float[] Poisoned(int length)
-    {
-        var values = new float[length];
-        Array.Fill(values, float.NaN);
-        return values;
-    }
-
-    private static DeviceTensor Upload(CpuBackend cpu, float[] values)
-    {
-        var tensor = cpu.AllocateTensor(1, values.Length);
-        cpu.Upload(values, tensor.All);
-        return tensor;
-    }
-
-    private static float[] Download(CpuBackend cpu, DeviceTensor tensor)
-    {
-        var values = new float[tensor.Cols];
-        cpu.Download(tensor.All, values);
-        return values;
     }
 
     /// <summary>Same elements written (NaN elsewhere), each within 2e-6 of the definition relative to the tensor's scale.</summary>

@@ -24,10 +24,10 @@ public sealed class NormalizationReferenceTests
             var w = data.Values(c.Parameters, scale: 0.5f, center: 1f);
             var b = data.Values(c.Parameters, scale: 0.5f);
             var poisoned = Enumerable.Repeat(float.NaN, c.Length).ToArray();
-            using var xt = Upload(cpu, x);
-            using var yt = Upload(cpu, poisoned);
-            using var wt = Upload(cpu, w);
-            using var bt = Upload(cpu, b);
+            using var xt = HostTensors.Upload(cpu, x);
+            using var yt = HostTensors.Upload(cpu, poisoned);
+            using var wt = HostTensors.Upload(cpu, w);
+            using var bt = HostTensors.Upload(cpu, b);
             TensorView Rows(DeviceTensor t) => TensorView.At(t, c.Offset, c.Rows, c.RowStride).Slice(1, 0, c.Width);
             cpu.Normalize(Rows(xt), Rows(yt), c.Spec, c.Weight ? TensorView.Of(wt, c.Parameters) : null, c.Bias ? TensorView.Of(bt, c.Parameters) : null);
             var actual = new float[c.Length];
@@ -55,12 +55,5 @@ public sealed class NormalizationReferenceTests
         var error = Assert.Throws<ArgumentException>(() => cpu.Normalize(rows, rows, NormSpec.LayerNorm(1e-5f), TensorView.Of(p, 5), null));
         Assert.Contains("for 6 channels", error.Message);
         Assert.Throws<ArgumentException>(() => cpu.Normalize(rows, rows, NormSpec.GroupNorm(3, 2, 1e-6f), null, null));
-    }
-
-    private static DeviceTensor Upload(CpuBackend cpu, float[] values)
-    {
-        var tensor = cpu.AllocateTensor(1, values.Length);
-        cpu.Upload(values, tensor.All);
-        return tensor;
     }
 }
