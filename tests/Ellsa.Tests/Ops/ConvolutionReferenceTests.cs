@@ -55,6 +55,21 @@ public sealed class ConvolutionReferenceTests
         }
     }
 
+    /// <summary>The random shapes the checks draw are valid convolutions for every seed (a draw that overhangs would fail a run at random).</summary>
+    [Fact]
+    public void EveryRandomDrawIsAValidConvolution()
+    {
+        using var data = new RandomData(Environment.TickCount);
+        foreach (string kind in OpChecks.ConvKinds)
+        {
+            for (int i = 0; i < 5000; i++)
+            {
+                var (spec, _) = OpChecks.RandomConv(data, kind);
+                Assert.True(spec.OutD >= 1 && spec.OutH >= 1 && spec.OutW >= 1, $"{kind}: {spec}");
+            }
+        }
+    }
+
     [Fact]
     public void AKernelLargerThanThePaddedInputIsRefused()
     {

@@ -64,16 +64,25 @@ public static class OpChecks
         int c = data.Next(1, 6), o = data.Next(1, 7);
         var spec = kind switch
         {
-            "conv1d" => ConvSpec.Conv1d(c, data.Next(3, 30), data.Next(1, 7), stride: data.Next(1, 2), padBefore: data.Next(0, 3), padAfter: data.Next(0, 3)),
+            // Lengths at least the widest kernel (7) and dilated span (2·5 + 1), so no draw overhangs.
+            "conv1d" => ConvSpec.Conv1d(c, data.Next(7, 30), data.Next(1, 7), stride: data.Next(1, 2), padBefore: data.Next(0, 3), padAfter: data.Next(0, 3)),
             // Causal (left padding only), dilated: HiFT's resblocks and CosyVoice's causal convs.
-            "conv1d-causal-dilated" => ConvSpec.Conv1d(c, data.Next(8, 30), 3, dilation: data.Next(1, 5), padBefore: data.Next(2, 10)),
+            "conv1d-causal-dilated" => ConvSpec.Conv1d(c, data.Next(11, 30), 3, dilation: data.Next(1, 5), padBefore: data.Next(2, 10)),
             "conv2d" => ConvSpec.Conv2d(c, data.Next(5, 12), data.Next(5, 12), data.Next(1, 3) * 2 - 1, padding: data.Next(0, 2)),
             // Emu3's downsample: pad right and bottom by one, 3×3 stride 2.
             "conv2d-downsample" => ConvSpec.Conv3d(c, 1, data.Next(3, 12), data.Next(3, 12), (1, 3, 3), (1, 2, 2), (1, 1, 1), (0, 0, 0, 1, 0, 1)),
             // Emu3's temporal convs: time padded 2 in front only, space by the kernel's half.
-            _ => ConvSpec.Conv3d(c, data.Next(1, 4), data.Next(2, 7), data.Next(2, 7), (data.Next(1, 4), 3, 3), (data.Next(1, 2), 1, 1), (1, 1, 1), (2, 0, 1, 1, 1, 1)),
+            _ => Causal3d(data, c),
         };
         return (spec, o);
+    }
+
+    /// <summary>A causal 3-D conv whose time kernel never overhangs the front-padded clip (kd ≤ depth + 2).</summary>
+    private static ConvSpec Causal3d(RandomData data, int channels)
+    {
+        int depth = data.Next(1, 4);
+        return ConvSpec.Conv3d(channels, depth, data.Next(2, 7), data.Next(2, 7), (data.Next(1, Math.Min(4, depth + 2)), 3, 3),
+            (data.Next(1, 2), 1, 1), (1, 1, 1), (2, 0, 1, 1, 1, 1));
     }
 
     /// <summary>An input [C, D, H, W] view that is dense or laid out [D, C, H, W] (as Emu3 keeps frames), chosen at random.</summary>
