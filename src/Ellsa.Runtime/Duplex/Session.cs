@@ -307,7 +307,7 @@ public sealed class Session : IDisposable
             encoded++;
             return codes;
         }
-        catch (ImageFileException e)
+        catch (Exception e) when (e is ImageFileException or ArgumentException)
         {
             throw new ArgumentException($"block {block}: image {frame}: {e.Message}");
         }

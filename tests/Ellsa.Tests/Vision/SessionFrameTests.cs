@@ -59,4 +59,28 @@ public sealed class SessionFrameTests
         Assert.Equal(0, session.Blocks);
         Assert.Equal(0, session.Step(block).Block);
     }
+
+    [Fact]
+    public void WithoutAVisionTokenizerARawFrameIsRefusedNamingWhatIsMissing()
+    {
+        using var temp = TestPaths.CreateTemp();
+        foreach (string file in Directory.GetFiles(TestPaths.Tiny))
+            File.Copy(file, Path.Combine(temp.Path, Path.GetFileName(file)));
+        CopyDirectory(Path.Combine(TestPaths.Tiny, "fast"), Path.Combine(temp.Path, "fast"));
+        using var backend = new CpuBackend();
+        using var model = Model.Load(temp.Path, backend);
+        Assert.Null(model.ImageEncoder);
+        using var session = model.CreateSession(new SessionOptions { Mode = SessionMode.Act });
+        var block = SessionFile.Read(Path.Combine(VisionGoldens.Root, "act_frames.session.json")).Blocks[0];
+        var error = Assert.Throws<NotSupportedException>(() => session.Step(block));
+        Assert.Contains("block 0: image 0", error.Message);
+        Assert.Contains("vision_tokenizer", error.Message);
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (string file in Directory.GetFiles(source))
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+    }
 }
