@@ -24,6 +24,8 @@ public enum NetworkOp
     Attention,
     /// <summary>The nearest codebook row of each vector from its products with the codes (a VQ quantiser).</summary>
     NearestCode,
+    /// <summary>The weight product of many rows (a convolution's column block), packed for it where the backend gains by that.</summary>
+    WeightGemm,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -51,6 +53,9 @@ public interface INetworkOps
 
     /// <summary>codes[r] = argmin over c of norms[c] − 2·products[r, c], ties to the lowest c (see <see cref="Ops.Codebook.NearestCode"/>).</summary>
     void NearestCodes(TensorSlice products, TensorView norms, Span<int> codes);
+
+    /// <summary>output = input · weightᵀ (+ bias) for many rows: what <see cref="IComputeBackend.MatMul"/> computes, organised for a GEMM.</summary>
+    void WeightGemm(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>

@@ -314,6 +314,8 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     public void Dispose()
     {
         _pool.Dispose();
+        foreach (var job in _jobs.Values)
+            (job as IDisposable)?.Dispose();
         _split.Dispose();
         _gateUpScratch?.Dispose();
         foreach (var scratch in _scores)

@@ -146,5 +146,12 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
         throw new ArgumentOutOfRangeException(nameof(row), $"{Name}: row is beyond its {Rows} rows");
     }
 
-    public override void Dispose() { }
+    /// <summary>The fp32 panels the many-row product packs on first use (convolutions only).</summary>
+    internal PackedWeights? Packed;
+
+    public override void Dispose()
+    {
+        Packed?.Dispose();
+        Packed = null;
+    }
 }

@@ -76,7 +76,7 @@ public static class Convolution
             var block = new TensorSlice(columns, 0, count, 0, taps);
             var result = new TensorSlice(product, 0, count, 0, weight.Rows);
             backend.Im2Col(input, spec, first, block);
-            backend.MatMul(weight, block, result, bias, accumulate: false);
+            backend.WeightGemm(weight, block, result, bias);
             TensorView produced = result;
             backend.Unary(produced.Permute(1, 0), output.Slice(1, first, count), new Copy());
         }

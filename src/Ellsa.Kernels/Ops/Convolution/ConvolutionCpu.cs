@@ -36,20 +36,47 @@ internal sealed unsafe class Im2ColJob : IParallelWork
     public float* Columns;
     public int ColumnStride;
 
+    /// <summary>
+    /// Each row resolves its output position once and walks the taps in weight order with running
+    /// coordinates (the scalar reference's per-tap division chain would dominate a large image).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int worker)
     {
-        var spec = Spec;
-        int taps = spec.Taps;
+        var s = Spec;
+        var l = Layout;
         int end = Math.Min(Rows, (chunk + 1) * RowsPerChunk);
         for (int r = chunk * RowsPerChunk; r < end; r++)
         {
             float* row = Columns + (long)r * ColumnStride;
             int p = FirstPosition + r;
-            for (int k = 0; k < taps; k++)
+            int ow = p % s.OutW, q = p / s.OutW, oh = q % s.OutH, od = q / s.OutH;
+            int d0 = od * s.StrideD - s.PadD0, h0 = oh * s.StrideH - s.PadH0, w0 = ow * s.StrideW - s.PadW0;
+            int k = 0;
+            for (int c = 0; c < s.Channels; c++)
             {
-                int at = spec.InputOffset(p, k, Layout.S0, Layout.S1, Layout.S2, Layout.S3, Layout.Offset);
-                row[k] = at < 0 ? 0f : Input[at];
+                long channel = l.Offset + (long)c * l.S0;
+                for (int i = 0; i < s.KernelD; i++)
+                {
+                    int d = d0 + i * s.DilationD;
+                    bool dOk = d >= 0 && d < s.InD;
+                    for (int j = 0; j < s.KernelH; j++)
+                    {
+                        int h = h0 + j * s.DilationH;
+                        if (!dOk || h < 0 || h >= s.InH)
+                        {
+                            new Span<float>(row + k, s.KernelW).Clear();
+                            k += s.KernelW;
+                            continue;
+                        }
+                        float* line = Input + channel + (long)d * l.S1 + (long)h * l.S2;
+                        for (int x = 0; x < s.KernelW; x++, k++)
+                        {
+                            int w = w0 + x * s.DilationW;
+                            row[k] = w >= 0 && w < s.InW ? line[(long)w * l.S3] : 0f;
+                        }
+                    }
+                }
             }
         }
     }

@@ -106,7 +106,7 @@ public sealed class VisionTokenizer : IDisposable
             var rows = pass.Scratch.TakeMatrix(h * w, dim);
             Shapes.Permute(_backend, latent.Reshape(dim, h * w), TensorView.Of(rows, h * w, dim), 1, 0);
             var products = pass.Scratch.TakeMatrix(h * w, Config.CodebookSize);
-            _backend.MatMul(_codebook, rows.All, products.All, null, accumulate: false);
+            _backend.WeightGemm(_codebook, rows.All, products.All, null);
             var codes = new int[h * w];
             _backend.NearestCodes(products.All, TensorView.Of(_codeNorms, Config.CodebookSize), codes);
             return new VisionEncoding(codes, h, w, Download(frame), Download(encoderOut), Download(latent));
