@@ -44,6 +44,33 @@ public sealed class AttentionReferenceTests
         }
     }
 
+    /// <summary>Emu3's layout: q, k and v channel-major [C, N] maps seen as [N, 1, C] (keys contiguous along N, the vectorised path).</summary>
+    [Fact]
+    public void ChannelMajorMapsMatchTheDefinition()
+    {
+        using var data = new RandomData(Environment.TickCount);
+        using var cpu = new CpuBackend(threads: 2);
+        for (int round = 0; round < 4; round++)
+        {
+            int c = data.Next(1, 40), n = data.Next(2, 70);
+            var q = data.Values(c * n, scale: 2f);
+            var k = data.Values(c * n, scale: 2f);
+            var v = data.Values(c * n, scale: 2f);
+            using var tq = HostTensors.Upload(cpu, q);
+            using var tk = HostTensors.Upload(cpu, k);
+            using var tv = HostTensors.Upload(cpu, v);
+            using var ty = cpu.AllocateTensor(1, c * n);
+            TensorView Map(DeviceTensor t) => TensorView.Of(t, c, n).Permute(1, 0).Unsqueeze(1);
+            var spec = AttentionSpec.Full(1, 1f / MathF.Sqrt(c));
+            cpu.Attention(Map(tq), Map(tk), Map(tv), Map(ty), spec, null);
+            var actual = HostTensors.Download(cpu, ty);
+            var expected = new float[c * n];
+            PlainAttention.Reference(q, Map(tq).Layout, k, Map(tk).Layout, v, Map(tv).Layout, expected, Map(ty).Layout, spec, [], default);
+            double error = Numeric.RelativeL2<float>(actual, expected);
+            Assert.True(error < 1e-5, $"{c} channels × {n} positions: relative L2 {error:E2} (seed {data.Seed})");
+        }
+    }
+
     [Fact]
     public void HeadsThatDoNotGroupAreRefused()
     {
