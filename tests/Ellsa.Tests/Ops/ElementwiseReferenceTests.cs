@@ -69,6 +69,24 @@ public sealed class ElementwiseReferenceTests
         }
     }
 
+    /// <summary>In place over a dense tensor (how the networks apply activations): the vectorised CPU runs must read before they write.</summary>
+    [Theory]
+    [MemberData(nameof(Unaries))]
+    public void InPlaceMatchesItsDefinition(string name)
+    {
+        var entry = OpChecks.UnaryFunctors.Single(f => f.Name == name);
+        using var data = new RandomData(Environment.TickCount ^ name.GetHashCode());
+        using var cpu = new CpuBackend(threads: 2);
+        int n = data.Next(1, 3000);
+        var x = data.Values(n, scale: 8f);
+        using var t = HostTensors.Upload(cpu, x);
+        var view = TensorView.Of(t, n);
+        entry.Run(cpu, view, view);
+        var expected = new float[n];
+        entry.Reference(x, view.Layout, expected, view.Layout);
+        AssertClose($"{name} in place over {n} (seed {data.Seed})", expected, HostTensors.Download(cpu, t));
+    }
+
     [Fact]
     public void ADestinationThatBroadcastsOrDiffersInShapeIsRefused()
     {

@@ -91,6 +91,11 @@ internal sealed unsafe class UnaryJob<TFn> : ElementwiseJob where TFn : struct, 
         float* y = Destination + DestinationLayout.OffsetOf(first);
         int sx = InnerStride(SourceLayout), sy = InnerStride(DestinationLayout);
         var fn = Fn;
+        if (sx == 1 && sy == 1)
+        {
+            fn.ApplyRun(new ReadOnlySpan<float>(x, Inner), new Span<float>(y, Inner));
+            return;
+        }
         for (int i = 0; i < Inner; i++)
             y[(long)i * sy] = fn.Apply(x[(long)i * sx]);
     }

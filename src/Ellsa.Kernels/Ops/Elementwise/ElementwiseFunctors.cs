@@ -1,3 +1,6 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ILGPU;
 
 namespace Ellsa.Kernels.Ops.Elementwise;
@@ -12,6 +15,16 @@ public interface IUnaryFunctor
 {
     float Apply(float x);
     double Exact(double x);
+
+    /// <summary>
+    /// The CPU's path for a dense run: a functor with a vectorised form (System.Numerics.Tensors)
+    /// overrides it; the rest loop over <see cref="Apply"/>. Never called on the GPU.
+    /// </summary>
+    void ApplyRun(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < x.Length; i++)
+            y[i] = Apply(x[i]);
+    }
 }
 
 /// <summary>A two-operand elementwise function; see <see cref="IUnaryFunctor"/>.</summary>
@@ -114,6 +127,31 @@ public struct Silu : IUnaryFunctor
 {
     public readonly float Apply(float x) => x * OpMath.Sigmoid(x);
     public readonly double Exact(double x) => x / (1 + Math.Exp(-x));
+
+    public readonly void ApplyRun(ReadOnlySpan<float> x, Span<float> y)
+    {
+        // In place is allowed (y may be x): sigmoid first into y, then the product reads x again.
+        if (x.Overlaps(y) && !Unsafe.AreSame(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y)))
+        {
+            for (int i = 0; i < x.Length; i++)
+                y[i] = Apply(x[i]);
+            return;
+        }
+        if (Unsafe.AreSame(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y)))
+        {
+            // TensorPrimitives may not run in place across two passes: chunk through a stack buffer.
+            Span<float> buffer = stackalloc float[256];
+            for (int i = 0; i < x.Length; i += buffer.Length)
+            {
+                int n = Math.Min(buffer.Length, x.Length - i);
+                TensorPrimitives.Sigmoid(x.Slice(i, n), buffer[..n]);
+                TensorPrimitives.Multiply(x.Slice(i, n), buffer[..n], y.Slice(i, n));
+            }
+            return;
+        }
+        TensorPrimitives.Sigmoid(x, y);
+        TensorPrimitives.Multiply(x, y, y);
+    }
 }
 
 public struct Tanh : IUnaryFunctor
