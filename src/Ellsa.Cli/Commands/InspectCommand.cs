@@ -78,7 +78,7 @@ public static class InspectCommand
             output.WriteLine();
             return true;
         }
-        catch (Exception e) when (e is CheckpointException or ConfigException or ConfigurationMismatchException)
+        catch (Exception e) when (e is CheckpointException or ConfigException)
         {
             output.WriteLine($"  cannot be loaded: {e.Message}");
             output.WriteLine();

@@ -77,8 +77,6 @@ public static class LookCommand
             }
             if (live)
                 Console.Error.Write("\r" + new string(' ', 30) + "\r");
-            if (!direct && encoded.Select(e => (e.Encoding.Height, e.Encoding.Width)).Distinct().Count() > 1)
-                throw new InvalidOperationException("frames gave code grids of different shapes");
 
             using (var json = new Utf8JsonWriter(destination.Stream))
             {

@@ -37,7 +37,7 @@ public static class ErrorReporting
     {
         UserError or BackendUnavailableException => UsageError,
         CheckpointException or ConfigException or InputFileException or FastCodecException or TokenizerException
-            or ImageFileException or ConfigurationMismatchException
+            or ImageFileException
             or NotSupportedException or ArgumentException or IOException
             or UnauthorizedAccessException or InvalidOperationException or OutOfMemoryException => InputError,
         _ => InternalError,

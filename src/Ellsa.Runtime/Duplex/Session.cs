@@ -49,10 +49,6 @@ public sealed class Session : IDisposable
     private volatile bool _disposed;
     private int _nextBlock;
 
-    // The image stage of the block being resolved (set in Resolve, read when the result is made).
-    private double _imageMs;
-    private int _framesEncoded;
-
     internal Session(Model model, SessionOptions options)
     {
         _model = model;
@@ -146,7 +142,7 @@ public sealed class Session : IDisposable
     {
         var total = Stopwatch.StartNew();
         int index = _nextBlock;
-        var current = Resolve(input, index);
+        var (current, imageMs, framesEncoded) = Resolve(input, index);
         double inputMs = total.Elapsed.TotalMilliseconds;
 
         var events = new List<BlockEvent>();
@@ -208,8 +204,8 @@ public sealed class Session : IDisposable
             events.Add(new BlockEvent(BlockEventKind.DeadlineOverrun, $"{totalMs:F0} ms > {_options.BlockDeadline.TotalMilliseconds:F0} ms"));
         result = result with
         {
-            Timings = new StageTimings(inputMs, prefillMs, textMs, actionMs, codecMs, totalMs, prefill.TrimMs, _imageMs),
-            Counters = new BlockCounters(sequence.Count, prefill.Prefilled, prefill.Recomputed, decoded, prefill.TrimRePrefilled, _framesEncoded),
+            Timings = new StageTimings(inputMs, prefillMs, textMs, actionMs, codecMs, totalMs, prefill.TrimMs, imageMs),
+            Counters = new BlockCounters(sequence.Count, prefill.Prefilled, prefill.Recomputed, decoded, prefill.TrimRePrefilled, framesEncoded),
         };
 
         // The block is delivered and the next one becomes the target of Cancel in one step, so a
@@ -244,7 +240,8 @@ public sealed class Session : IDisposable
         }
     }
 
-    private BlockRecord Resolve(BlockInput input, int index)
+    /// <returns>The block's record, and the time and count of the frames the image encoder turned into codes.</returns>
+    private (BlockRecord Record, double ImageMs, int FramesEncoded) Resolve(BlockInput input, int index)
     {
         int d = _model.Network.Config.Speech.HiddenSize;
         float[][] audio = input.Audio switch
@@ -279,8 +276,7 @@ public sealed class Session : IDisposable
                 _ => throw new ArgumentException($"block {index}: image {i} is an unknown kind of input"),
             };
         }
-        _imageMs = encoded == 0 ? 0 : imageClock.Elapsed.TotalMilliseconds;
-        _framesEncoded = encoded;
+        double imageMs = encoded == 0 ? 0 : imageClock.Elapsed.TotalMilliseconds;
         for (int i = 0; i < images.Length; i++)
         {
             if (images[i].Length != _image.CodesPerFrame)
@@ -293,7 +289,7 @@ public sealed class Session : IDisposable
             throw new ArgumentException($"block {index}: acting takes 2 images per block (agent view, wrist view), got {images.Length}");
         if (_options.Mode == SessionMode.Speech && images.Length > (index == 0 ? 1 : 0))
             throw new ArgumentException($"block {index}: speech dialogue takes no image (one VQA image in block 0 at most), got {images.Length}");
-        return new BlockRecord(index, audio, images);
+        return (new BlockRecord(index, audio, images), imageMs, encoded);
     }
 
     /// <summary>One raw frame through the model's image encoder; errors name the block and the frame.</summary>

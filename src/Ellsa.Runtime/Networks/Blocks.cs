@@ -79,7 +79,7 @@ public sealed class ChannelAffine(DeviceTensor scale, DeviceTensor shift, int ch
         for (int c = 0; c < channels; c++)
         {
             if (!(variance[c] >= 0))
-                throw new Checkpoints.CheckpointException(scope.FullName("running_var"), null, $"channel {c} has variance {variance[c]}");
+                throw scope.Fail("running_var", $"channel {c} has variance {variance[c]}; a variance is 0 or more");
             double s = gamma[c] / Math.Sqrt(variance[c] + eps);
             scale[c] = (float)s;
             shift[c] = (float)(beta[c] - mean[c] * s);

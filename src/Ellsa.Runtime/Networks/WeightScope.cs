@@ -57,6 +57,9 @@ public sealed unsafe class WeightScope
 
     public string FullName(string name) => _prefix + name;
 
+    /// <summary>A problem with one of this scope's tensors, naming the file and the tensor.</summary>
+    public CheckpointException Fail(string name, string problem) => new(_set.DisplayName, FullName(name), problem);
+
     public bool Has(string name) => _set.Tensors.ContainsKey(FullName(name));
 
     /// <summary>

@@ -130,13 +130,8 @@ public struct Silu : IUnaryFunctor
 
     public readonly void ApplyRun(ReadOnlySpan<float> x, Span<float> y)
     {
-        // In place is allowed (y may be x): sigmoid first into y, then the product reads x again.
-        if (x.Overlaps(y) && !Unsafe.AreSame(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y)))
-        {
-            for (int i = 0; i < x.Length; i++)
-                y[i] = Apply(x[i]);
-            return;
-        }
+        // In place (y is x, the only overlap the family's contract allows): sigmoid into y would
+        // overwrite the x the product still needs, so go through a small buffer.
         if (Unsafe.AreSame(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y)))
         {
             // TensorPrimitives may not run in place across two passes: chunk through a stack buffer.

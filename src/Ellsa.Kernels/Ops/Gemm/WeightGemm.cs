@@ -9,12 +9,7 @@ namespace Ellsa.Kernels.Ops.Gemm;
 /// </summary>
 public static class WeightGemm
 {
-    public static void Check(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias)
-    {
-        if (input.Cols != weight.Cols || output.Cols != weight.Rows || input.Rows != output.Rows)
-            throw new ArgumentException(
-                $"{weight.Name} is {weight.Rows}×{weight.Cols}: cannot map {input.Rows}×{input.Cols} to {output.Rows}×{output.Cols}");
-        if (bias is not null && bias.Length != weight.Rows)
-            throw new ArgumentException($"{weight.Name}: bias has {bias.Length} values for {weight.Rows} rows");
-    }
+    /// <summary>The same shapes as <see cref="IComputeBackend.MatMul"/>, checked by the same code.</summary>
+    public static void Check(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias) =>
+        BackendChecks.MatMul(weight, input, output, bias);
 }

@@ -19,9 +19,7 @@ namespace Ellsa.Kernels.Cpu
             lock (_gate)
             {
                 var matrix = (CpuMatrix)weight;
-                var packed = matrix.Packed ??= PackedWeights.Pack(matrix, bias is null ? null : ((CpuVector)bias).Storage.Pointer);
-                if (packed.BiasPointer != (bias is null ? null : ((CpuVector)bias).Storage.Pointer))
-                    matrix.Packed = packed = PackedWeights.Pack(matrix, bias is null ? null : ((CpuVector)bias).Storage.Pointer, packed);
+                var packed = matrix.Packed ??= PackedWeights.Pack(matrix);
                 var job = Job<PackedGemmJob>();
                 job.A = At(input);
                 job.Lda = input.Tensor.Cols;
@@ -29,7 +27,7 @@ namespace Ellsa.Kernels.Cpu
                 job.K = weight.Cols;
                 job.N = weight.Rows;
                 job.B = packed.Panels.Pointer;
-                job.Bias = packed.Bias.Pointer;
+                job.SetBias(bias is null ? null : ((CpuVector)bias).Storage.Pointer, weight.Rows);
                 job.C = At(output);
                 job.Ldc = output.Tensor.Cols;
                 job.EnsureScratch(_pool.ThreadCount, weight.Cols);
@@ -40,56 +38,39 @@ namespace Ellsa.Kernels.Cpu
 
     /// <summary>
     /// A weight matrix widened to fp32 and laid out as panels of 32 output columns: [panel][k][32],
-    /// the last panel zero-padded, with the bias padded alike (zeros without one). Made on first use
-    /// by a convolution and kept with the matrix.
+    /// the last panel zero-padded. Made on first use by a convolution and kept with the matrix.
     /// </summary>
     internal sealed unsafe class PackedWeights : IDisposable
     {
         public const int Width = 32;
 
         public required NativeArray<float> Panels { get; init; }
-        public required NativeArray<float> Bias { get; init; }
-        public float* BiasPointer { get; init; }
 
-        public static PackedWeights Pack(CpuMatrix matrix, float* bias, PackedWeights? reuse = null)
+        public static PackedWeights Pack(CpuMatrix matrix)
         {
             int n = matrix.Rows, k = matrix.Cols, panels = (n + Width - 1) / Width;
-            var data = reuse?.Panels ?? new NativeArray<float>((long)panels * k * Width);
-            var padded = new NativeArray<float>((long)panels * Width);
-            if (reuse is null)
+            var data = new NativeArray<float>((long)panels * k * Width);
+            for (int row = 0; row < n; row++)
             {
-                for (int row = 0; row < n; row++)
+                int local = matrix.Locate(row, out var part);
+                float* target = data.Pointer + (long)(row / Width) * k * Width + row % Width;
+                if (part.Dtype == WeightDtype.BF16)
                 {
-                    int local = matrix.Locate(row, out var part);
-                    float* target = data.Pointer + (long)(row / Width) * k * Width + row % Width;
-                    if (part.Dtype == WeightDtype.BF16)
-                    {
-                        ushort* source = (ushort*)part.Data + (long)local * k;
-                        for (int i = 0; i < k; i++)
-                            target[(long)i * Width] = BFloat16.ToSingle(source[i]);
-                    }
-                    else
-                    {
-                        float* source = (float*)part.Data + (long)local * k;
-                        for (int i = 0; i < k; i++)
-                            target[(long)i * Width] = source[i];
-                    }
+                    ushort* source = (ushort*)part.Data + (long)local * k;
+                    for (int i = 0; i < k; i++)
+                        target[(long)i * Width] = BFloat16.ToSingle(source[i]);
+                }
+                else
+                {
+                    float* source = (float*)part.Data + (long)local * k;
+                    for (int i = 0; i < k; i++)
+                        target[(long)i * Width] = source[i];
                 }
             }
-            else
-            {
-                reuse.Bias.Dispose();
-            }
-            for (int j = 0; j < n && bias != null; j++)
-                padded.Pointer[j] = bias[j];
-            return new PackedWeights { Panels = data, Bias = padded, BiasPointer = bias };
+            return new PackedWeights { Panels = data };
         }
 
-        public void Dispose()
-        {
-            Panels.Dispose();
-            Bias.Dispose();
-        }
+        public void Dispose() => Panels.Dispose();
     }
 
     /// <summary>
@@ -103,9 +84,25 @@ namespace Ellsa.Kernels.Cpu
         public const int Rows = 8;
         public const int ChunkRows = 64;
 
-        public float* A, B, Bias, C;
+        public float* A, B, C;
         public int Lda, Ldc, M, K, N;
         private NativeArray<float>[] _tiles = [];
+        /// <summary>The call's bias padded to whole panels (zeros without one): the micro-tile loads 32 at a time.</summary>
+        private NativeArray<float> _bias = new(0);
+
+        public void SetBias(float* bias, int n)
+        {
+            long padded = (n + PackedWeights.Width - 1) / PackedWeights.Width * PackedWeights.Width;
+            if (_bias.Length < padded)
+            {
+                _bias.Dispose();
+                _bias = new NativeArray<float>(padded);
+            }
+            var target = _bias.AsSpan(0, (int)padded);
+            target.Clear();
+            if (bias != null)
+                new ReadOnlySpan<float>(bias, n).CopyTo(target);
+        }
         private int _tileK = -1;
 
         public void EnsureScratch(int workers, int k)
@@ -125,6 +122,7 @@ namespace Ellsa.Kernels.Cpu
             foreach (var tile in _tiles)
                 tile.Dispose();
             _tiles = [];
+            _bias.Dispose();
         }
 
         /// <summary>
@@ -159,7 +157,7 @@ namespace Ellsa.Kernels.Cpu
                     }
                     bool whole = rows == Rows && cols == PackedWeights.Width;
                     float* c = whole ? C + (long)first * Ldc + col : tileC;
-                    Tile(a, lda, panel, K, Bias + col, c, whole ? Ldc : PackedWeights.Width);
+                    Tile(a, lda, panel, K, _bias.Pointer + col, c, whole ? Ldc : PackedWeights.Width);
                     if (!whole)
                     {
                         for (int r = 0; r < rows; r++)

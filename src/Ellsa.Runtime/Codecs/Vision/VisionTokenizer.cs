@@ -2,6 +2,7 @@ using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Ops.Convolution;
 using Ellsa.Kernels.Ops.Shapes;
 using Ellsa.Runtime.Checkpoints;
+using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Networks;
 
 namespace Ellsa.Runtime.Codecs.Vision;
@@ -37,7 +38,7 @@ public sealed class VisionTokenizer : IDisposable
         Config = VisionTokenizerConfig.Load(directory);
         Preprocessor = VisionPreprocessorConfig.Load(directory);
         if (Preprocessor.SpatialFactor != Config.SpatialFactor)
-            throw new ConfigurationMismatchException($"{DirectoryName}/{VisionPreprocessorConfig.FileName}: spatial_factor is {Preprocessor.SpatialFactor}, " +
+            throw new ConfigException($"{DirectoryName}/{VisionPreprocessorConfig.FileName}: spatial_factor is {Preprocessor.SpatialFactor}, " +
                 $"but config.json's {Config.Levels} levels downsample by {Config.SpatialFactor}");
         _tensors = TensorSet.OpenFile(Path.Combine(directory, WeightsFileName), $"{DirectoryName}/{WeightsFileName}");
         try
@@ -167,6 +168,3 @@ public sealed class VisionTokenizer : IDisposable
         _tensors?.Dispose();
     }
 }
-
-/// <summary>Two files of one component disagree (a config against another config or against the tensors).</summary>
-public sealed class ConfigurationMismatchException(string message) : Exception(message);
