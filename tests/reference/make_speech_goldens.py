@@ -66,25 +66,33 @@ def read_clips(out_dir):
 
 
 def write_outputs(out_dir, config_name):
+    """Their encoder in float64 on every clip's stored fbank; the same model run in float32 gives the
+    fp32 margin (relative L2 against float64) recorded in the metadata."""
     import speech_encoder_reference as ser
     model_dir = os.path.join(out_dir, config_name, "model")
     enc = ser.load_model_dir(model_dir)
-    tensors, rows = OrderedDict(), []
+    enc32 = ser.load_model_dir(model_dir, dtype="float32")
+    tensors, rows, margin = OrderedDict(), [], [0.0, 0.0]
     for name, fbank in read_clips(out_dir):
         encoder, embeddings = ser.encode(enc, fbank.astype(np.float64))
         again = ser.encode(enc, fbank.astype(np.float64))
         if not (np.array_equal(encoder, again[0]) and np.array_equal(embeddings, again[1])):
             raise RuntimeError(f"{config_name}/{name}: two float64 runs differ (eval mode not deterministic)")
+        e32, y32 = ser.encode(enc32, fbank)
+        margin = [max(margin[0], lhotse_fbank.rel_l2(e32, encoder)), max(margin[1], lhotse_fbank.rel_l2(y32, embeddings))]
         tensors[f"{name}.encoder"] = encoder.astype(np.float32)
         tensors[f"{name}.embeddings"] = embeddings.astype(np.float32)
         rows.append((name, encoder.shape[0], embeddings.shape[0]))
     meta = {"config": config_name, "model": f"{config_name}/model", "clips": "clips.safetensors",
             "precision": "float64 (authors' modules .double(), weights as stored), stored f32",
+            "fp32_rel_l2_encoder": f"{margin[0]:.2e}", "fp32_rel_l2_embeddings": f"{margin[1]:.2e}",
             **enc.authors.provenance()}
     path = os.path.join(out_dir, config_name, "outputs.safetensors")
     safetensors_io.write_file(path, tensors, metadata=meta)
     print(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB): " +
           ", ".join(f"{n} M={m} K={k}" for n, m, k in rows))
+    print(f"  their model in float32 vs float64, worst relative L2 over the clips: encoder {margin[0]:.2e}, "
+          f"embeddings {margin[1]:.2e}")
 
 
 def main():
