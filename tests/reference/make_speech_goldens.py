@@ -95,13 +95,63 @@ def write_outputs(out_dir, config_name):
           f"embeddings {margin[1]:.2e}")
 
 
+def lookahead_samples(r, chunk, seg_size=10):
+    """The issue's claim: embedding row r depends on exactly the first 320*J + 2520 samples,
+    J = C*floor((seg*r + seg - 1) / C) + C - 1 (the last encoder frame of the chunk holding row r's last
+    frame; the subsampling needs fbank frames up to 2J + 14 and frame f ends at sample 160 f + 280)."""
+    j = chunk * ((seg_size * r + seg_size - 1) // chunk) + chunk - 1
+    return 320 * j + 2520
+
+
+def check_lookahead(out_dir, config_name, clip="speech_espeak_8s", rows=(0, 1, 2, 3, 4, 5, 9, 17, 30)):
+    """Truncate the clip at the claimed sample count n and at n - 1; run lhotse's fbank and their
+    encoder in float64 on both: row r must equal the full clip's row r bit for bit in the first case
+    and differ in the second. Removing one sample changes row r only a little (the reflected end
+    padding replaces it by its neighbour), so the full clip is also run with sample n - 1 set to 0.5
+    (row r moves, if only a little: the Povey window is 0 at its last sample, so sample n - 1 acts
+    through the frame mean) and with sample n set to 0.5 (row r stays bit-identical). Prints a line per row."""
+    import speech_encoder_reference as ser
+    enc = ser.load_model_dir(os.path.join(out_dir, config_name, "model"))
+    clips, _, _ = safetensors_io.read_file(os.path.join(out_dir, "clips.safetensors"))
+    pcm = clips[f"{clip}.pcm"]
+    chunk, seg = enc.section["chunk_size"], enc.section["seg_size"]
+
+    def rows_of(x):
+        return ser.encode(enc, lhotse_fbank.fbank64(x))[1]
+
+    def poked(i):
+        x = pcm.copy()
+        x[i] = 0.5
+        return rows_of(x)
+
+    full = rows_of(pcm)
+    results = []
+    for r in rows:
+        n = lookahead_samples(r, chunk, seg)
+        if n + 1 > len(pcm):
+            continue
+        d = [lhotse_fbank.rel_l2(y[r], full[r]) for y in (rows_of(pcm[:n]), rows_of(pcm[:n - 1]), poked(n - 1), poked(n))]
+        ok = d[0] == 0.0 and d[1] > 1e-12 and d[2] > 1e-12 and d[3] == 0.0  # float64 rounding is ~1e-16
+        late = (n - speech_clips.SAMPLE_RATE * (r + 1) * seg // 50) / speech_clips.SAMPLE_RATE
+        results.append((r, n, d, ok))
+        print(f"  {config_name} row {r:2d} needs {n:6d} samples ({1000 * late:5.1f} ms past its end): cut at n "
+              f"{d[0]:.0e}, at n-1 {d[1]:.1e}; sample n-1 poked {d[2]:.1e}, sample n poked {d[3]:.0e} "
+              f"{'OK' if ok else 'CLAIM FAILS'}")
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=GOLDENS)
     ap.add_argument("--data", default=os.path.join(os.path.dirname(ROOT), "shared", "data"),
                     help="the shared data folder (holds audio/%s)" % speech_clips.PROMPT_WAV)
     ap.add_argument("--only", choices=("clips",) + CONFIGS, action="append")
+    ap.add_argument("--lookahead", choices=CONFIGS, action="append",
+                    help="check the issue's streaming lookahead claim on this config (printed, nothing written)")
     args = ap.parse_args()
+    if args.lookahead:
+        results = [x for k in args.lookahead for x in check_lookahead(args.out, k)]
+        sys.exit(0 if all(ok for *_, ok in results) else 1)  # relative L2 of row r against the full clip's
     only = args.only or ["clips", *CONFIGS]
     if "clips" in only:
         write_clips(args.out, args.data)
