@@ -4,6 +4,8 @@ config the authors' encoder outputs and projector rows, all computed in float64.
 
   /usr/bin/python3 tests/reference/make_speech_goldens.py            # clips, then small/ and wide/
   /usr/bin/python3 tests/reference/make_speech_goldens.py --only clips
+  /usr/bin/python3 tests/reference/make_speech_goldens.py --lookahead small   # the issue's lookahead claim
+  /usr/bin/python3 tests/reference/make_speech_goldens.py --wav /tmp/clips    # the clips as WAV files
 
 1. clips.safetensors: for each clip N (speech_clips.py) `N.pcm` F32 [n] and `N.fbank` F32 [T, 128] =
    lhotse 1.30.3's own Fbank(FbankConfig(num_mel_bins=128)).extract run in float64 (lhotse_fbank.py)
@@ -58,6 +60,20 @@ def write_clips(out_dir, data_dir):
     safetensors_io.write_file(path, tensors, metadata=meta)
     print(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, {len(infos)} clips); "
           f"lhotse float32 vs float64 fbank: worst rel L2 {worst32:.2e}")
+
+
+def write_wavs(out_dir, wav_dir):
+    """Each stored clip as a 16 kHz mono WAV (not committed; for CLI runs): 16-bit PCM for the clips on
+    the int16 grid, 32-bit float for the others. Read back, each gives the stored samples exactly."""
+    from scipy.io import wavfile
+    tensors, _, meta = safetensors_io.read_file(os.path.join(out_dir, "clips.safetensors"))
+    os.makedirs(wav_dir, exist_ok=True)
+    for c in json.loads(meta["clips"]):
+        pcm = tensors[f"{c['name']}.pcm"]
+        k = pcm.astype(np.float64) * 32768.0
+        data = k.astype(np.int16) if np.array_equal(k, np.round(k)) and k.max(initial=0) < 32768 else pcm
+        wavfile.write(os.path.join(wav_dir, f"{c['name']}.wav"), speech_clips.SAMPLE_RATE, data)
+    print(f"wrote {len(json.loads(meta['clips']))} WAV files to {wav_dir}")
 
 
 def read_clips(out_dir):
@@ -146,9 +162,13 @@ def main():
     ap.add_argument("--data", default=os.path.join(os.path.dirname(ROOT), "shared", "data"),
                     help="the shared data folder (holds audio/%s)" % speech_clips.PROMPT_WAV)
     ap.add_argument("--only", choices=("clips",) + CONFIGS, action="append")
+    ap.add_argument("--wav", metavar="DIR", help="write the stored clips as WAV files to DIR (nothing else)")
     ap.add_argument("--lookahead", choices=CONFIGS, action="append",
                     help="check the issue's streaming lookahead claim on this config (printed, nothing written)")
     args = ap.parse_args()
+    if args.wav:
+        write_wavs(args.out, args.wav)
+        return
     if args.lookahead:
         results = [x for k in args.lookahead for x in check_lookahead(args.out, k)]
         sys.exit(0 if all(ok for *_, ok in results) else 1)  # relative L2 of row r against the full clip's
