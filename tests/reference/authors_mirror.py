@@ -22,7 +22,7 @@ def resolve(mirror, default, env, rev, what):
     line naming the mirror otherwise."""
     mirror = mirror or os.environ.get(env) or default
     if not os.path.isdir(mirror):
-        sys.exit(f"error: the mirror of {what} at {mirror} is absent; pass --mirror DIR or set ${env}")
+        sys.exit(f"error: the mirror of {what} at {mirror} is absent; set ${env} to its git directory")
     try:
         git(mirror, "rev-parse", "--verify", f"{rev}^{{commit}}")
     except subprocess.CalledProcessError as e:
