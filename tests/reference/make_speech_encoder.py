@@ -31,7 +31,7 @@ bring it back to O(1). So:
   1 + N(0, 0.1^2), bias N(0, 0.1^2) (computed and discarded by the authors); mask_emb ~ N(0, 1) and
   audio_tagging_proj g = 1 (unused).
 Storage: the 2-D weights of at least BIG = 2048 elements (Linear weights, encoder_embed.out) in the config's
-`big_dtype` (small: F16, wide: BF16, tiny: F32), everything else F32. The float64 reference uses exactly
+`big_dtype` (small: F16, wide and tiny: BF16), everything else F32. The float64 reference uses exactly
 the stored values.
 """
 
@@ -81,8 +81,8 @@ CONFIGS = OrderedDict([
         ("num_encoder_layers", [1]),
         ("encoder_dim", [32]), ("encoder_unmasked_dim", [32]), ("num_heads", [4]),
         ("query_head_dim", [8]), ("pos_head_dim", [2]), ("value_head_dim", [8]), ("pos_dim", 16),
-        ("feedforward_dim", [64]),
-        ("hidden", 64), ("output_dim", None)]), 20250203, "F32", "weights/tiny")),
+        ("feedforward_dim", [64]), ("cnn_module_kernel", [7, 7, 5, 5, 5, 7, 7]),
+        ("hidden", 64), ("output_dim", None)]), 20250203, "BF16", "weights/tiny")),
 ])
 BIG = 2048
 
