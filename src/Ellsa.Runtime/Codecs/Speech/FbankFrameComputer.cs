@@ -46,11 +46,16 @@ internal sealed class FbankFrameComputer
     {
         long start = frame * LhotseFbank.FrameShift - LhotseFbank.LeftPadding;
         double sum = 0;
-        for (int i = 0; i < LhotseFbank.FrameLength; i++)
+        if (start >= 0 && start + LhotseFbank.FrameLength <= totalSamples)
         {
-            double x = samples[(int)(Reflect(start + i, totalSamples) - firstIndex)];
-            _frame[i] = x;
-            sum += x;
+            var inside = samples.Slice((int)(start - firstIndex), LhotseFbank.FrameLength);
+            for (int i = 0; i < inside.Length; i++)
+                sum += _frame[i] = inside[i];
+        }
+        else
+        {
+            for (int i = 0; i < LhotseFbank.FrameLength; i++)
+                sum += _frame[i] = samples[(int)(Reflect(start + i, totalSamples) - firstIndex)];
         }
         double mean = sum / LhotseFbank.FrameLength;
         // Pre-emphasis runs backwards so each sample still sees its unemphasised predecessor.

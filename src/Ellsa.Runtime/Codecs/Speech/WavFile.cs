@@ -29,6 +29,8 @@ public static class WavFile
 
     public static WavAudio Read(string path)
     {
+        if (Directory.Exists(path))
+            throw new InvalidDataException($"{path}: a directory, not a WAV file");
         var info = new FileInfo(path);
         if (!info.Exists)
             throw new InvalidDataException($"{path}: file not found");
