@@ -102,7 +102,9 @@ public static class InspectCommand
             using var backend = new Ellsa.Kernels.Cpu.CpuBackend(threads: 1);
             using var listener = SpeechListener.Load(directory, backend);
             var c = listener.Config;
-            output.WriteLine($"speech encoder ({listener.Source}): SPEAR Zipformer2, {c.Describe()}");
+            output.WriteLine($"speech encoder ({listener.Source}): SPEAR Zipformer2, {c.Stacks} stacks, layers [{string.Join(", ", c.NumEncoderLayers)}], " +
+                             $"downsampling [{string.Join(", ", c.DownsamplingFactor)}], encoder_dim [{string.Join(", ", c.EncoderDim)}], " +
+                             $"chunk {c.ChunkSize}, left context {c.LeftContextFrames} frames, {c.NumMelBins} mel bins, projector {c.ProjectorInput}→{c.Hidden}→{c.OutputDim}");
             var lookahead = Enumerable.Range(0, 4).Select(k =>
                 (listener.Lookahead.SamplesNeeded((k + 1) * SessionFile.AudioRowsPerBlock) - (k + 1) * 16000L) / 16.0).ToArray();
             output.WriteLine($"  {listener.RowsPerSecond:G4} rows per second; lookahead past a block's end: {string.Join(", ", lookahead.Select(ms => $"{ms:G5}"))} ms (blocks 0–3)");

@@ -60,6 +60,10 @@ public static class ListenCommand
         using var destination = OutputFile.Open(output.FullName, audio.FullName);
         // Read the audio before the encoder loads: a bad file fails at once.
         var wav = WavInput.Read(audio);
+        // The subsampling's three 3×3 convs and its ConvNeXt need 9 fbank frames for one encoder frame (the authors' code asserts on fewer).
+        if (SpeechEncoderConfig.EncoderFrames(LhotseFbank.FrameCount(wav.Samples.Length)) == 0)
+            throw new UserError($"{audio.Name}: {wav.Samples.Length} samples ({wav.Samples.Length * 1000.0 / LhotseFbank.SampleRate:F1} ms) give no encoder frame; " +
+                                $"the speech encoder needs at least {MinSamples} samples ({MinSamples * 1000.0 / LhotseFbank.SampleRate:F1} ms)");
         using var backend = CommonOptions.CreateBackend(device, threads);
         using var listener = SpeechListener.Load(directory.FullName, backend);
         var clock = Stopwatch.StartNew();
@@ -96,10 +100,13 @@ public static class ListenCommand
         return 0;
     }
 
+    /// <summary>Samples for 9 fbank frames ((n + 80) / 160 ≥ 9), the fewest that give an encoder frame.</summary>
+    private const int MinSamples = 9 * 160 - 80;
+
     /// <summary>The file as a live stream: one slice at a time, reporting when each row became final.</summary>
     private static (float[][] Rows, int EncoderFrames) Stream(SpeechListener listener, float[] samples, int sliceMs)
     {
-        var stream = listener.CreateStream();
+        using var stream = listener.CreateStream();
         var rows = new List<float[]>();
         int slice = Math.Max(1, sliceMs * LhotseFbank.SampleRate / 1000);
         bool live = !Console.IsErrorRedirected;

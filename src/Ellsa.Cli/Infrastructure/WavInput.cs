@@ -5,14 +5,19 @@ namespace Ellsa.Cli.Infrastructure;
 /// <summary>WAV files for the speech encoder, as the commands take them.</summary>
 public static class WavInput
 {
-    /// <summary>Reads a WAV file (mono mix) that the speech encoder can hear: 16 kHz and not empty.</summary>
+    /// <summary>
+    /// Reads a WAV file as the speech encoder hears it: channels averaged to mono, other rates
+    /// resampled to 16 kHz as the authors' evaluation does (torchaudio's default resample: a
+    /// Hann-windowed sinc, 6 zero crossings, rolloff 0.99; see <see cref="SincResampler"/>).
+    /// </summary>
     public static WavAudio Read(FileInfo file)
     {
         var wav = WavFile.Read(file.FullName);
         if (wav.SampleRate != LhotseFbank.SampleRate)
-            throw new UserError($"{file.Name}: {wav.SampleRate} Hz; the speech encoder takes {LhotseFbank.SampleRate} Hz audio (resample it first, e.g. sox IN.wav -r 16000 OUT.wav)");
-        if (wav.Samples.Length == 0)
-            throw new UserError($"{file.Name}: no samples");
+        {
+            Console.Error.WriteLine($"note: {file.Name} is {wav.SampleRate} Hz; resampled to {LhotseFbank.SampleRate} Hz as torchaudio's resample does");
+            wav = wav.Resampled(LhotseFbank.SampleRate);
+        }
         return wav;
     }
 }

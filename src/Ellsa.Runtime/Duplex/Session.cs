@@ -443,7 +443,10 @@ public sealed class Session : IDisposable
             _disposed = true;
         }
         lock (_model.ComputeGate)
+        {
             _state.Dispose();
+            _audio?.Dispose();
+        }
     }
 
     private void ThrowIfDisposed()

@@ -13,7 +13,7 @@ internal readonly record struct AudioWork(double FbankMs, double EncoderMs, long
 /// once that much more audio has arrived), so the rows equal the whole-utterance encoding; rows
 /// computed early (lookahead audio already covers part of the next block) wait in a queue.
 /// </summary>
-internal sealed class SessionAudio
+internal sealed class SessionAudio : IDisposable
 {
     private const int SampleRate = 16000;
 
@@ -100,4 +100,6 @@ internal sealed class SessionAudio
     }
 
     private int BlocksHeld() => _stream is null ? 0 : (int)(_stream.RowsEmitted / _rowsPerBlock);
+
+    public void Dispose() => _stream?.Dispose();
 }

@@ -15,8 +15,7 @@ namespace Ellsa.Runtime.Codecs.Speech;
 /// </summary>
 public sealed class SpeechListener : IDisposable
 {
-    public const string ComponentFile = "speech_encoder.safetensors";
-    public const string Section = "speech_encoder";
+    public const string ComponentFile = SpeechEncoder.ComponentFileName;
     /// <summary>Every released name of the encoder starts with this; its presence in a checkpoint means the model can listen.</summary>
     public const string EncoderPrefix = "speech_expert.speechencoder.";
 
@@ -84,7 +83,7 @@ public sealed class SpeechListener : IDisposable
             return SpeechEncoderConfig.Read(null, EllsaSettings.FileName);
         using var document = JsonSection.ParseFile(path);
         var root = new JsonSection(EllsaSettings.FileName, "", document.RootElement);
-        return SpeechEncoderConfig.Read(root.Section(Section), EllsaSettings.FileName);
+        return SpeechEncoderConfig.Read(root.Section(SpeechEncoderConfig.SectionName), EllsaSettings.FileName);
     }
 
     private static TensorSet OpenTensors(string directory)

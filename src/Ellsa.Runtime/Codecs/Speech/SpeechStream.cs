@@ -8,7 +8,7 @@ namespace Ellsa.Runtime.Codecs.Speech;
 /// <see cref="SpeechLookahead"/>), and the rest at <see cref="Finish"/>. The rows equal the
 /// whole-utterance encoding of the same samples.
 /// </summary>
-public sealed class SpeechStream
+public sealed class SpeechStream : IDisposable
 {
     private readonly FbankStream _fbank;
     private readonly SpeechEncoderStream _encoder;
@@ -25,6 +25,8 @@ public sealed class SpeechStream
 
     public long SamplesSeen => _fbank.SamplesSeen;
     public int RowsEmitted { get; private set; }
+    /// <summary>Encoder frames (at its output rate) computed so far.</summary>
+    public int EncoderFrames => _encoder.EncoderFrames;
     public bool Finished { get; private set; }
     /// <summary>Wall-clock milliseconds spent in fbank and in the encoder so far.</summary>
     public double FbankMs { get; private set; }
@@ -72,4 +74,7 @@ public sealed class SpeechStream
         RowsEmitted += rows.Count - before;
         return rows.Count - before;
     }
+
+    /// <summary>Frees the encoder's per-layer state.</summary>
+    public void Dispose() => _encoder.Dispose();
 }
