@@ -22,14 +22,8 @@ public static class DepthwiseConvolution
 
     public static void Check(in TensorView input, in ConvSpec spec, in TensorView weight, in TensorView? bias, in TensorView output)
     {
-        if (spec.KernelD < 1 || spec.KernelH < 1 || spec.KernelW < 1 || spec.StrideD < 1 || spec.StrideH < 1 || spec.StrideW < 1
-            || spec.DilationD < 1 || spec.DilationH < 1 || spec.DilationW < 1 || spec.Channels < 1
-            || spec.PadD0 < 0 || spec.PadD1 < 0 || spec.PadH0 < 0 || spec.PadH1 < 0 || spec.PadW0 < 0 || spec.PadW1 < 0)
-            throw new ArgumentException($"depthwise convolution {spec}: kernel, stride, dilation and channels must be positive and padding non-negative");
-        if (spec.OutD < 1 || spec.OutH < 1 || spec.OutW < 1)
-            throw new ArgumentException($"depthwise convolution {spec}: the input is smaller than the kernel");
-        if (input.Rank != 4 || input.Dim(0) != spec.Channels || input.Dim(1) != spec.InD || input.Dim(2) != spec.InH || input.Dim(3) != spec.InW)
-            throw new ArgumentException($"depthwise convolution {spec}: input view {input} is not [{spec.Channels}, {spec.InD}, {spec.InH}, {spec.InW}]");
+        spec.Validate("depthwise convolution");
+        spec.CheckInput(input, "depthwise convolution");
         if (weight.Rank != 2 || weight.Dim(0) != spec.Channels || weight.Dim(1) != Taps(spec))
             throw new ArgumentException($"depthwise convolution {spec}: weight view {weight} is not [{spec.Channels}, {Taps(spec)}]");
         if (bias is { } b && (b.Rank != 1 || b.Dim(0) != spec.Channels))

@@ -88,10 +88,10 @@ internal sealed class ChunkCausalConvModule
         var gated = history.Append(n);
         backend.Binary(projected.Columns(0, d), gate, gated, new Multiply());
 
-        // The causal half: kernel (k + 1)/2 over the history and the new frames, no padding.
-        int half = (_kernel + 1) / 2, reach = start + n - (start - History);
+        // The causal half: kernel (k + 1)/2 over the k // 2 history frames and the new ones, no padding.
+        int half = (_kernel + 1) / 2;
         var causal = ws.Rows("conv.causal", n, d);
-        backend.DepthwiseConv(Frames(history, start - History, reach), ConvSpec.Conv1d(d, reach, half),
+        backend.DepthwiseConv(Frames(history, start - History, History + n), ConvSpec.Conv1d(d, History + n, half),
             ConvSubsampling.KernelView(_causalWeight, d, half), TensorView.Of(_causalBias, d), ((TensorView)causal).Permute(1, 0));
 
         // The chunkwise half: whole chunks as an axis of the frames, then the short last chunk.
