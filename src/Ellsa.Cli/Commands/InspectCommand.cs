@@ -111,7 +111,8 @@ public static class InspectCommand
             var bindings = listener.Bindings.All;
             output.WriteLine($"  {bindings.Select(b => b.Name).Distinct().Count()} tensors bound, " +
                              string.Join(", ", bindings.GroupBy(b => b.Dtype).Select(g => $"{g.Select(b => b.Name).Distinct().Count()} {g.Key}")));
-            foreach (var group in bindings.GroupBy(b => string.Join('.', b.Name.Split('.').Take(3))))
+            // Module level: speech_expert.<module>.<part>, without a tensor's own last name.
+            foreach (var group in bindings.GroupBy(b => string.Join('.', b.Name.Split('.')[..^1].Take(3))))
                 output.WriteLine($"  {group.Key + ".*",-44}{group.Select(b => b.Name).Distinct().Count(),5} tensors");
             var unused = listener.UnusedTensors;
             output.WriteLine(unused.Count == 0 ? "  unused: none" : $"  unused: {unused.Count} ({string.Join(", ", unused.Take(8))}{(unused.Count > 8 ? ", …" : "")})");
