@@ -90,7 +90,7 @@ CONFIGS = {
     # iSTFT n_fft 20 hop 5), 5 harmonics, 2 ResBlock kernels with other dilations, source ResBlocks
     # 5/7/3, clamp 0.95; a 6:16 interleave with ratio 2.5; input_frame_rate 20 (chunks 40 tokens / 80
     # frames); 6-frame / 1920-sample caches; Qwen2 with 6 heads over 2 kv heads, theta 1e4; an estimator
-    # whose attention is wider (4 x 24) than its channels (64), as the release's (8 x 64 over 256); a 96-dim
+    # whose attention is wider (4 x 24) than its channels (48), as the release's (8 x 64 over 256); a 96-dim
     # x-vector; a prompt of 47 tokens / 92 frames (2N-2: two prompt-tail frames). Every matrix BF16,
     # HiFT's weight-norm g and the 1-D tensors F32, the speech embedding F16.
     "wide": {
@@ -103,10 +103,10 @@ CONFIGS = {
                     "qwen2": {"hidden_size": 96, "intermediate_size": 192, "num_hidden_layers": 2,
                               "num_attention_heads": 6, "num_key_value_heads": 2, "rms_norm_eps": 1e-5,
                               "rope_theta": 10000.0, "vocab_size": 40, "max_position_embeddings": 4096}},
-            "flow": {"input_size": 96, "spk_embed_dim": 96, "vocab_size": 512, "input_frame_rate": 20,
-                     "encoder": {"output_size": 96, "attention_heads": 3, "linear_units": 128, "num_blocks": 2,
+            "flow": {"input_size": 80, "spk_embed_dim": 96, "vocab_size": 512, "input_frame_rate": 20,
+                     "encoder": {"output_size": 80, "attention_heads": 4, "linear_units": 128, "num_blocks": 2,
                                  "static_chunk_size": 40},
-                     "decoder": {"estimator": {"channels": [64], "attention_head_dim": 24, "num_heads": 4,
+                     "decoder": {"estimator": {"channels": [48], "attention_head_dim": 24, "num_heads": 4,
                                                "n_blocks": 1, "num_mid_blocks": 2, "static_chunk_size": 80}}},
             "hift": {"base_channels": 96, "nb_harmonics": 5, "sampling_rate": 16000, "upsample_rates": [4, 4, 4],
                      "upsample_kernel_sizes": [8, 8, 8], "istft_params": {"n_fft": 20, "hop_len": 5},
