@@ -114,6 +114,10 @@ def load_authors(mirror=None, diffusers_mirror=None):
             fh.write(text)
     weight_norm = speech_decoder_shims.install_weight_norm()
     import importlib
+    import importlib.util
+    if importlib.util.find_spec("omegaconf") is None:
+        sys.exit("error: python3-omegaconf is missing (apt-get install python3-omegaconf): the authors' flow.py "
+                 "imports omegaconf.DictConfig")
     import torch
     mods = {k: importlib.import_module(v) for k, v in {
         "llm": "cosyvoice.llm.llm", "flow": "cosyvoice.flow.flow", "fm": "cosyvoice.flow.flow_matching",
