@@ -28,6 +28,8 @@ public enum NetworkOp
     WeightGemm,
     /// <summary>A convolution of each channel with its own kernel (<see cref="Ops.Depthwise.DepthwiseConvolution"/>).</summary>
     DepthwiseConv,
+    /// <summary>The batched product of two activations, a · bᵀ (<see cref="Ops.Products.MatrixProduct"/>).</summary>
+    MatrixProduct,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -61,6 +63,9 @@ public interface INetworkOps
 
     /// <summary>output [C, positions] = each channel of input [C, D, H, W] convolved with its row of weight [C, taps] (+ bias [C]).</summary>
     void DepthwiseConv(TensorView input, ConvSpec spec, TensorView weight, TensorView? bias, TensorView output);
+
+    /// <summary>output [B, M, N] = scale · a [B, M, K] · b [B, N, K]ᵀ per batch entry (see <see cref="Ops.Products.MatrixProduct"/>).</summary>
+    void MatrixProduct(TensorView a, TensorView b, TensorView output, float scale);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>
