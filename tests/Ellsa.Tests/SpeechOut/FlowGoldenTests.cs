@@ -14,7 +14,7 @@ namespace Ellsa.Tests.SpeechOut;
 /// </summary>
 public sealed class FlowGoldenTests
 {
-    private const double MelTolerance = 1e-9;
+    private const double MelTolerance = 1e-4;
 
     public static TheoryData<string, string> OfflineCases()
     {
@@ -120,41 +120,28 @@ public sealed class FlowGoldenTests
         using var __ = flow;
         using var goldens = SpeechOutGoldens.Goldens(config, "debug");
         var prompt = SpeechOutGoldens.Prompt(config);
-        var probe = new Probe();
+        var probe = new RecordingProbe();
         var output = flow.Infer(goldens.Ints("tokens"), prompt, finalize: true, probe);
+        AssertStagesMatch(goldens, probe, flow.Config.InputSize, prompt.Tokens.Length + goldens.Ints("tokens").Length);
+        VisionGoldens.AssertClose("mel", goldens.Floats("mel"), output.Mel, MelTolerance);
+    }
 
-        int d = flow.Config.InputSize, t = prompt.Tokens.Length + goldens.Ints("tokens").Length;
+    /// <summary>The debug case's tables, encoder stages, μ and first Euler step's velocities against the goldens.</summary>
+    internal static void AssertStagesMatch(VisionGoldens.Tensors goldens, RecordingProbe probe, int dim, int tokens)
+    {
         // The espnet tables, built as the authors build them (float32).
-        VisionGoldens.AssertClose("encoder.pos_emb", goldens.Floats("encoder.pos_emb"), ConformerPositions.Table(t, d), 1e-12);
-        VisionGoldens.AssertClose("encoder.up_pos_emb", goldens.Floats("encoder.up_pos_emb"), ConformerPositions.Table(2 * t, d), 1e-12);
+        VisionGoldens.AssertClose("encoder.pos_emb", goldens.Floats("encoder.pos_emb"), ConformerPositions.Table(tokens, dim), 1e-6);
+        VisionGoldens.AssertClose("encoder.up_pos_emb", goldens.Floats("encoder.up_pos_emb"), ConformerPositions.Table(2 * tokens, dim), 1e-6);
         foreach (string name in new[] { "flow.token_embedding", "flow.spks", "encoder.embed", "encoder.pre_lookahead", "encoder.encoders",
                      "encoder.up_embed", "encoder.out", "flow.mu" })
-            VisionGoldens.AssertClose(name, goldens.Floats(name), probe[name], 1e-9);
-        var upLayer = probe.Channels("encoder.up_layer");
-        VisionGoldens.AssertClose("encoder.up_layer", goldens.Floats("encoder.up_layer"), upLayer, 1e-9);
+            VisionGoldens.AssertClose(name, goldens.Floats(name), probe[name], 1e-4);
+        VisionGoldens.AssertClose("encoder.up_layer", goldens.Floats("encoder.up_layer"), probe.Channels("encoder.up_layer"), 1e-4);
         // estimator.out: the first Euler step's [cond; uncond] velocities, channel-major.
         var first = probe.Channels("estimator.cond").Concat(probe.Channels("estimator.uncond")).ToArray();
-        VisionGoldens.AssertClose("estimator.out", goldens.Floats("estimator.out"), first, 1e-9);
-        VisionGoldens.AssertClose("mel", goldens.Floats("mel"), output.Mel, MelTolerance);
+        VisionGoldens.AssertClose("estimator.out", goldens.Floats("estimator.out"), first, 1e-4);
     }
 
     /// <summary>Names before <paramref name="suffix"/> in a golden file ("n3" of "n3.mel").</summary>
     private static IEnumerable<string> GoldenNames(VisionGoldens.Tensors goldens, string suffix) =>
         goldens.Names.Where(n => n.EndsWith(suffix, StringComparison.Ordinal)).Select(n => n[..^suffix.Length]).Order(StringComparer.Ordinal);
-
-    private sealed class Probe : IFlowProbe
-    {
-        private readonly Dictionary<string, (float[] Rows, int Frames, int Channels)> _taps = [];
-
-        public float[] this[string name] => _taps.TryGetValue(name, out var tap) ? tap.Rows : throw new KeyNotFoundException($"no tap {name}");
-
-        /// <summary>A tap as [channels, frames], the authors' layout for conv activations.</summary>
-        public float[] Channels(string name)
-        {
-            var (rows, frames, channels) = _taps[name];
-            return SpeechOutGoldens.Transpose(rows, frames, channels);
-        }
-
-        public void Tap(string name, float[] rows, int frames, int channels) => _taps[name] = (rows, frames, channels);
-    }
 }
