@@ -29,12 +29,12 @@ public sealed class Conv
         return new Conv(weight, bias ? scope.Vector("bias", outChannels) : null, inChannels, outChannels);
     }
 
-    /// <summary>output [out, positions] = conv(input [in, D, H, W]) as the spec lays it out.</summary>
-    public void Forward(IComputeBackend backend, TensorView input, ConvSpec spec, TensorView output, ConvWorkspace workspace)
+    /// <summary>output [out, positions] = conv(input [in, D, H, W]) as the spec lays it out (+ residual, of the output's shape).</summary>
+    public void Forward(IComputeBackend backend, TensorView input, ConvSpec spec, TensorView output, ConvWorkspace workspace, TensorView? residual = null)
     {
         if (spec.Channels != InChannels)
             throw new ArgumentException($"{Weight.Name}: {spec.Channels} input channels, the layer has {InChannels}");
-        Convolution.Forward(backend, Weight, Bias, input, spec, output, workspace);
+        backend.Convolve(Weight, Bias, input, spec, output, residual, workspace);
     }
 }
 
@@ -51,13 +51,16 @@ public sealed class GroupNorm(DeviceTensor weight, DeviceTensor bias, int channe
     }
 
     /// <summary>source and destination: dense [C, spatial] views (they may be the same).</summary>
-    public void Forward(INetworkOps backend, TensorView source, TensorView destination)
+    public void Forward(INetworkOps backend, TensorView source, TensorView destination) => Forward(backend, source, destination, new Copy());
+
+    /// <summary>The norm, then <paramref name="then"/> on each result in the same pass (GroupNorm then SiLU).</summary>
+    public void Forward<TFn>(INetworkOps backend, TensorView source, TensorView destination, TFn then) where TFn : struct, IUnaryFunctor
     {
         int spatial = source.Dim(1);
         var spec = NormSpec.GroupNorm(groups, spatial, eps);
         int width = channels / groups * spatial;
         backend.Normalize(source.Reshape(groups, width), destination.Reshape(groups, width), spec,
-            TensorView.Of(weight, channels), TensorView.Of(bias, channels));
+            TensorView.Of(weight, channels), TensorView.Of(bias, channels), then);
     }
 }
 
