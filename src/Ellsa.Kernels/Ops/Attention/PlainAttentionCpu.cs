@@ -139,43 +139,67 @@ internal sealed unsafe class PlainAttentionJob : IParallelWork
     }
 
     /// <summary>
-    /// The block's weighted sums: per value channel, 16 dot products of the queries' weights with the
-    /// channel's values, 4 queries at a time so each value vector feeds 4 accumulators.
+    /// The block's weighted sums: per value channel, the queries' dot products of their weights with
+    /// the channel's values, 8 queries at a time so each value vector feeds 8 accumulators (the
+    /// block's rows past its queries hold finite scratch and are dropped at the store).
     /// </summary>
     private void BlockValues(int first, int count, int h, float* values, float* weights, ReadOnlySpan<float> inverse)
     {
-        int s = LK.D0, dv = LV.D2;
-        var iota = Vector512<int>.Indices;
+        int s = LK.D0, dv = LV.D2, whole = s & ~15;
         var zero = Vector512<float>.Zero;
+        var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(s - whole)).AsSingle();
         for (int c = 0; c < dv; c++)
         {
             float* column = values + (long)c * LV.S2;
-            for (int i = 0; i < count; i += 4)
+            for (int i = 0; i < count; i += 8)
             {
-                float* p0 = weights + (long)i * s, p1 = p0 + s, p2 = p1 + s, p3 = p2 + s;
-                Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-                for (int j = 0; j < s; j += 16)
+                float* p = weights + (long)i * s;
+                Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+                int j = 0;
+                for (; j < whole; j += 16)
                 {
-                    var mask = Vector512.LessThan(iota, Vector512.Create(s - j)).AsSingle();
-                    var v = Avx512F.MaskLoad(column + j, mask, zero);
-                    a0 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(p0 + j, mask, zero), v, a0);
-                    a1 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(p1 + j, mask, zero), v, a1);
-                    a2 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(p2 + j, mask, zero), v, a2);
-                    a3 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(p3 + j, mask, zero), v, a3);
+                    var v = Vector512.Load(column + j);
+                    float* q = p + j;
+                    a0 = Vector512.FusedMultiplyAdd(Vector512.Load(q), v, a0);
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.Load(q + s), v, a1);
+                    a2 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 2 * s), v, a2);
+                    a3 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 3 * s), v, a3);
+                    a4 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 4 * s), v, a4);
+                    a5 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 5 * s), v, a5);
+                    a6 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 6 * s), v, a6);
+                    a7 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 7 * s), v, a7);
                 }
-                Store(first + i, h, c, Vector512.Sum(a0) * inverse[i], count - i > 0);
-                Store(first + i + 1, h, c, Vector512.Sum(a1) * inverse[Math.Min(i + 1, Block - 1)], count - i > 1);
-                Store(first + i + 2, h, c, Vector512.Sum(a2) * inverse[Math.Min(i + 2, Block - 1)], count - i > 2);
-                Store(first + i + 3, h, c, Vector512.Sum(a3) * inverse[Math.Min(i + 3, Block - 1)], count - i > 3);
+                if (j < s)
+                {
+                    var v = Avx512F.MaskLoad(column + j, tail, zero);
+                    float* q = p + j;
+                    a0 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(q, tail, zero), v, a0);
+                    a1 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(q + s, tail, zero), v, a1);
+                    a2 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(q + 2 * s, tail, zero), v, a2);
+                    a3 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(q + 3 * s, tail, zero), v, a3);
+                    a4 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(q + 4 * s, tail, zero), v, a4);
+                    a5 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(q + 5 * s, tail, zero), v, a5);
+                    a6 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(q + 6 * s, tail, zero), v, a6);
+                    a7 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(q + 7 * s, tail, zero), v, a7);
+                }
+                Store(first, count, i, h, c, Vector512.Sum(a0), inverse);
+                Store(first, count, i + 1, h, c, Vector512.Sum(a1), inverse);
+                Store(first, count, i + 2, h, c, Vector512.Sum(a2), inverse);
+                Store(first, count, i + 3, h, c, Vector512.Sum(a3), inverse);
+                Store(first, count, i + 4, h, c, Vector512.Sum(a4), inverse);
+                Store(first, count, i + 5, h, c, Vector512.Sum(a5), inverse);
+                Store(first, count, i + 6, h, c, Vector512.Sum(a6), inverse);
+                Store(first, count, i + 7, h, c, Vector512.Sum(a7), inverse);
             }
         }
     }
 
+    /// <summary>Query i of the block's weighted sum, normalised; the block's padding queries (i ≥ count) are dropped.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Store(int t, int h, int c, float value, bool valid)
+    private void Store(int first, int count, int i, int h, int c, float sum, ReadOnlySpan<float> inverse)
     {
-        if (valid)
-            Output[LO.Offset + (long)t * LO.S0 + (long)h * LO.S1 + (long)c * LO.S2] = value;
+        if (i < count)
+            Output[LO.Offset + (long)(first + i) * LO.S0 + (long)h * LO.S1 + (long)c * LO.S2] = sum * inverse[i];
     }
 
     /// <summary>One query's scores: a channel at a time along contiguous keys, or dot products along contiguous rows.</summary>

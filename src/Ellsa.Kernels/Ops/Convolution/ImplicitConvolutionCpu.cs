@@ -188,6 +188,9 @@ internal sealed unsafe class ImplicitConvJob : IParallelWork, IDisposable
     private void PackTile(int c0, int c1, Segment* plan, int* counts, float* target)
     {
         var iota = Vector512<int>.Indices;
+        var sixteen = Vector512.Create(Half);
+        var evens = iota * 2;
+        var zero = Vector512<float>.Zero;
         int taps = _tapsPerChannel;
         for (int c = c0; c < c1; c++)
         {
@@ -198,27 +201,38 @@ internal sealed unsafe class ImplicitConvJob : IParallelWork, IDisposable
                 {
                     int n = counts[half * taps + tap];
                     Segment* segments = plan + ((long)half * taps + tap) * Half;
-                    var v = Vector512<float>.Zero;
+                    var v = zero;
                     for (int e = 0; e < n; e++)
                     {
                         var g = segments[e];
                         float* at = channel + g.Offset;
-                        if (g.Step != 1)
+                        if (g.Step == 1 && g.Lo == 0 && g.Hi == Half)
                         {
-                            // Strided reads (a stride-2 conv, a permuted input): lane by lane.
+                            v = Vector512.Load(at);
+                            continue;
+                        }
+                        // Lanes outside lo…hi are masked off: they may point before the input or past it, and masked lanes never fault.
+                        var lanes = (Vector512.GreaterThanOrEqual(iota, Vector512.Create(g.Lo)) & Vector512.LessThan(iota, Vector512.Create(g.Hi))).AsSingle();
+                        if (g.Step == 1)
+                            v = Avx512F.MaskLoad(at, lanes, v);
+                        else if (g.Step == 2)
+                        {
+                            // A stride-2 conv: the run's 2·n − 1 inputs in two vectors, the even ones picked out.
+                            var first = Vector512.Create(2 * g.Lo);
+                            var end = Vector512.Create(2 * g.Hi - 1);
+                            var low = (Vector512.GreaterThanOrEqual(iota, first) & Vector512.LessThan(iota, end)).AsSingle();
+                            var high = (Vector512.GreaterThanOrEqual(iota + sixteen, first) & Vector512.LessThan(iota + sixteen, end)).AsSingle();
+                            var picked = Avx512F.PermuteVar16x32x2(Avx512F.MaskLoad(at, low, zero), evens, Avx512F.MaskLoad(at + Half, high, zero));
+                            v = Vector512.ConditionalSelect(lanes, picked, v);
+                        }
+                        else
+                        {
+                            // Other strides (a permuted input, a wider stride): lane by lane.
                             float* lane = target + half * Half;
                             v.Store(lane);
                             for (int i = g.Lo; i < g.Hi; i++)
                                 lane[i] = at[(long)i * g.Step];
                             v = Vector512.Load(lane);
-                        }
-                        else if (g.Lo == 0 && g.Hi == Half)
-                            v = Vector512.Load(at);
-                        else
-                        {
-                            // Lanes outside lo…hi are masked off: they may point before the input or past it, and masked lanes never fault.
-                            var mask = (Vector512.GreaterThanOrEqual(iota, Vector512.Create(g.Lo)) & Vector512.LessThan(iota, Vector512.Create(g.Hi))).AsSingle();
-                            v = Avx512F.MaskLoad(at, mask, v);
                         }
                     }
                     v.Store(target + half * Half);

@@ -85,13 +85,19 @@ public static class OpChecks
             (data.Next(1, 2), 1, 1), (1, 1, 1), (2, 0, 1, 1, 1, 1));
     }
 
-    /// <summary>An input [C, D, H, W] view that is dense or laid out [D, C, H, W] (as Emu3 keeps frames), chosen at random.</summary>
+    /// <summary>
+    /// An input [C, D, H, W] view that is dense, laid out [D, C, H, W] (as Emu3 keeps frames), or with
+    /// width and height swapped in memory (no axis with unit stride along a row), chosen at random.
+    /// </summary>
     public static (int Length, Func<DeviceTensor, TensorView> Make) ConvInput(RandomData data, ConvSpec spec)
     {
         int length = spec.Channels * spec.InD * spec.InH * spec.InW;
-        if (data.Chance())
-            return (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW));
-        return (length, t => TensorView.Of(t, spec.InD, spec.Channels, spec.InH, spec.InW).Permute(1, 0, 2, 3));
+        return data.Next(0, 3) switch
+        {
+            0 => (length, t => TensorView.Of(t, spec.InD, spec.Channels, spec.InH, spec.InW).Permute(1, 0, 2, 3)),
+            1 => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InW, spec.InH).Permute(0, 1, 3, 2)),
+            _ => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW)),
+        };
     }
 
     /// <summary>A random normalisation: kind, rows (strided, at an offset) and the parameters it reads.</summary>
