@@ -62,7 +62,7 @@ public sealed class AttentionReferenceTests
             using var tq = HostTensors.Upload(cpu, q);
             using var tk = HostTensors.Upload(cpu, k);
             using var tv = HostTensors.Upload(cpu, v);
-            using var ty = HostTensors.Upload(cpu, OpChecks.NaNs(c * n));
+            using var ty = HostTensors.Upload(cpu, HostTensors.Poisoned(c * n));
             TensorView Map(DeviceTensor t) => TensorView.Of(t, c, n).Permute(1, 0).Unsqueeze(1);
             var spec = AttentionSpec.Full(1, 1f / MathF.Sqrt(c));
             cpu.Attention(Map(tq), Map(tk), Map(tv), Map(ty), spec, null);

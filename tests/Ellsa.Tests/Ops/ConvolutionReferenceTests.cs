@@ -16,16 +16,8 @@ namespace Ellsa.Tests.Ops;
 /// </summary>
 public sealed class ConvolutionReferenceTests
 {
-    public static TheoryData<string, CpuIsa> Kinds()
-    {
-        var data = new TheoryData<string, CpuIsa>();
-        foreach (string kind in OpChecks.ConvKinds)
-        {
-            data.Add(kind, CpuIsa.Avx512);
-            data.Add(kind, CpuIsa.Avx2);
-        }
-        return data;
-    }
+    /// <summary>AVX-512 takes the implicit GEMM, AVX2 the composed path.</summary>
+    public static TheoryData<string, CpuIsa> Kinds => IsaTheories.Each(OpChecks.ConvKinds, CpuIsa.Avx512, CpuIsa.Avx2);
 
     [Theory]
     [MemberData(nameof(Kinds))]
@@ -90,7 +82,7 @@ public sealed class ConvolutionReferenceTests
         int positions = spec.Positions, layout = data.Next(0, 2), pad = layout == 1 ? data.Next(1, 5) : 0;
         int outputs = outChannels * (positions + pad);
         using var y = cpu.AllocateTensor(1, outputs);
-        cpu.Upload(OpChecks.NaNs(outputs), y.All);
+        cpu.Upload(HostTensors.Poisoned(outputs), y.All);
         var output = layout == 2
             ? TensorView.Of(y, positions, outChannels).Permute(1, 0)
             : TensorView.Of(y, outChannels, positions + pad).Slice(1, 0, positions);
@@ -139,36 +131,27 @@ public sealed class ConvolutionReferenceTests
         }
     }
 
+    /// <summary>A kernel that overhangs the padded input, a residual of another shape, a residual in the output's tensor.</summary>
     [Fact]
-    public void AKernelLargerThanThePaddedInputIsRefused()
+    public void BadRequestsAreRefusedNamingTheProblem()
     {
         using var cpu = new CpuBackend(threads: 1);
         using var weights = new NativeWeights();
-        using var weight = cpu.UploadMatrix(new HostMatrix("w", [weights.Part(WeightDtype.F32, 2, 5, () => 1f)]));
-        using var x = cpu.AllocateTensor(1, 3);
-        using var y = cpu.AllocateTensor(1, 2);
-        using var workspace = new ConvWorkspace(cpu);
-        var spec = ConvSpec.Conv1d(1, 4, 5, stride: 2);
-        Assert.Equal(0, spec.OutW);
-        var error = Assert.Throws<ArgumentException>(() =>
-            cpu.Convolve(weight, null, TensorView.Of(x, 1, 1, 1, 3), spec, TensorView.Of(y, 2, 1), null, workspace));
-        Assert.Contains("smaller than the kernel", error.Message);
-    }
-
-    [Fact]
-    public void AResidualOfAnotherShapeIsRefused()
-    {
-        using var cpu = new CpuBackend(threads: 1);
-        using var weights = new NativeWeights();
-        using var weight = cpu.UploadMatrix(new HostMatrix("w", [weights.Part(WeightDtype.F32, 2, 3, () => 1f)]));
+        using var wide = cpu.UploadMatrix(new HostMatrix("w", [weights.Part(WeightDtype.F32, 2, 5, () => 1f)]));
+        using var narrow = cpu.UploadMatrix(new HostMatrix("w", [weights.Part(WeightDtype.F32, 2, 3, () => 1f)]));
         using var x = cpu.AllocateTensor(1, 4);
         using var y = cpu.AllocateTensor(1, 4);
         using var workspace = new ConvWorkspace(cpu);
-        var error = Assert.Throws<ArgumentException>(() =>
-            cpu.Convolve(weight, null, TensorView.Of(x, 1, 1, 1, 4), ConvSpec.Conv1d(1, 4, 3), TensorView.Of(y, 2, 2), TensorView.Of(y, 4, 1), workspace));
-        Assert.Contains("residual", error.Message);
-        error = Assert.Throws<ArgumentException>(() =>
-            cpu.Convolve(weight, null, TensorView.Of(x, 1, 1, 1, 4), ConvSpec.Conv1d(1, 4, 3), TensorView.Of(y, 2, 2), TensorView.Of(y, 2, 2), workspace));
-        Assert.Contains("its own", error.Message);
+        var overhang = ConvSpec.Conv1d(1, 4, 5, stride: 2);
+        Assert.Equal(0, overhang.OutW);
+        var input = TensorView.Of(x, 1, 1, 1, 4);
+        var output = TensorView.Of(y, 2, 2);
+        var error = Assert.Throws<ArgumentException>(() => cpu.Convolve(wide, null, input, overhang, TensorView.Of(y, 2, 1), null, workspace));
+        Assert.Contains("smaller than the kernel", error.Message);
+        var spec = ConvSpec.Conv1d(1, 4, 3);
+        error = Assert.Throws<ArgumentException>(() => cpu.Convolve(narrow, null, input, spec, output, TensorView.Of(x, 4, 1), workspace));
+        Assert.Contains("residual view [4, 1] is not", error.Message);
+        error = Assert.Throws<ArgumentException>(() => cpu.Convolve(narrow, null, input, spec, output, output, workspace));
+        Assert.Contains("give it its own", error.Message);
     }
 }

@@ -14,16 +14,8 @@ namespace Ellsa.Tests.Ops;
 /// </summary>
 public sealed class NormalizationReferenceTests
 {
-    public static TheoryData<string, CpuIsa> Kinds()
-    {
-        var data = new TheoryData<string, CpuIsa>();
-        foreach (string kind in OpChecks.NormKinds)
-        {
-            data.Add(kind, CpuIsa.Avx512);
-            data.Add(kind, CpuIsa.Scalar);
-        }
-        return data;
-    }
+    /// <summary>Every ISA level above scalar takes the vectorised loops.</summary>
+    public static TheoryData<string, CpuIsa> Kinds => IsaTheories.Each(OpChecks.NormKinds, CpuIsa.Avx512, CpuIsa.Scalar);
 
     [Theory]
     [MemberData(nameof(Kinds))]
@@ -39,7 +31,7 @@ public sealed class NormalizationReferenceTests
             var x = data.Values(c.Length, scale: 2f, center: 0.3f);
             var w = data.Values(c.Parameters, scale: 0.5f, center: 1f);
             var b = data.Values(c.Parameters, scale: 0.5f);
-            var poisoned = Enumerable.Repeat(float.NaN, c.Length).ToArray();
+            var poisoned = HostTensors.Poisoned(c.Length);
             using var xt = HostTensors.Upload(cpu, x);
             using var yt = HostTensors.Upload(cpu, poisoned);
             using var wt = HostTensors.Upload(cpu, w);

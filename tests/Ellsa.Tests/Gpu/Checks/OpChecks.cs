@@ -181,7 +181,7 @@ public static class OpChecks
     public static float[] SecondOperand(RandomData data, string name, int length) =>
         name == "snake" ? data.Values(length, scale: 0.9f, center: 1f) : data.Values(length, scale: 3f);
 
-    public static float[] NaNs(int length)
+    private static float[] NaNs(int length)
     {
         var values = new float[length];
         Array.Fill(values, float.NaN);
