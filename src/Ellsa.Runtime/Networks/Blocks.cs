@@ -112,8 +112,12 @@ public interface IStreamingModule<TInput, TOutput>
     void Reset();
 }
 
-/// <summary>Device tensors allocated for one forward pass and freed together at its end.</summary>
-public sealed class Scratch(IComputeBackend backend) : IDisposable
+/// <summary>
+/// Device tensors for one forward pass, released together at its end: freed, or handed back to the
+/// network's <see cref="ScratchPool"/> when it has one (then a tensor's contents start undefined,
+/// and every op writing into one writes all of it).
+/// </summary>
+public sealed class Scratch(IComputeBackend backend, ScratchPool? pool = null) : IDisposable
 {
     private readonly List<DeviceTensor> _tensors = [];
 
@@ -123,15 +127,13 @@ public sealed class Scratch(IComputeBackend backend) : IDisposable
         long count = 1;
         foreach (int size in shape)
             count *= size;
-        var tensor = backend.AllocateTensor(1, checked((int)Math.Max(1, count)));
-        _tensors.Add(tensor);
-        return TensorView.Of(tensor, shape);
+        return TensorView.Of(TakeMatrix(1, checked((int)Math.Max(1, count))), shape);
     }
 
     /// <summary>A dense [rows, cols] tensor, for the weight products that take row slices.</summary>
     public DeviceTensor TakeMatrix(int rows, int cols)
     {
-        var tensor = backend.AllocateTensor(rows, cols);
+        var tensor = pool?.Rent(rows, cols) ?? backend.AllocateTensor(rows, cols);
         _tensors.Add(tensor);
         return tensor;
     }
@@ -140,7 +142,12 @@ public sealed class Scratch(IComputeBackend backend) : IDisposable
     {
         backend.Synchronize();
         foreach (var tensor in _tensors)
-            tensor.Dispose();
+        {
+            if (pool is null)
+                tensor.Dispose();
+            else
+                pool.Return(tensor);
+        }
         _tensors.Clear();
     }
 }

@@ -6,12 +6,12 @@ using Ellsa.Runtime.Networks;
 
 namespace Ellsa.Runtime.Codecs.Vision;
 
-/// <summary>What one forward pass of the vision tokenizer works with: the backend, the conv scratch, and per-pass tensors.</summary>
-internal sealed class VisionPass(IComputeBackend backend, ConvWorkspace conv) : IDisposable
+/// <summary>What one forward pass of the vision tokenizer works with: the backend, the conv scratch, and per-pass tensors (from the tokenizer's pool).</summary>
+internal sealed class VisionPass(IComputeBackend backend, ConvWorkspace conv, ScratchPool pool) : IDisposable
 {
     public IComputeBackend Backend { get; } = backend;
     public ConvWorkspace Conv { get; } = conv;
-    public Scratch Scratch { get; } = new(backend);
+    public Scratch Scratch { get; } = new(backend, pool);
 
     public TensorView Take(params ReadOnlySpan<int> shape) => Scratch.Take(shape);
 
