@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Ops.Elementwise;
 using Ellsa.Kernels.Ops.Norms;
@@ -28,17 +29,18 @@ public sealed unsafe partial class CpuBackend
             job.Rows = source.Dim(0);
             job.Then = then;
             job.Vectorised = Isa != CpuIsa.Scalar && Vector.IsHardwareAccelerated;
+            job.Wide = Isa == CpuIsa.Avx512 && Vector512.IsHardwareAccelerated;
             _pool.Run(job, job.Rows);
         }
     }
 }
 
 /// <summary>
-/// One row (a LayerNorm row, a GroupNorm group, a BiasNorm frame) per chunk: statistics in double,
-/// then one pass to write, in blocks that the functor after the norm then rewrites while they are
-/// still in L1. Vectorised with System.Numerics.Vector (the hardware's width, chosen at run time)
-/// where the row and its parameters allow; the scalar loops stay for the scalar ISA level, BiasNorm
-/// and parameters that change every few elements.
+/// One row (a LayerNorm row, a GroupNorm group, a BiasNorm frame) per chunk: statistics in double
+/// in one pass, then one pass to write, in blocks that the functor after the norm then rewrites
+/// while they are still in L1. Vectorised (AVX-512 where the machine has it, else
+/// System.Numerics.Vector at the hardware's width) where the row and its parameters allow; the
+/// scalar loops stay for the scalar ISA level, BiasNorm and parameters that change every few elements.
 /// </summary>
 internal sealed unsafe class NormJob<TFn> : IParallelWork where TFn : struct, IUnaryFunctor
 {
@@ -49,7 +51,7 @@ internal sealed unsafe class NormJob<TFn> : IParallelWork where TFn : struct, IU
     public int SourceStride, DestinationStride, WeightStride, BiasStride, Width, Rows;
     public NormSpec Spec;
     public TFn Then;
-    public bool Vectorised;
+    public bool Vectorised, Wide;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int row, int worker)
@@ -70,9 +72,13 @@ internal sealed unsafe class NormJob<TFn> : IParallelWork where TFn : struct, IU
         }
         else
         {
-            if (spec.Kind == NormKind.Standard)
-                center = Sum(x, Width) / Width;
-            squares = SquaredDistances(x, Width, center);
+            // One pass around a shift (the row's first element for a LayerNorm or GroupNorm, so the
+            // sums stay small beside a large mean; 0 for RMSNorm, whose statistic is the plain Σx²).
+            double shift = spec.Kind == NormKind.Standard && Width > 0 ? x[0] : 0;
+            var (sum, sumSquares) = Moments(x, Width, shift);
+            double offset = spec.Kind == NormKind.Standard ? sum / Width : 0;
+            center = shift + offset;
+            squares = Math.Max(0, sumSquares - offset * sum);
         }
         float scale = (float)(spec.Kind == NormKind.Bias ? spec.Scale / Math.Sqrt(squares / Width) : 1 / Math.Sqrt(squares / Width + spec.Eps));
         float mean = (float)center;
@@ -113,48 +119,48 @@ internal sealed unsafe class NormJob<TFn> : IParallelWork where TFn : struct, IU
         }
     }
 
-    private double Sum(float* x, int n)
+    /// <summary>Σ(x − shift) and Σ(x − shift)² in double: AVX-512 widening 16 floats at a time where the machine has it, the hardware's vector width otherwise.</summary>
+    private (double Sum, double Squares) Moments(float* x, int n, double shift)
     {
-        double sum = 0;
+        double sum = 0, squares = 0;
         int i = 0;
-        if (Vectorised)
+        if (Wide)
         {
-            var acc = Vector<double>.Zero;
+            var s = Vector512.Create(shift);
+            Vector512<double> sums = default, sumsOfSquares = default;
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var (low, high) = Vector512.Widen(Vector512.Load(x + i));
+                low -= s;
+                high -= s;
+                sums += low + high;
+                sumsOfSquares = Vector512.FusedMultiplyAdd(low, low, Vector512.FusedMultiplyAdd(high, high, sumsOfSquares));
+            }
+            sum = Vector512.Sum(sums);
+            squares = Vector512.Sum(sumsOfSquares);
+        }
+        else if (Vectorised)
+        {
+            var s = new Vector<double>(shift);
+            Vector<double> sums = default, sumsOfSquares = default;
             for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
             {
                 Vector.Widen(Vector.Load(x + i), out var low, out var high);
-                acc += low + high;
+                low -= s;
+                high -= s;
+                sums += low + high;
+                sumsOfSquares += low * low + high * high;
             }
-            sum = Vector.Sum(acc);
-        }
-        for (; i < n; i++)
-            sum += x[i];
-        return sum;
-    }
-
-    private double SquaredDistances(float* x, int n, double center)
-    {
-        double sum = 0;
-        int i = 0;
-        if (Vectorised)
-        {
-            var acc = Vector<double>.Zero;
-            var c = new Vector<double>(center);
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                Vector.Widen(Vector.Load(x + i), out var low, out var high);
-                low -= c;
-                high -= c;
-                acc += low * low + high * high;
-            }
-            sum = Vector.Sum(acc);
+            sum = Vector.Sum(sums);
+            squares = Vector.Sum(sumsOfSquares);
         }
         for (; i < n; i++)
         {
-            double d = x[i] - center;
-            sum += d * d;
+            double d = x[i] - shift;
+            sum += d;
+            squares += d * d;
         }
-        return sum;
+        return (sum, squares);
     }
 
     /// <summary>y = ((x − mean)·scale)·weight + bias with one channel's parameters, rounded step by step as the scalar loop and the GPU kernel round.</summary>
