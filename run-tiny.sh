@@ -2,7 +2,8 @@
 # Builds the ellsa CLI and runs the main job on the committed tiny model: a 14-block speech
 # dialogue session through the duplex engine (timeline in artifacts/out/timeline.jsonl), after
 # one acting block decoded exactly as the reference's generate does, the tiny vision tokenizer on
-# two camera frames, and an acting session fed with image files.
+# two camera frames, an acting session fed with image files, and a speech dialogue heard from a WAV
+# file through the tiny speech encoder (the shared prompt wav, 24 kHz, resampled to 16 kHz).
 set -euo pipefail
 cd "$(dirname "$0")"
 dotnet publish src/Ellsa.Cli -c Release -o artifacts/ellsa --nologo -v quiet
@@ -23,3 +24,12 @@ echo "two frames as VQ codes: artifacts/out/look.json; what the model sees: arti
 echo
 "$ellsa" duplex --model weights/tiny \
   --input tests/goldens/vision/act_frames.session.json --output artifacts/out/act_frames.jsonl
+echo
+wav=../shared/data/audio/cosyvoice_prompt_emo_10004_b_0.wav
+if [ -f "$wav" ]; then
+  "$ellsa" listen --model weights/tiny --audio "$wav" --output artifacts/out/listen.json
+  echo "the wav as audio embeddings: artifacts/out/listen.json"
+  "$ellsa" duplex --model weights/tiny --audio "$wav" --output artifacts/out/heard.jsonl
+else
+  echo "skipped listening: $wav not found (the shared data folder beside the repository)"
+fi

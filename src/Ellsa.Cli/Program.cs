@@ -10,8 +10,6 @@ public static class Program
     public static int Main(string[] args)
     {
         var parsed = BuildRoot().Parse(args);
-        // System.CommandLine prints its parse errors with help and exits 1, and lets --help win over an
-        // unknown command; the CLI's contract is one "error:" line and exit 2 for any bad command line.
         // System.CommandLine prints its parse errors with help and exits 1, and with --help it drops
         // them and prints help even for an unknown command; the CLI's contract is one "error:" line and
         // exit 2 for any bad command line.
@@ -41,13 +39,15 @@ public static class Program
             "  ellsa generate --model weights/tiny --input seq.json --output ids.json --max-text 9\n" +
             "  ellsa duplex --model weights/tiny --input session.json --output timeline.jsonl\n" +
             "  ellsa fast decode --assets weights/tiny/fast --ids 12,40,7\n" +
-            "  ellsa look --model weights/tiny --image frame.png --output codes.json");
+            "  ellsa look --model weights/tiny --image frame.png --output codes.json\n" +
+            "  ellsa listen --model weights/tiny --audio question.wav --output embeddings.json");
         root.Subcommands.Add(ForwardCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(DuplexCommand.Create());
         root.Subcommands.Add(FastCommand.Create());
         root.Subcommands.Add(LookCommand.Create());
+        root.Subcommands.Add(ListenCommand.Create());
         return root;
     }
 }

@@ -16,3 +16,6 @@ set -e
   --dtype-override vision_expert.model.base_model.model.layers.1.post_attention_layernorm.weight=f16 \
   --shards 2 --boost 4 \
   --tokens '{"bos": 300, "speech_eos": 301, "bot": 305, "eot": 306, "silence": 307, "bop": 308, "eop": 309, "boa": 700, "eoa": 701, "eof": 703, "img": 707, "boi": 708, "eoi": 709, "visual_base": 736, "visual_count": 64, "action_first": 370, "action_last": 690, "fast_base": 690}'
+# The speech encoder (speech_encoder.safetensors + the "speech_encoder" section of ellsa.json); it reads
+# hidden_size from the config.json written above.
+/usr/bin/python3 tests/reference/make_speech_encoder.py tiny

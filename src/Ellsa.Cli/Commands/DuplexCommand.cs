@@ -15,8 +15,16 @@ public static class DuplexCommand
     public static Command Create()
     {
         var model = CommonOptions.Model();
-        var input = CommonOptions.Input(
-            "SESSION.json: {\"mode\": \"speech\"|\"act\", \"prompt_ids\": [optional], \"blocks\": [{\"audio_embeddings\": [[…] × 5], \"images\": [[625 codes], …]}, …]}");
+        var input = new Option<FileInfo?>("--input")
+        {
+            Description = "SESSION.json: {\"mode\": \"speech\"|\"act\", \"prompt_ids\": [optional], \"blocks\": [{\"audio_embeddings\": [[…] × 5], " +
+                          "\"images\": [[625 codes] or \"frame.png\", …]}, …]}; with --audio, blocks give images only (optional for speech dialogue)",
+        };
+        var audio = new Option<FileInfo?>("--audio")
+        {
+            Description = "A 16 kHz WAV file heard by the session (needs the speech encoder): block k hears seconds [k, k+1), each block stepped once " +
+                          "the encoder's lookahead past its end has arrived; without --input, one speech-dialogue block per started second",
+        };
         var output = CommonOptions.Output("TIMELINE.jsonl to write: one line per block with block, text_ids, text, action_ids, actions, events, ms");
         var parity = new Option<bool>("--parity")
         {
@@ -32,28 +40,37 @@ public static class DuplexCommand
             "Run a scripted duplex session block by block: speech dialogue (an empty image slot, the no-op action chunk) or " +
             "acting with speech (two camera views, a window of 2 blocks). Prints a line per block and a summary.")
         {
-            model, input, output, parity, contextLimit, device, threads,
+            model, input, audio, output, parity, contextLimit, device, threads,
         };
         command.SetAction(result => ErrorReporting.Run(() => Execute(
-            result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!, result.GetValue(parity),
+            result.GetValue(model)!, result.GetValue(input), result.GetValue(audio), result.GetValue(output)!, result.GetValue(parity),
             result.GetValue(contextLimit), result.GetValue(device)!, result.GetValue(threads))));
         return command;
     }
 
-    private static int Execute(DirectoryInfo directory, FileInfo input, FileInfo output, bool parity, int? contextLimit, string device, int threads)
+    private static int Execute(DirectoryInfo directory, FileInfo? input, FileInfo? audio, FileInfo output, bool parity, int? contextLimit, string device,
+        int threads)
     {
+        if (input is null && audio is null)
+            throw new UserError("give --input SESSION.json, --audio IN.wav, or both");
         if (contextLimit is < MinContextLimit)
             throw new UserError($"--context-limit {contextLimit}: must be at least {MinContextLimit}");
-        using var destination = OutputFile.Open(output.FullName, input.FullName);
+        using var destination = OutputFile.Open(output.FullName, (input ?? audio)!.FullName);
         using var interruption = new Interruption(destination.Discard);
         var config = ModelConfig.Load(directory.FullName);
         SaMoeModel.CheckLoadable(directory.FullName, config);
         int maxPositions = CommonOptions.MaxPositions(config);
         if (contextLimit > maxPositions)
             throw new UserError($"--context-limit {contextLimit}: must be {MinContextLimit}…{maxPositions} (max_position_embeddings)");
-        var script = SessionFile.Read(input.FullName, new SessionShape(config.Speech.HiddenSize, config.Settings.Image.CodesPerFrame));
+        var wav = audio is null ? null : WavInput.Read(audio);
+        var script = input is null
+            ? new SessionScript(SessionMode.Speech, null, SessionAudioFile.SpeechBlocks(wav!))
+            : SessionFile.Read(input.FullName, new SessionShape(config.Speech.HiddenSize, config.Settings.Image.CodesPerFrame), audioElsewhere: wav is not null);
         using var backend = CommonOptions.CreateBackend(device, threads);
         using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay());
+        if (wav is not null && loaded.Speech is null)
+            throw new UserError($"--audio: {directory.Name} has no speech encoder ({Runtime.Codecs.Speech.SpeechListener.ComponentFile}, or speech_expert.speechencoder.* in its checkpoint)");
+        var hearing = wav is null ? null : new SessionAudioFile(wav, script.Blocks.Count);
         using var session = loaded.CreateSession(new SessionOptions
         {
             Mode = script.Mode,
@@ -78,7 +95,7 @@ public static class DuplexCommand
                     break;
                 if (live)
                     Console.Error.Write($"\rblock {results.Count + 1}/{script.Blocks.Count}…");
-                var result = session.Step(block);
+                var result = session.Step(hearing is null ? block : block with { Audio = hearing.Next(session) });
                 results.Add(result);
                 writer.WriteLine(Line(result));
                 // Each finished block reaches the file at once: a pipe reader sees it, and an interrupted run keeps it.
@@ -128,6 +145,8 @@ public static class DuplexCommand
             json.WriteNumber("codec_ms", Math.Round(result.Timings.CodecMs, 3));
             json.WriteNumber("trim_ms", Math.Round(result.Timings.TrimMs, 3));
             json.WriteNumber("image_ms", Math.Round(result.Timings.ImageMs, 3));
+            json.WriteNumber("fbank_ms", Math.Round(result.Timings.FbankMs, 3));
+            json.WriteNumber("speech_encoder_ms", Math.Round(result.Timings.SpeechEncoderMs, 3));
             json.WriteEndObject();
             json.WriteStartObject("counters");
             json.WriteNumber("sequence", result.Counters.SequenceLength);
@@ -136,6 +155,8 @@ public static class DuplexCommand
             json.WriteNumber("decoded", result.Counters.DecodedPositions);
             json.WriteNumber("trim_reprefilled", result.Counters.TrimRePrefilledPositions);
             json.WriteNumber("frames_encoded", result.Counters.FramesEncoded);
+            json.WriteNumber("audio_samples", result.Counters.AudioSamples);
+            json.WriteNumber("audio_lookahead_ms", Math.Round(result.Counters.AudioLookaheadMs, 3));
             json.WriteEndObject();
             if (result.ActionProblems.Count > 0)
             {

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Ellsa.Cli.Infrastructure;
 using Ellsa.Runtime.Checkpoints;
+using Ellsa.Runtime.Codecs.Speech;
+using Ellsa.Runtime.Duplex;
 using Ellsa.Runtime.Codecs.Vision;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Moe;
@@ -44,8 +46,9 @@ public static class InspectCommand
         WriteConfigs(output, config);
         WriteBindings(output, plan);
         bool visionOk = WriteVisionTokenizer(output, directory.FullName);
+        bool speechOk = WriteSpeechEncoder(output, directory.FullName);
         WriteSummary(output, plan, all);
-        return plan.IsComplete && visionOk ? 0 : ErrorReporting.InputError;
+        return plan.IsComplete && visionOk && speechOk ? 0 : ErrorReporting.InputError;
     }
 
     /// <summary>
@@ -74,6 +77,44 @@ public static class InspectCommand
             foreach (var group in bindings.GroupBy(b => b.Name.Split('.')[0]))
                 output.WriteLine($"  {group.Key + ".*",-28}{group.Select(b => b.Name).Distinct().Count(),5} tensors");
             var unused = tokenizer.UnusedTensors;
+            output.WriteLine(unused.Count == 0 ? "  unused: none" : $"  unused: {unused.Count} ({string.Join(", ", unused.Take(8))}{(unused.Count > 8 ? ", …" : "")})");
+            output.WriteLine();
+            return true;
+        }
+        catch (Exception e) when (e is CheckpointException or ConfigException)
+        {
+            output.WriteLine($"  cannot be loaded: {e.Message}");
+            output.WriteLine();
+            return false;
+        }
+    }
+
+    /// <summary>The speech input (fbank, Zipformer2, projector), when the directory has it: its config, its tensors and the lookahead it costs a session.</summary>
+    private static bool WriteSpeechEncoder(TextWriter output, string directory)
+    {
+        if (!SpeechListener.IsPresent(directory))
+        {
+            output.WriteLine($"speech encoder: absent (no {SpeechListener.ComponentFile}, no {SpeechListener.EncoderPrefix}* tensors): audio must come as embeddings");
+            return true;
+        }
+        try
+        {
+            using var backend = new Ellsa.Kernels.Cpu.CpuBackend(threads: 1);
+            using var listener = SpeechListener.Load(directory, backend);
+            var c = listener.Config;
+            output.WriteLine($"speech encoder ({listener.Source}): SPEAR Zipformer2, {c.Stacks} stacks, layers [{string.Join(", ", c.NumEncoderLayers)}], " +
+                             $"downsampling [{string.Join(", ", c.DownsamplingFactor)}], encoder_dim [{string.Join(", ", c.EncoderDim)}], " +
+                             $"chunk {c.ChunkSize}, left context {c.LeftContextFrames} frames, {c.NumMelBins} mel bins, projector {c.ProjectorInput}→{c.Hidden}→{c.OutputDim}");
+            var lookahead = Enumerable.Range(0, 4).Select(k =>
+                (listener.Lookahead.SamplesNeeded((k + 1) * SessionFile.AudioRowsPerBlock) - (k + 1) * 16000L) / 16.0).ToArray();
+            output.WriteLine($"  {listener.RowsPerSecond:G4} rows per second; lookahead past a block's end: {string.Join(", ", lookahead.Select(ms => $"{ms:G5}"))} ms (blocks 0–3)");
+            var bindings = listener.Bindings.All;
+            output.WriteLine($"  {bindings.Select(b => b.Name).Distinct().Count()} tensors bound, " +
+                             string.Join(", ", bindings.GroupBy(b => b.Dtype).Select(g => $"{g.Select(b => b.Name).Distinct().Count()} {g.Key}")));
+            // Module level: speech_expert.<module>.<part>, without a tensor's own last name.
+            foreach (var group in bindings.GroupBy(b => string.Join('.', b.Name.Split('.')[..^1].Take(3))))
+                output.WriteLine($"  {group.Key + ".*",-44}{group.Select(b => b.Name).Distinct().Count(),5} tensors");
+            var unused = listener.UnusedTensors;
             output.WriteLine(unused.Count == 0 ? "  unused: none" : $"  unused: {unused.Count} ({string.Join(", ", unused.Take(8))}{(unused.Count > 8 ? ", …" : "")})");
             output.WriteLine();
             return true;

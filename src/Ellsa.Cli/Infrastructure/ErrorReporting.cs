@@ -38,7 +38,7 @@ public static class ErrorReporting
         UserError or BackendUnavailableException => UsageError,
         CheckpointException or ConfigException or InputFileException or FastCodecException or TokenizerException
             or ImageFileException
-            or NotSupportedException or ArgumentException or IOException
+            or NotSupportedException or ArgumentException or IOException or InvalidDataException
             or UnauthorizedAccessException or InvalidOperationException or OutOfMemoryException => InputError,
         _ => InternalError,
     };

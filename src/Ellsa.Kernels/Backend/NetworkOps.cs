@@ -26,6 +26,8 @@ public enum NetworkOp
     NearestCode,
     /// <summary>The weight product of many rows (a convolution's column block), packed for it where the backend gains by that.</summary>
     WeightGemm,
+    /// <summary>A convolution of each channel with its own kernel (<see cref="Ops.Depthwise.DepthwiseConvolution"/>).</summary>
+    DepthwiseConv,
     /// <summary>A whole convolution with its bias and an optional residual (<see cref="ConvSpec"/>): composed of the ops above, or fused.</summary>
     Convolution,
 }
@@ -62,6 +64,9 @@ public interface INetworkOps
 
     /// <summary>output = input · weightᵀ (+ bias) for many rows: what <see cref="IComputeBackend.MatMul"/> computes, organised for a GEMM.</summary>
     void WeightGemm(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias);
+
+    /// <summary>output [C, positions] = each channel of input [C, D, H, W] convolved with its row of weight [C, taps] (+ bias [C]).</summary>
+    void DepthwiseConv(TensorView input, ConvSpec spec, TensorView weight, TensorView? bias, TensorView output);
 
     /// <summary>
     /// output [out channels, positions] = conv(input [C, D, H, W] view) + bias (+ residual, a view of

@@ -253,7 +253,8 @@ public sealed record EllsaSettings
     public const string FileName = "ellsa.json";
 
     /// <summary>The sections ellsa.json may have; each section lists its own keys.</summary>
-    public static readonly List<string> Sections = ["tokens", "lora", "image", "fast", "text", "session"];
+    /// <remarks>"speech_encoder" is read by the speech input itself (Codecs/Speech), which a directory without the SA-MoE may hold alone.</remarks>
+    public static readonly List<string> Sections = ["tokens", "lora", "image", "fast", "text", "session", "speech_encoder"];
 
     public SpecialTokens Tokens { get; init; } = new();
     public LoraSettings Lora { get; init; } = LoraSettings.Released;

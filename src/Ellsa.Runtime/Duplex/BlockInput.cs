@@ -6,8 +6,16 @@ public abstract record AudioInput
     /// <summary>The speech encoder's 5 output rows for the block (hidden_size each), spliced after the block's bos.</summary>
     public sealed record Embeddings(float[][] Rows) : AudioInput;
 
-    /// <summary>The block's raw audio: 16 000 mono samples at 16 kHz in [−1, 1]. Needs a speech encoder.</summary>
-    public sealed record Pcm(float[] Samples) : AudioInput;
+    /// <summary>
+    /// Raw audio, 16 kHz mono in [−1, 1]: the samples that arrived since the previous block's Step,
+    /// any number. Needs the model's speech encoder. The session keeps one stream from its first PCM
+    /// block on; a block's 5 rows need the stream to reach the block's end plus the encoder's
+    /// lookahead (<see cref="Session.AudioSamplesNeeded"/>: 137.5–257.5 ms at the release), so a live
+    /// caller steps a block that much after its end, passing what arrived. Mark the stream's last
+    /// audio <paramref name="EndOfStream"/>: the stream is zero-padded to a whole block and finished,
+    /// and later blocks pass no samples and take the rows already computed.
+    /// </summary>
+    public sealed record Pcm(float[] Samples, bool EndOfStream = false) : AudioInput;
 }
 
 /// <summary>One camera frame of a block.</summary>
@@ -28,12 +36,6 @@ public sealed record BlockInput(AudioInput Audio, IReadOnlyList<ImageInput> Imag
 {
     public static BlockInput FromEmbeddings(float[][] audio, params int[][] imageCodes) =>
         new(new AudioInput.Embeddings(audio), imageCodes.Select(c => (ImageInput)new ImageInput.Codes(c)).ToArray());
-}
-
-/// <summary>Turns a block's raw audio into its 5 embeddings. Streaming: called once per block, in order.</summary>
-public interface ISpeechEncoder
-{
-    float[][] EncodeBlock(ReadOnlySpan<float> samples);
 }
 
 /// <summary>Turns a camera frame into its VQ codes.</summary>

@@ -30,8 +30,10 @@ public sealed record BlockEvent(BlockEventKind Kind, string Detail)
 /// <summary>Wall-clock milliseconds per stage of a block.</summary>
 /// <param name="TrimMs">Of <paramref name="PrefillMs"/>, the time a context trim cost: re-prefilling the history it kept (0 without a trim).</param>
 /// <param name="ImageMs">Of <paramref name="InputMs"/>, the time the image encoder took for the block's frames (reading files included).</param>
+/// <param name="FbankMs">Of <paramref name="InputMs"/>, the time fbank took for the block's PCM.</param>
+/// <param name="SpeechEncoderMs">Of <paramref name="InputMs"/>, the time the speech encoder and projector took for the block's PCM.</param>
 public sealed record StageTimings(double InputMs, double PrefillMs, double TextMs, double ActionMs, double CodecMs, double TotalMs, double TrimMs = 0,
-    double ImageMs = 0);
+    double ImageMs = 0, double FbankMs = 0, double SpeechEncoderMs = 0);
 
 /// <summary>How much work a block did, for checking what incremental decoding saves.</summary>
 /// <param name="SequenceLength">Positions of the block's prompt sequence (as the reference builds it).</param>
@@ -40,8 +42,10 @@ public sealed record StageTimings(double InputMs, double PrefillMs, double TextM
 /// <param name="DecodedPositions">Single-token decode steps.</param>
 /// <param name="TrimRePrefilledPositions">Of <paramref name="PrefilledPositions"/>, the history positions a context trim made this block prefill again (0 without a trim).</param>
 /// <param name="FramesEncoded">Camera frames the image encoder turned into codes this block (frames given as codes do not count).</param>
+/// <param name="AudioSamples">Samples the session's PCM stream had taken when the block ran (0 when the block gave embeddings).</param>
+/// <param name="AudioLookaheadMs">Audio past the block's end that its PCM stream had to reach: the speech encoder's lookahead, the added delay of listening (0 after the stream's end).</param>
 public sealed record BlockCounters(int SequenceLength, int PrefilledPositions, int RecomputedPositions, int DecodedPositions, int TrimRePrefilledPositions = 0,
-    int FramesEncoded = 0);
+    int FramesEncoded = 0, long AudioSamples = 0, double AudioLookaheadMs = 0);
 
 /// <summary>What one block produced.</summary>
 public sealed record BlockResult

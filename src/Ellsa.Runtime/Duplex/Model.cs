@@ -1,5 +1,6 @@
 using Ellsa.Kernels.Backend;
 using Ellsa.Runtime.Codecs.Fast;
+using Ellsa.Runtime.Codecs.Speech;
 using Ellsa.Runtime.Codecs.Text;
 using Ellsa.Runtime.Codecs.Vision;
 using Ellsa.Runtime.Configuration;
@@ -40,8 +41,8 @@ public sealed class Model : IDisposable
     public SaMoeModel Network { get; }
     public TextTokenizer? Tokenizer { get; }
     public FastActionCodec? Fast { get; }
-    /// <summary>Turns raw block audio into embeddings; none exists in this build yet.</summary>
-    public ISpeechEncoder? SpeechEncoder { get; init; }
+    /// <summary>Turns raw block audio into embeddings: fbank, the SPEAR Zipformer2 encoder and the projector, when the model directory has them.</summary>
+    public SpeechListener? Speech { get; init; }
     /// <summary>Turns raw frames into VQ codes: the Emu3 VisionVQ tokenizer when the model directory has vision_tokenizer/.</summary>
     public IImageEncoder? ImageEncoder { get; init; }
 
@@ -70,13 +71,37 @@ public sealed class Model : IDisposable
             VisionFrameEncoder? vision = Directory.Exists(Path.Combine(directory, VisionTokenizer.DirectoryName))
                 ? VisionFrameEncoder.Load(directory, backend, settings.Tokens.VisualCount, settings.Image.CodesPerFrame)
                 : null;
-            return new Model(network, tokenizer, fast) { ImageEncoder = vision };
+            SpeechListener? speech = null;
+            try
+            {
+                speech = SpeechListener.IsPresent(directory) ? SpeechListener.Load(directory, backend) : null;
+                if (speech is not null)
+                    CheckSpeechGeometry(speech, network.Config.Speech.HiddenSize);
+            }
+            catch
+            {
+                speech?.Dispose();
+                (vision as IDisposable)?.Dispose();
+                throw;
+            }
+            return new Model(network, tokenizer, fast) { ImageEncoder = vision, Speech = speech };
         }
         catch
         {
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The session splices the projector's rows after each block's bos: they must be the speech expert's width, 5 per second.</summary>
+    private static void CheckSpeechGeometry(SpeechListener speech, int hiddenSize)
+    {
+        if (speech.Config.OutputDim != hiddenSize)
+            throw new ConfigException(
+                $"{EllsaSettings.FileName}: speech_encoder.output_dim is {speech.Config.OutputDim}, but the speech expert's hidden_size is {hiddenSize}: the projector's rows are its input embeddings");
+        if (speech.RowsPerSecond != SessionFile.AudioRowsPerBlock)
+            throw new ConfigException(
+                $"{EllsaSettings.FileName}: speech_encoder gives {speech.RowsPerSecond:G4} rows per second (50 Hz / (output_downsampling_factor × seg_size)); a 1-second block takes {SessionFile.AudioRowsPerBlock}");
     }
 
     /// <summary>True once <see cref="Dispose"/> has run: sessions can no longer step.</summary>
@@ -126,6 +151,7 @@ public sealed class Model : IDisposable
             _disposed = true;
             Network.Dispose();
             (ImageEncoder as IDisposable)?.Dispose();
+            Speech?.Dispose();
         }
     }
 

@@ -38,6 +38,8 @@ public sealed class Session : IDisposable
     private readonly int[] _noOpActionIds;
     private readonly int[]? _noOpFastIds;
     private readonly List<BlockRecord> _history = [];
+    /// <summary>The PCM stream through the model's speech encoder; null when the model cannot listen.</summary>
+    private readonly SessionAudio? _audio;
     /// <summary>The key of every position held in the KV cache.</summary>
     private readonly List<long> _cachedKeys = [];
     /// <summary>Guards the fields below, which Cancel and Dispose touch from other threads.</summary>
@@ -83,6 +85,7 @@ public sealed class Session : IDisposable
         _policy = new ContextPolicy(limit, BlockDecoder.MaxNewPositions(_limits), trimAt, trimTo);
         _state = model.Network.CreateSequence(limit);
         _turns = new TurnTracker(_tokens);
+        _audio = model.Speech is { } speech ? new SessionAudio(speech, SessionFile.AudioRowsPerBlock) : null;
     }
 
     public SessionOptions Options => _options;
@@ -96,6 +99,15 @@ public sealed class Session : IDisposable
     public int Blocks => _nextBlock;
     /// <summary>History blocks the next sequence will contain (fewer than <see cref="Blocks"/> after a trim).</summary>
     public int HistoryBlocks => _history.Count;
+    /// <summary>
+    /// Samples of the session's audio stream (counted from its first PCM block) that must have
+    /// arrived for the next block's Step: the block's end plus the speech encoder's lookahead.
+    /// A live caller steps the next block once <see cref="AudioSamplesReceived"/> plus what it
+    /// passes reaches this. 0 when the model cannot listen.
+    /// </summary>
+    public long AudioSamplesNeeded => _audio?.SamplesNeeded(_nextBlock) ?? 0;
+    /// <summary>Samples the session's audio stream has taken so far.</summary>
+    public long AudioSamplesReceived => _audio?.SamplesReceived ?? 0;
     /// <summary>The ids of the no-op action chunk (boa … eoa), computed from the FAST assets.</summary>
     public IReadOnlyList<int> NoOpActionIds => _noOpActionIds;
     /// <summary>The task prompt's ids (bop … eop) every sequence starts with.</summary>
@@ -142,7 +154,7 @@ public sealed class Session : IDisposable
     {
         var total = Stopwatch.StartNew();
         int index = _nextBlock;
-        var (current, imageMs, framesEncoded) = Resolve(input, index);
+        var (current, imageMs, framesEncoded, audioWork) = Resolve(input, index);
         double inputMs = total.Elapsed.TotalMilliseconds;
 
         var events = new List<BlockEvent>();
@@ -204,8 +216,10 @@ public sealed class Session : IDisposable
             events.Add(new BlockEvent(BlockEventKind.DeadlineOverrun, $"{totalMs:F0} ms > {_options.BlockDeadline.TotalMilliseconds:F0} ms"));
         result = result with
         {
-            Timings = new StageTimings(inputMs, prefillMs, textMs, actionMs, codecMs, totalMs, prefill.TrimMs, imageMs),
-            Counters = new BlockCounters(sequence.Count, prefill.Prefilled, prefill.Recomputed, decoded, prefill.TrimRePrefilled, framesEncoded),
+            Timings = new StageTimings(inputMs, prefillMs, textMs, actionMs, codecMs, totalMs, prefill.TrimMs, imageMs,
+                audioWork?.FbankMs ?? 0, audioWork?.EncoderMs ?? 0),
+            Counters = new BlockCounters(sequence.Count, prefill.Prefilled, prefill.Recomputed, decoded, prefill.TrimRePrefilled, framesEncoded,
+                audioWork?.Samples ?? 0, audioWork?.LookaheadMs ?? 0),
         };
 
         // The block is delivered and the next one becomes the target of Cancel in one step, so a
@@ -240,27 +254,26 @@ public sealed class Session : IDisposable
         }
     }
 
-    /// <returns>The block's record, and the time and count of the frames the image encoder turned into codes.</returns>
-    private (BlockRecord Record, double ImageMs, int FramesEncoded) Resolve(BlockInput input, int index)
+    /// <returns>The block's record, the time and count of the frames the image encoder turned into codes, and what its PCM cost.</returns>
+    private (BlockRecord Record, double ImageMs, int FramesEncoded, AudioWork? Audio) Resolve(BlockInput input, int index)
     {
-        int d = _model.Network.Config.Speech.HiddenSize;
-        float[][] audio = input.Audio switch
+        float[][]? audio = null;
+        var pcm = input.Audio as AudioInput.Pcm;
+        switch (input.Audio)
         {
-            AudioInput.Embeddings e => e.Rows,
-            AudioInput.Pcm pcm => _model.SpeechEncoder?.EncodeBlock(pcm.Samples)
-                ?? throw new NotSupportedException($"block {index}: raw audio needs the speech encoder, which this build does not have; pass the block's 5 audio embeddings"),
-            _ => throw new ArgumentException($"block {index}: unknown audio input"),
-        };
-        if (audio.Length != 5)
-            throw new ArgumentException($"block {index}: {audio.Length} audio embeddings; a 1-second block has 5");
-        for (int r = 0; r < audio.Length; r++)
-        {
-            if (audio[r] is null || audio[r].Length != d)
-                throw new ArgumentException($"block {index}: audio embedding {r} has {audio[r]?.Length ?? 0} values; hidden_size is {d}");
-            // One NaN would spread through attention into this and every later block until trimmed away.
-            int bad = FiniteValues.FirstNonFinite(audio[r]);
-            if (bad >= 0)
-                throw new ArgumentException($"block {index}: audio embedding {r} value {bad} is {audio[r][bad]}; embeddings must be finite");
+            case AudioInput.Embeddings e:
+                if (_audio is { FirstBlock: >= 0 } stream)
+                    throw new ArgumentException($"block {index}: the session's audio is a PCM stream since block {stream.FirstBlock}; pass PCM for every later block");
+                audio = e.Rows ?? throw new ArgumentException($"block {index}: the audio embeddings are null");
+                CheckEmbeddings(audio, index);
+                break;
+            case AudioInput.Pcm:
+                var listener = _audio ?? throw new NotSupportedException(
+                    $"block {index}: raw audio needs the speech encoder (speech_encoder.safetensors, or speech_expert.speechencoder.* tensors in the checkpoint); pass the block's 5 audio embeddings");
+                listener.Check(index, pcm!);
+                break;
+            default:
+                throw new ArgumentException($"block {index}: unknown audio input");
         }
 
         var imageClock = Stopwatch.StartNew();
@@ -289,7 +302,34 @@ public sealed class Session : IDisposable
             throw new ArgumentException($"block {index}: acting takes 2 images per block (agent view, wrist view), got {images.Length}");
         if (_options.Mode == SessionMode.Speech && images.Length > (index == 0 ? 1 : 0))
             throw new ArgumentException($"block {index}: speech dialogue takes no image (one VQA image in block 0 at most), got {images.Length}");
-        return (new BlockRecord(index, audio, images), imageMs, encoded);
+
+        AudioWork? work = null;
+        if (pcm is not null)
+        {
+            // Last, once nothing of the caller's input can refuse the block: the stream keeps what it takes.
+            (audio, var taken) = _audio!.Take(index, pcm);
+            work = taken;
+            int bad = Array.FindIndex(audio, row => FiniteValues.FirstNonFinite(row) >= 0);
+            if (bad >= 0)
+                throw new NonFiniteException($"block {index}: the speech encoder's row {bad} is not finite (an overflowing speech encoder checkpoint)");
+        }
+        return (new BlockRecord(index, audio!, images), imageMs, encoded, work);
+    }
+
+    private void CheckEmbeddings(float[][] audio, int index)
+    {
+        int d = _model.Network.Config.Speech.HiddenSize;
+        if (audio.Length != SessionFile.AudioRowsPerBlock)
+            throw new ArgumentException($"block {index}: {audio.Length} audio embeddings; a 1-second block has {SessionFile.AudioRowsPerBlock}");
+        for (int r = 0; r < audio.Length; r++)
+        {
+            if (audio[r] is null || audio[r].Length != d)
+                throw new ArgumentException($"block {index}: audio embedding {r} has {audio[r]?.Length ?? 0} values; hidden_size is {d}");
+            // One NaN would spread through attention into this and every later block until trimmed away.
+            int bad = FiniteValues.FirstNonFinite(audio[r]);
+            if (bad >= 0)
+                throw new ArgumentException($"block {index}: audio embedding {r} value {bad} is {audio[r][bad]}; embeddings must be finite");
+        }
     }
 
     /// <summary>One raw frame through the model's image encoder; errors name the block and the frame.</summary>
@@ -403,7 +443,10 @@ public sealed class Session : IDisposable
             _disposed = true;
         }
         lock (_model.ComputeGate)
+        {
             _state.Dispose();
+            _audio?.Dispose();
+        }
     }
 
     private void ThrowIfDisposed()

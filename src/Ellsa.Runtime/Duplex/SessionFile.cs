@@ -30,17 +30,19 @@ public static class SessionFile
     /// <summary>An agent view and a wrist view at most.</summary>
     public const int MaxImagesPerBlock = 2;
 
-    public static SessionScript Read(string path, SessionShape? shape = null)
+    /// <param name="audioElsewhere">The session's audio comes from a PCM stream (a WAV file): blocks carry no audio_embeddings, and
+    /// each block's audio is an empty <see cref="AudioInput.Pcm"/> for the caller to replace.</param>
+    public static SessionScript Read(string path, SessionShape? shape = null, bool audioElsewhere = false)
     {
         using var input = JsonInput.Open(path, MaxBytes);
         var json = new JsonCursor(input);
         // Frames given by file name are found beside the session file.
-        var script = Root(ref json, shape, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
+        var script = Root(ref json, shape, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", audioElsewhere);
         json.ExpectEnd();
         return script;
     }
 
-    private static SessionScript Root(ref JsonCursor json, SessionShape? shape, string baseDirectory)
+    private static SessionScript Root(ref JsonCursor json, SessionShape? shape, string baseDirectory, bool audioElsewhere)
     {
         json.Next();
         if (json.TokenType != JsonTokenType.StartObject)
@@ -73,7 +75,7 @@ public static class SessionFile
                     prompt = json.TokenType == JsonTokenType.Null ? null : Ints(ref json, "prompt_ids", int.MaxValue);
                     break;
                 default:
-                    blocks = Blocks(ref json, shape, baseDirectory);
+                    blocks = Blocks(ref json, shape, baseDirectory, audioElsewhere);
                     break;
             }
         }
@@ -84,17 +86,17 @@ public static class SessionFile
         return new SessionScript(mode.Value, prompt, blocks);
     }
 
-    private static List<BlockInput> Blocks(ref JsonCursor json, SessionShape? shape, string baseDirectory)
+    private static List<BlockInput> Blocks(ref JsonCursor json, SessionShape? shape, string baseDirectory, bool audioElsewhere)
     {
         if (json.TokenType != JsonTokenType.StartArray)
             throw json.Error("blocks must be an array");
         var blocks = new List<BlockInput>();
         for (json.Next(); json.TokenType != JsonTokenType.EndArray; json.Next())
-            blocks.Add(Block(ref json, $"blocks[{blocks.Count}]", shape, baseDirectory));
+            blocks.Add(Block(ref json, $"blocks[{blocks.Count}]", shape, baseDirectory, audioElsewhere));
         return blocks;
     }
 
-    private static BlockInput Block(ref JsonCursor json, string where, SessionShape? shape, string baseDirectory)
+    private static BlockInput Block(ref JsonCursor json, string where, SessionShape? shape, string baseDirectory, bool audioElsewhere)
     {
         if (json.TokenType != JsonTokenType.StartObject)
             throw json.Error($"{where} must be an object with audio_embeddings and images");
@@ -108,6 +110,8 @@ public static class SessionFile
                 throw json.Error($"{where} has an unknown field \"{key}\"");
             if (key == "audio_embeddings" ? audio is not null : sawImages)
                 throw json.Error($"{where}.{key} appears twice");
+            if (key == "audio_embeddings" && audioElsewhere)
+                throw json.Error($"{where}.audio_embeddings: the session's audio comes from the audio file; give blocks images only");
             json.Next();
             if (key == "audio_embeddings")
                 audio = Audio(ref json, $"{where}.audio_embeddings", shape);
@@ -117,6 +121,8 @@ public static class SessionFile
                 Images(ref json, $"{where}.images", shape, images, baseDirectory);
             }
         }
+        if (audioElsewhere)
+            return new BlockInput(new AudioInput.Pcm([]), images);
         if (audio is null)
             throw json.Error($"{where}.audio_embeddings must be an array of {AudioRowsPerBlock} rows");
         return new BlockInput(new AudioInput.Embeddings(audio), images);

@@ -104,6 +104,20 @@ public sealed unsafe class WeightScope
         return tensor;
     }
 
+    /// <summary>
+    /// A matrix computed at load from this scope's weights (a folded table), owned with the
+    /// network; <paramref name="name"/> labels it in logs and errors.
+    /// </summary>
+    public DeviceMatrix ComputedMatrix(string name, float[] values, int rows, int cols)
+    {
+        if ((long)rows * cols != values.Length)
+            throw new ArgumentException($"{FullName(name)}: {values.Length} values for a {rows}×{cols} matrix");
+        var buffer = Own(new Kernels.Cpu.NativeArray<float>(Math.Max(1, values.Length), zero: false));
+        values.CopyTo(new Span<float>(buffer.Pointer, values.Length));
+        var part = new MatrixPart(buffer.Pointer, WeightDtype.F32, rows, cols);
+        return Own(_backend.UploadMatrix(new HostMatrix(FullName(name), [part])));
+    }
+
     /// <summary>Marks a tensor as read on purpose though nothing is made of it (BatchNorm's num_batches_tracked).</summary>
     public void Ignore(string name)
     {

@@ -1,3 +1,5 @@
+using Ellsa.Kernels.Backend;
+
 namespace Ellsa.Kernels.Ops.Convolution;
 
 /// <summary>
@@ -45,6 +47,24 @@ public struct ConvSpec
         DilationD = dilation.D, DilationH = dilation.H, DilationW = dilation.W,
         PadD0 = pad.D0, PadD1 = pad.D1, PadH0 = pad.H0, PadH1 = pad.H1, PadW0 = pad.W0, PadW1 = pad.W1,
     };
+
+    /// <summary>Throws unless kernel, stride, dilation and channels are positive, padding is non-negative and the kernel fits the padded input.</summary>
+    public readonly void Validate(string op)
+    {
+        if (KernelD < 1 || KernelH < 1 || KernelW < 1 || StrideD < 1 || StrideH < 1 || StrideW < 1
+            || DilationD < 1 || DilationH < 1 || DilationW < 1 || Channels < 1
+            || PadD0 < 0 || PadD1 < 0 || PadH0 < 0 || PadH1 < 0 || PadW0 < 0 || PadW1 < 0)
+            throw new ArgumentException($"{op} {this}: kernel, stride, dilation and channels must be positive and padding non-negative");
+        if (OutD < 1 || OutH < 1 || OutW < 1)
+            throw new ArgumentException($"{op} {this}: the input is smaller than the kernel");
+    }
+
+    /// <summary>Throws unless <paramref name="input"/> is the [C, D, H, W] view the spec describes.</summary>
+    public readonly void CheckInput(in TensorView input, string op)
+    {
+        if (input.Rank != 4 || input.Dim(0) != Channels || input.Dim(1) != InD || input.Dim(2) != InH || input.Dim(3) != InW)
+            throw new ArgumentException($"{op} {this}: input view {input} is not [{Channels}, {InD}, {InH}, {InW}]");
+    }
 
     /// <summary>The column matrix's entry for output position <paramref name="p"/> and tap <paramref name="k"/> as an input offset, or −1 for padding.</summary>
     public readonly int InputOffset(int p, int k, int strideC, int strideD, int strideH, int strideW, int baseOffset)

@@ -20,14 +20,8 @@ public static class Convolution
     /// </summary>
     public static void Check(in TensorView input, in ConvSpec spec, in TensorView output, DeviceMatrix weight, in TensorView? residual = null)
     {
-        if (spec.KernelD < 1 || spec.KernelH < 1 || spec.KernelW < 1 || spec.StrideD < 1 || spec.StrideH < 1 || spec.StrideW < 1
-            || spec.DilationD < 1 || spec.DilationH < 1 || spec.DilationW < 1 || spec.Channels < 1
-            || spec.PadD0 < 0 || spec.PadD1 < 0 || spec.PadH0 < 0 || spec.PadH1 < 0 || spec.PadW0 < 0 || spec.PadW1 < 0)
-            throw new ArgumentException($"convolution {spec}: kernel, stride, dilation and channels must be positive and padding non-negative");
-        if (spec.OutD < 1 || spec.OutH < 1 || spec.OutW < 1)
-            throw new ArgumentException($"convolution {spec}: the input is smaller than the kernel");
-        if (input.Rank != 4 || input.Dim(0) != spec.Channels || input.Dim(1) != spec.InD || input.Dim(2) != spec.InH || input.Dim(3) != spec.InW)
-            throw new ArgumentException($"convolution {spec}: input view {input} is not [{spec.Channels}, {spec.InD}, {spec.InH}, {spec.InW}]");
+        spec.Validate("convolution");
+        spec.CheckInput(input, "convolution");
         if (weight.Cols != spec.Taps)
             throw new ArgumentException($"convolution {spec}: {weight.Name} has {weight.Cols} weights per output channel, the spec {spec.Taps}");
         if (output.Rank != 2 || output.Dim(0) != weight.Rows || output.Dim(1) != spec.Positions)
@@ -41,8 +35,7 @@ public static class Convolution
     /// <summary>Checks an im2col request: a block of output positions into rows of a column slice.</summary>
     public static void CheckColumns(in TensorView input, in ConvSpec spec, int firstPosition, TensorSlice columns)
     {
-        if (input.Rank != 4 || input.Dim(0) != spec.Channels || input.Dim(1) != spec.InD || input.Dim(2) != spec.InH || input.Dim(3) != spec.InW)
-            throw new ArgumentException($"im2col {spec}: input view {input} is not [{spec.Channels}, {spec.InD}, {spec.InH}, {spec.InW}]");
+        spec.CheckInput(input, "im2col");
         if (columns.Cols != spec.Taps || firstPosition < 0 || firstPosition + columns.Rows > spec.Positions)
             throw new ArgumentException($"im2col {spec}: positions {firstPosition}…{firstPosition + columns.Rows - 1} into a {columns.Rows}×{columns.Cols} slice");
     }

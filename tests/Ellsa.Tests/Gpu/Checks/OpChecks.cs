@@ -4,6 +4,7 @@ using Ellsa.Kernels.Ops.Elementwise;
 using Ellsa.Kernels.Ops.Norms;
 using Ellsa.Kernels.Ops.Convolution;
 using Ellsa.Kernels.Ops.Attention;
+using Ellsa.Kernels.Ops.Depthwise;
 
 namespace Ellsa.Tests.Gpu.Checks;
 
@@ -19,6 +20,7 @@ public static class OpChecks
         new("ops.elementwise.binary", BinaryFamily),
         new("ops.normalize", NormFamily),
         new("ops.convolution", ConvFamily),
+        new("ops.depthwise-conv", DepthwiseFamily),
         new("ops.attention", AttentionFamily),
         new("ops.nearest-code", NearestCodeFamily),
     ];
@@ -98,6 +100,87 @@ public static class OpChecks
             1 => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InW, spec.InH).Permute(0, 1, 3, 2)),
             _ => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW)),
         };
+    }
+
+    public static readonly string[] DepthwiseKinds = ["conv2d-channel-last", "conv1d-chunks", "conv1d-causal", "downsample-shared-kernel", "conv3d-channel-major"];
+
+    /// <summary>
+    /// A random depthwise convolution and how its operands lie in [1, n] buffers: the layouts the
+    /// speech encoder uses (channel-last activations, chunks as an axis of a frame view, one kernel
+    /// shared by every channel) and a dense channel-major 3-D case with strides and dilations.
+    /// Every output view covers its whole buffer, so an element left unwritten stays NaN.
+    /// </summary>
+    public sealed record DepthwiseCase(string Kind, ConvSpec Spec, bool Bias,
+        int InputLength, Func<DeviceTensor, TensorView> Input, int WeightLength, Func<DeviceTensor, TensorView> Weight,
+        int OutputLength, Func<DeviceTensor, TensorView> Output)
+    {
+        public override string ToString() => $"{Kind} {Spec}{(Bias ? " + bias" : "")}";
+    }
+
+    public static DepthwiseCase RandomDepthwise(RandomData data, string kind)
+    {
+        int c = data.Next(1, 40);
+        // Channel-last: an [positions, C] buffer seen as [C, positions].
+        static Func<DeviceTensor, TensorView> ChannelLastOutput(int channels, int positions) =>
+            t => TensorView.Of(t, positions, channels).Permute(1, 0);
+        // Weights stored [taps, C] (channels at unit stride, as the encoder uploads them) or [C, taps].
+        Func<DeviceTensor, TensorView> Weights(int taps, bool transposed) => transposed
+            ? t => TensorView.Of(t, taps, c).Permute(1, 0)
+            : t => TensorView.Of(t, c, taps);
+        bool transposedWeights = data.Chance(0.7);
+        switch (kind)
+        {
+            case "conv2d-channel-last":
+            {
+                int k = data.Next(0, 3) * 2 + 1, h = data.Next(k, k + 8), w = data.Next(k, k + 6);
+                var spec = ConvSpec.Conv3d(c, 1, h, w, (1, k, k), (1, 1, 1), (1, 1, 1), (0, 0, data.Next(0, k / 2), data.Next(0, k / 2), k / 2, k / 2));
+                return new DepthwiseCase(kind, spec, data.Chance(), h * w * c, t => TensorView.Of(t, 1, h, w, c).Permute(3, 0, 1, 2),
+                    k * k * c, Weights(k * k, transposedWeights), spec.Positions * c, ChannelLastOutput(c, spec.Positions));
+            }
+            case "conv1d-chunks":
+            {
+                // Frames [rows, C]; chunks of `size` frames after `skip` leading frames; zero padding inside each chunk.
+                int k = data.Next(0, 4) * 2 + 1, size = data.Next(1, 9), chunks = data.Next(1, 4), skip = data.Next(0, 3);
+                var spec = ConvSpec.Conv3d(c, chunks, 1, size, (1, 1, k), (1, 1, 1), (1, 1, 1), (0, 0, 0, 0, k / 2, k / 2));
+                int rows = skip + chunks * size;
+                TensorView Input(DeviceTensor t)
+                {
+                    var layout = new ViewLayout { Rank = 4, Offset = skip * c };
+                    layout.Set(0, c, 1);
+                    layout.Set(1, chunks, size * c);
+                    layout.Set(2, 1, 0);
+                    layout.Set(3, size, c);
+                    return new TensorView(t, layout);
+                }
+                return new DepthwiseCase(kind, spec, data.Chance(), rows * c, Input, k * c, Weights(k, transposedWeights),
+                    spec.Positions * c, ChannelLastOutput(c, spec.Positions));
+            }
+            case "conv1d-causal":
+            {
+                int k = data.Next(1, 9), length = data.Next(k, k + 20);
+                var spec = ConvSpec.Conv1d(c, length, k);
+                return new DepthwiseCase(kind, spec, data.Chance(), length * c, t => TensorView.Of(t, 1, 1, length, c).Permute(3, 0, 1, 2),
+                    k * c, Weights(k, transposedWeights), spec.Positions * c, ChannelLastOutput(c, spec.Positions));
+            }
+            case "downsample-shared-kernel":
+            {
+                int factor = data.Next(1, 8), groups = data.Next(1, 6);
+                var spec = ConvSpec.Conv1d(c, factor * groups, factor, stride: factor);
+                return new DepthwiseCase(kind, spec, false, factor * groups * c, t => TensorView.Of(t, 1, 1, factor * groups, c).Permute(3, 0, 1, 2),
+                    factor, t => TensorView.Of(t, 1, factor).BroadcastTo(c, factor), groups * c, ChannelLastOutput(c, groups));
+            }
+            default:
+            {
+                int depth = data.Next(1, 4), h = data.Next(5, 9), w = data.Next(5, 9);
+                (int D, int H, int W) kernel = (data.Next(1, depth), data.Next(1, 3), data.Next(1, 3));
+                (int D, int H, int W) dilation = (1, data.Next(1, 2), data.Next(1, 2));
+                var spec = ConvSpec.Conv3d(c, depth, h, w, kernel, (1, data.Next(1, 2), data.Next(1, 2)), dilation,
+                    (data.Next(0, 1), 0, data.Next(0, 2), data.Next(0, 2), data.Next(0, 2), data.Next(0, 2)));
+                int taps = kernel.D * kernel.H * kernel.W;
+                return new DepthwiseCase(kind, spec, data.Chance(), c * depth * h * w, t => TensorView.Of(t, c, depth, h, w),
+                    taps * c, Weights(taps, false), c * spec.Positions, t => TensorView.Of(t, c, spec.Positions));
+            }
+        }
     }
 
     /// <summary>A random normalisation: kind, rows (strided, at an offset) and the parameters it reads.</summary>
@@ -237,6 +320,24 @@ public static class OpChecks
             pair.Gpu.Convolve(weight.Gpu, bias.Gpu, input(x.Gpu), spec, TensorView.Of(y.Gpu, outChannels, spec.Positions), Residual(r.Gpu), gpuWork);
             pair.Cpu.Convolve(weight.Cpu, bias.Cpu, input(x.Cpu), spec, TensorView.Of(y.Cpu, outChannels, spec.Positions), Residual(r.Cpu), cpuWork);
             pair.Compare($"{kind} {spec} → {outChannels}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+
+    private static void DepthwiseFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        foreach (string kind in DepthwiseKinds)
+        {
+            var c = RandomDepthwise(data, kind);
+            var x = pair.Tensor(1, c.InputLength);
+            var w = pair.Tensor(1, c.WeightLength);
+            var b = pair.Tensor(1, c.Spec.Channels);
+            var y = pair.Tensor(1, c.OutputLength, NaNs(c.OutputLength));
+            TensorView? Bias(DeviceTensor t) => c.Bias ? TensorView.Of(t, c.Spec.Channels) : null;
+            pair.Gpu.DepthwiseConv(c.Input(x.Gpu), c.Spec, c.Weight(w.Gpu), Bias(b.Gpu), c.Output(y.Gpu));
+            pair.Cpu.DepthwiseConv(c.Input(x.Cpu), c.Spec, c.Weight(w.Cpu), Bias(b.Cpu), c.Output(y.Cpu));
+            pair.Compare($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
 

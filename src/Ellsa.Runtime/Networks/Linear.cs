@@ -1,0 +1,28 @@
+using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Ops.Elementwise;
+
+namespace Ellsa.Runtime.Networks;
+
+/// <summary>nn.Linear: weight [out, in] in its stored dtype, optional fp32 bias [out], applied to rows.</summary>
+public sealed class Linear(DeviceMatrix weight, DeviceVector? bias)
+{
+    public DeviceMatrix Weight => weight;
+    public int InFeatures => weight.Cols;
+    public int OutFeatures => weight.Rows;
+
+    public static Linear Load(WeightScope scope, int inFeatures, int outFeatures, bool bias = true) =>
+        new(scope.Matrix("weight", outFeatures, inFeatures), bias ? scope.Vector("bias", outFeatures) : null);
+
+    /// <summary>output = input · Wᵀ + b, through the backend's many-row product.</summary>
+    public void Forward(IComputeBackend backend, TensorSlice input, TensorSlice output) => backend.WeightGemm(weight, input, output, bias);
+
+    /// <summary>
+    /// residual += input · Wᵀ + b (a residual branch's projection). The product goes through
+    /// <paramref name="scratch"/> ([rows, out]) because the many-row GEMM writes, it does not add.
+    /// </summary>
+    public void AddTo(IComputeBackend backend, TensorSlice input, TensorSlice residual, TensorSlice scratch)
+    {
+        Forward(backend, input, scratch);
+        backend.Binary(residual, scratch, residual, new Add());
+    }
+}
