@@ -30,6 +30,8 @@ public enum NetworkOp
     DepthwiseConv,
     /// <summary>The batched product of two activations, a · bᵀ (<see cref="Ops.Products.MatrixProduct"/>).</summary>
     MatrixProduct,
+    /// <summary>A whole convolution with its bias and an optional residual (<see cref="ConvSpec"/>): composed of the ops above, or fused.</summary>
+    Convolution,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -46,8 +48,12 @@ public interface INetworkOps
     /// <summary>destination[i] = fn(a[i], b[i]); the views have one shape (a and b may be broadcast to it).</summary>
     void Binary<TFn>(TensorView a, TensorView b, TensorView destination, TFn fn) where TFn : struct, IBinaryFunctor;
 
-    /// <summary>Normalises each row of a [rows, width] view (see <see cref="NormSpec"/>); weight and bias are per-channel vectors.</summary>
-    void Normalize(TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias);
+    /// <summary>
+    /// Normalises each row of a [rows, width] view (see <see cref="NormSpec"/>); weight and bias are
+    /// per-channel vectors; <paramref name="then"/> is applied to each result (<see cref="Copy"/> for none).
+    /// </summary>
+    void Normalize<TFn>(TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias, TFn then)
+        where TFn : struct, IUnaryFunctor;
 
     /// <summary>Rows of a convolution's column block: output positions first… of an input [C, D, H, W] view, taps in weight order.</summary>
     void Im2Col(TensorView input, ConvSpec spec, int firstPosition, TensorSlice columns);
@@ -66,6 +72,14 @@ public interface INetworkOps
 
     /// <summary>output [B, M, N] = scale · a [B, M, K] · b [B, N, K]ᵀ per batch entry (see <see cref="Ops.Products.MatrixProduct"/>).</summary>
     void MatrixProduct(TensorView a, TensorView b, TensorView output, float scale);
+
+    /// <summary>
+    /// output [out channels, positions] = conv(input [C, D, H, W] view) + bias (+ residual, a view of
+    /// the output's shape in another tensor): see <see cref="Ops.Convolution.Convolution"/>.
+    /// The workspace holds the column block where the backend materialises one.
+    /// </summary>
+    void Convolve(DeviceMatrix weight, DeviceVector? bias, TensorView input, ConvSpec spec, TensorView output, TensorView? residual,
+        ConvWorkspace workspace);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>
@@ -77,6 +91,10 @@ public sealed class OpNotSupportedException(string backend, NetworkOp op, string
 
 public static class NetworkOpsExtensions
 {
+    /// <summary>A normalisation with nothing after it.</summary>
+    public static void Normalize(this INetworkOps backend, TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias) =>
+        backend.Normalize(source, destination, spec, weight, bias, new Copy());
+
     /// <summary>Throws <see cref="OpNotSupportedException"/> naming the op and who needs it unless the backend has every op listed.</summary>
     public static void Require(this INetworkOps backend, string user, params ReadOnlySpan<NetworkOp> ops)
     {
