@@ -73,8 +73,11 @@ public sealed class LayerNorm(DeviceTensor weight, DeviceTensor bias, int width,
         new(scope.Tensor("weight", width), scope.Tensor("bias", width), width, eps);
 
     /// <summary>Each row of source normalised into destination (they may be the same).</summary>
-    public void Forward(INetworkOps backend, TensorSlice source, TensorSlice destination) =>
-        backend.Normalize(source, destination, NormSpec.LayerNorm(eps), TensorView.Of(weight, width), TensorView.Of(bias, width));
+    public void Forward(INetworkOps backend, TensorSlice source, TensorSlice destination) => Forward(backend, source, destination, new Copy());
+
+    /// <summary>The norm, then <paramref name="then"/> on each result in the same pass (LayerNorm then Mish).</summary>
+    public void Forward<TFn>(INetworkOps backend, TensorSlice source, TensorSlice destination, TFn then) where TFn : struct, IUnaryFunctor =>
+        backend.Normalize(source, destination, NormSpec.LayerNorm(eps), TensorView.Of(weight, width), TensorView.Of(bias, width), then);
 }
 
 /// <summary>

@@ -23,8 +23,7 @@ internal sealed class CausalBlock(Conv conv, LayerNorm norm)
     public void Forward(FlowPass pass, TensorSlice input, TensorSlice output)
     {
         pass.Conv1d(conv, Kernel, input, output, padBefore: Kernel - 1);
-        norm.Forward(pass.Backend, output, output);
-        pass.Backend.Unary(output, output, new Mish());
+        norm.Forward(pass.Backend, output, output, new Mish());
     }
 }
 
