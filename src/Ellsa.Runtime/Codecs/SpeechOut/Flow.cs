@@ -48,7 +48,7 @@ public sealed class Flow : IDisposable
     public static Flow Load(TensorSet tensors, FlowConfig config, IComputeBackend backend, WeightBindings log, string prefix = DefaultPrefix)
     {
         backend.Require("the speech decoder's flow", NetworkOp.Unary, NetworkOp.Binary, NetworkOp.Normalize, NetworkOp.Im2Col,
-            NetworkOp.WeightGemm, NetworkOp.Attention, NetworkOp.MatrixProduct);
+            NetworkOp.WeightGemm, NetworkOp.Attention, NetworkOp.MatrixProduct, NetworkOp.Convolution);
         var owned = new List<IDisposable>();
         try
         {
