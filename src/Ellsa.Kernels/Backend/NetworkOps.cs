@@ -2,6 +2,7 @@ using Ellsa.Kernels.Ops.Elementwise;
 using Ellsa.Kernels.Ops.Norms;
 using Ellsa.Kernels.Ops.Convolution;
 using Ellsa.Kernels.Ops.Attention;
+using Ellsa.Kernels.Ops.TransposedConvolution;
 
 namespace Ellsa.Kernels.Backend;
 
@@ -28,6 +29,8 @@ public enum NetworkOp
     WeightGemm,
     /// <summary>A convolution of each channel with its own kernel (<see cref="Ops.Depthwise.DepthwiseConvolution"/>).</summary>
     DepthwiseConv,
+    /// <summary>The col2im of a transposed convolution: per-position weight products overlap-added into the output (<see cref="Ops.TransposedConvolution.TransposedConvolution"/>).</summary>
+    OverlapAdd,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -61,6 +64,9 @@ public interface INetworkOps
 
     /// <summary>output [C, positions] = each channel of input [C, D, H, W] convolved with its row of weight [C, taps] (+ bias [C]).</summary>
     void DepthwiseConv(TensorView input, ConvSpec spec, TensorView weight, TensorView? bias, TensorView output);
+
+    /// <summary>output [C, count] (positions firstOutput…) = bias + the overlap-add of columns [rows, C·k] (input positions firstInput…) as the spec spreads them.</summary>
+    void OverlapAdd(TensorView columns, OverlapAddSpec spec, int firstInput, int firstOutput, TensorView? bias, TensorView output);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>
