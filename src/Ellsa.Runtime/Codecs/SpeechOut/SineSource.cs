@@ -58,7 +58,8 @@ internal sealed class SineSource
                 for (int h = 0; h < harmonics; h++)
                 {
                     sums[h] += hz * (h + 1) / rate;
-                    double sine = voiced ? alpha * Math.Sin(2 * Math.PI * (sums[h] % 1) + phases[h]) : 0;
+                    // frac by floor: the sums are never negative (f0 is a magnitude), where it equals torch's % 1.
+                    double sine = voiced ? alpha * Math.Sin(2 * Math.PI * (sums[h] - Math.Floor(sums[h])) + phases[h]) : 0;
                     if (!options.IsDeterministic)
                         sine += noise * options.NextGaussian();
                     merged += _weights[h] * sine;
