@@ -6,6 +6,7 @@ using Ellsa.Runtime.Duplex;
 using Ellsa.Runtime.Codecs.Vision;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Moe;
+using Ellsa.Runtime.Networks;
 using Ellsa.Runtime.Weights;
 
 namespace Ellsa.Cli.Commands;
@@ -71,14 +72,7 @@ public static class InspectCommand
             output.WriteLine($"{VisionTokenizer.DirectoryName}/ (Emu3 VisionVQ): ch {c.Channels}, ch_mult [{string.Join(", ", c.ChannelMultipliers)}], " +
                              $"num_res_blocks {c.ResBlocks}, attn_resolutions [{string.Join(", ", c.AttentionLevels)}], z_channels {c.ZChannels}, " +
                              $"codebook {c.CodebookSize}×{c.EmbedDim}, temporal ×{c.TemporalDownsample}, spatial ÷{c.SpatialFactor}");
-            var bindings = tokenizer.Bindings.All;
-            output.WriteLine($"  {bindings.Select(b => b.Name).Distinct().Count()} tensors bound, " +
-                             string.Join(", ", bindings.GroupBy(b => b.Dtype).Select(g => $"{g.Select(b => b.Name).Distinct().Count()} {g.Key}")));
-            foreach (var group in bindings.GroupBy(b => b.Name.Split('.')[0]))
-                output.WriteLine($"  {group.Key + ".*",-28}{group.Select(b => b.Name).Distinct().Count(),5} tensors");
-            var unused = tokenizer.UnusedTensors;
-            output.WriteLine(unused.Count == 0 ? "  unused: none" : $"  unused: {unused.Count} ({string.Join(", ", unused.Take(8))}{(unused.Count > 8 ? ", …" : "")})");
-            output.WriteLine();
+            WriteComponentBindings(output, tokenizer.Bindings, tokenizer.UnusedTensors, name => name.Split('.')[0], 28);
             return true;
         }
         catch (Exception e) when (e is CheckpointException or ConfigException)
@@ -108,15 +102,8 @@ public static class InspectCommand
             var lookahead = Enumerable.Range(0, 4).Select(k =>
                 (listener.Lookahead.SamplesNeeded((k + 1) * SessionFile.AudioRowsPerBlock) - (k + 1) * 16000L) / 16.0).ToArray();
             output.WriteLine($"  {listener.RowsPerSecond:G4} rows per second; lookahead past a block's end: {string.Join(", ", lookahead.Select(ms => $"{ms:G5}"))} ms (blocks 0–3)");
-            var bindings = listener.Bindings.All;
-            output.WriteLine($"  {bindings.Select(b => b.Name).Distinct().Count()} tensors bound, " +
-                             string.Join(", ", bindings.GroupBy(b => b.Dtype).Select(g => $"{g.Select(b => b.Name).Distinct().Count()} {g.Key}")));
             // Module level: speech_expert.<module>.<part>, without a tensor's own last name.
-            foreach (var group in bindings.GroupBy(b => string.Join('.', b.Name.Split('.')[..^1].Take(3))))
-                output.WriteLine($"  {group.Key + ".*",-44}{group.Select(b => b.Name).Distinct().Count(),5} tensors");
-            var unused = listener.UnusedTensors;
-            output.WriteLine(unused.Count == 0 ? "  unused: none" : $"  unused: {unused.Count} ({string.Join(", ", unused.Take(8))}{(unused.Count > 8 ? ", …" : "")})");
-            output.WriteLine();
+            WriteComponentBindings(output, listener.Bindings, listener.UnusedTensors, name => string.Join('.', name.Split('.')[..^1].Take(3)), 44);
             return true;
         }
         catch (Exception e) when (e is CheckpointException or ConfigException)
@@ -125,6 +112,18 @@ public static class InspectCommand
             output.WriteLine();
             return false;
         }
+    }
+
+    /// <summary>A component network's bindings: counts by dtype, tensors per module (as <paramref name="module"/> groups names) and what nothing read.</summary>
+    private static void WriteComponentBindings(TextWriter output, WeightBindings log, IReadOnlyList<string> unused, Func<string, string> module, int width)
+    {
+        var bindings = log.All;
+        output.WriteLine($"  {bindings.Select(b => b.Name).Distinct().Count()} tensors bound, " +
+                         string.Join(", ", bindings.GroupBy(b => b.Dtype).Select(g => $"{g.Select(b => b.Name).Distinct().Count()} {g.Key}")));
+        foreach (var group in bindings.GroupBy(b => module(b.Name)))
+            output.WriteLine($"  {(group.Key + ".*").PadRight(width)}{group.Select(b => b.Name).Distinct().Count(),5} tensors");
+        output.WriteLine(unused.Count == 0 ? "  unused: none" : $"  unused: {unused.Count} ({string.Join(", ", unused.Take(8))}{(unused.Count > 8 ? ", …" : "")})");
+        output.WriteLine();
     }
 
     private static void WriteConfigs(TextWriter output, ModelConfig config)

@@ -42,7 +42,7 @@ public sealed class CliErrorTests
         using var model = TinyWithShard(shard);
         var result = CliRunner.InProcess("forward", "--model", model.Path, "--input",
             Path.Combine(TestPaths.TinyGoldens, "prompt_only.seq.json"), "--output", model.File("out.json"), "--device", "cpu");
-        AssertOneLineError(result, label, "model-00001-of-00002.safetensors", problem);
+        CliAssert.OneErrorLine(result, label, "model-00001-of-00002.safetensors", problem, TimeSpan.FromSeconds(1));
         Assert.False(File.Exists(model.File("out.json")));
     }
 
@@ -56,7 +56,7 @@ public sealed class CliErrorTests
         File.WriteAllText(index, File.ReadAllText(index).Replace("model-00002-of-00002.safetensors", shard));
         var result = CliRunner.InProcess("generate", "--model", model.Path, "--input",
             Path.Combine(TestPaths.TinyGoldens, "prompt_only.seq.json"), "--output", model.File("out.json"));
-        AssertOneLineError(result, shard, CheckpointStore.IndexFileName, problem);
+        CliAssert.OneErrorLine(result, shard, CheckpointStore.IndexFileName, problem, TimeSpan.FromSeconds(1));
     }
 
     [Fact]
@@ -78,11 +78,11 @@ public sealed class CliErrorTests
         using var temp = TestPaths.CreateTemp();
         File.WriteAllText(temp.File("seq.json"), """{"segments": [{"ids": [1, 2]}, {"embeddings": [[0.5, 1.0]]}]}""");
         var result = CliRunner.InProcess("forward", "--model", TestPaths.Tiny, "--input", temp.File("seq.json"), "--output", temp.File("out.json"));
-        AssertOneLineError(result, "short embedding row", "seq.json", "segments[1].embeddings[0] has 2 values; hidden_size is 64");
+        CliAssert.OneErrorLine(result, "short embedding row", "seq.json", "segments[1].embeddings[0] has 2 values; hidden_size is 64", TimeSpan.FromSeconds(1));
 
         File.WriteAllText(temp.File("seq.json"), """{"segments": [{"ids": [1, 5000]}]}""");
         result = CliRunner.InProcess("forward", "--model", TestPaths.Tiny, "--input", temp.File("seq.json"), "--output", temp.File("out.json"));
-        AssertOneLineError(result, "id out of range", "position 1 (id 5000)", "speech expert");
+        CliAssert.OneErrorLine(result, "id out of range", "position 1 (id 5000)", "speech expert", TimeSpan.FromSeconds(1));
     }
 
     [Fact]
@@ -94,16 +94,5 @@ public sealed class CliErrorTests
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("cuda", result.Stderr);
         Assert.DoesNotContain(" at ", result.Stderr);
-    }
-
-    private static void AssertOneLineError(CliRunner.Result result, string label, string file, string problem)
-    {
-        Assert.True(result.ExitCode != 0, $"{label}: exit code 0");
-        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("device:")).ToArray();
-        Assert.True(lines.Length == 1, $"{label}: expected one error line, got:\n{result.Stderr}");
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.Contains(file, lines[0]);
-        Assert.Contains(problem, lines[0]);
-        Assert.True(result.Elapsed < TimeSpan.FromSeconds(1), $"{label}: took {result.Elapsed}");
     }
 }

@@ -96,7 +96,7 @@ public sealed class ListenCommandTests
         File.WriteAllBytes(temp.File("audio.wav"), bytes());
         var result = CliRunner.Process("listen", "--model", SpeechGoldens.ModelDirectory("small"), "--audio", temp.File("audio.wav"),
             "--output", temp.File("out.json"), "--device", "cpu");
-        AssertOneLine(result, label, "audio.wav", problem);
+        CliAssert.OneErrorLine(result, label, "audio.wav", problem);
         Assert.False(File.Exists(temp.File("out.json")));
     }
 
@@ -108,17 +108,17 @@ public sealed class ListenCommandTests
         string wav = FloatWav(temp.Path, "clip.wav", clips.Floats("odd_6500.pcm"));
 
         var none = CliRunner.Process("listen", "--model", temp.Path, "--audio", wav, "--output", temp.File("o.json"), "--device", "cpu");
-        AssertOneLine(none, "no speech encoder", temp.Path.TrimEnd('/'), "speech_encoder.safetensors");
+        CliAssert.OneErrorLine(none, "no speech encoder", temp.Path.TrimEnd('/'), "speech_encoder.safetensors");
 
         string model = Directory.CreateDirectory(temp.File("model")).FullName;
         File.Copy(Path.Combine(SpeechGoldens.ModelDirectory("small"), "speech_encoder.safetensors"), Path.Combine(model, "speech_encoder.safetensors"));
         File.WriteAllText(Path.Combine(model, "ellsa.json"), File.ReadAllText(Path.Combine(SpeechGoldens.ModelDirectory("wide"), "ellsa.json")));
         var disagrees = CliRunner.Process("listen", "--model", model, "--audio", wav, "--output", temp.File("o.json"), "--device", "cpu");
-        AssertOneLine(disagrees, "wide config on small tensors", "speech_encoder.safetensors", "speech_expert.speechencoder.");
+        CliAssert.OneErrorLine(disagrees, "wide config on small tensors", "speech_encoder.safetensors", "speech_expert.speechencoder.");
 
         File.WriteAllText(Path.Combine(model, "ellsa.json"), """{"speech_encoder": {"chunk_size": 8, "chunk_sise": 4}}""");
         var typo = CliRunner.Process("listen", "--model", model, "--audio", wav, "--output", temp.File("o.json"), "--device", "cpu");
-        AssertOneLine(typo, "unknown key", "ellsa.json", "chunk_sise");
+        CliAssert.OneErrorLine(typo, "unknown key", "ellsa.json", "chunk_sise");
     }
 
     [Fact]
@@ -141,16 +141,6 @@ public sealed class ListenCommandTests
         // With a session file, its blocks give images only; audio embeddings there are refused, naming the field.
         File.WriteAllText(temp.File("session.json"), """{"mode": "speech", "blocks": [{"audio_embeddings": [[0]], "images": []}]}""");
         var both = CliRunner.Process("duplex", "--model", TestPaths.Tiny, "--input", temp.File("session.json"), "--audio", wav, "--output", temp.File("t2.jsonl"), "--device", "cpu");
-        AssertOneLine(both, "audio twice", "blocks[0].audio_embeddings", "comes from the audio file");
-    }
-
-    private static void AssertOneLine(CliRunner.Result result, string label, string file, string problem)
-    {
-        Assert.True(result.ExitCode != 0, $"{label}: exit code 0");
-        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("device:") && !l.StartsWith("note:")).ToArray();
-        Assert.True(lines.Length == 1, $"{label}: expected one error line, got:\n{result.Stderr}");
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.Contains(file, lines[0]);
-        Assert.Contains(problem, lines[0]);
+        CliAssert.OneErrorLine(both, "audio twice", "blocks[0].audio_embeddings", "comes from the audio file");
     }
 }

@@ -31,12 +31,7 @@ public static class SpeechGoldens
     }
 
     /// <summary>The "speech_encoder" section of a config's ellsa.json.</summary>
-    public static SpeechEncoderConfig Config(string config)
-    {
-        using var document = JsonSection.ParseFile(Path.Combine(ModelDirectory(config), EllsaSettings.FileName));
-        var root = new JsonSection(EllsaSettings.FileName, "", document.RootElement);
-        return SpeechEncoderConfig.Read(root.Section(SpeechEncoderConfig.SectionName), EllsaSettings.FileName);
-    }
+    public static SpeechEncoderConfig Config(string config) => SpeechListener.ReadConfig(ModelDirectory(config));
 
     /// <summary>A config's encoder on a backend, with the tensor set it reads (dispose both).</summary>
     public static (SpeechEncoder Encoder, TensorSet Tensors) Load(string config, IComputeBackend backend)

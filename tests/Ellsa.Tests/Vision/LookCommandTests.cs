@@ -61,7 +61,7 @@ public sealed class LookCommandTests
         using var temp = TestPaths.CreateTemp();
         File.WriteAllBytes(temp.File("frame.png"), bytes(label));
         var result = CliRunner.Process("look", "--model", TestPaths.Tiny, "--image", temp.File("frame.png"), "--output", temp.File("codes.json"), "--device", "cpu");
-        AssertOneLine(result, label, "frame.png", problem);
+        CliAssert.OneErrorLine(result, label, "frame.png", problem, TimeSpan.FromSeconds(10));
         Assert.False(File.Exists(temp.File("codes.json")));
     }
 
@@ -70,9 +70,9 @@ public sealed class LookCommandTests
     {
         using var temp = TestPaths.CreateTemp();
         var missing = CliRunner.Process("look", "--model", TestPaths.Tiny, "--image", temp.File("nope.png"), "--output", temp.File("o.json"));
-        AssertOneLine(missing, "missing image", "nope.png", "not found");
+        CliAssert.OneErrorLine(missing, "missing image", "nope.png", "not found", TimeSpan.FromSeconds(10));
         var noTokenizer = CliRunner.Process("look", "--model", temp.Path, "--image", Image("photo_200.png"), "--output", temp.File("o.json"), "--device", "cpu");
-        AssertOneLine(noTokenizer, "no vision_tokenizer", "vision_tokenizer", "no vision_tokenizer");
+        CliAssert.OneErrorLine(noTokenizer, "no vision_tokenizer", "vision_tokenizer", "no vision_tokenizer", TimeSpan.FromSeconds(10));
     }
 
     public static TheoryData<string, string, string> InconsistentTokenizers() => new()
@@ -99,18 +99,7 @@ public sealed class LookCommandTests
         json[key] = System.Text.Json.Nodes.JsonNode.Parse(value);
         File.WriteAllText(config, json.ToJsonString());
         var result = CliRunner.Process("look", "--model", temp.Path, "--image", Image("photo_200.png"), "--output", temp.File("o.json"), "--device", "cpu");
-        AssertOneLine(result, key, "vision_tokenizer", problem);
-    }
-
-    private static void AssertOneLine(CliRunner.Result result, string label, string file, string problem)
-    {
-        Assert.True(result.ExitCode != 0, $"{label}: exit code 0");
-        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("device:") && !l.StartsWith("note:")).ToArray();
-        Assert.True(lines.Length == 1, $"{label}: expected one error line, got:\n{result.Stderr}");
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.Contains(file, lines[0]);
-        Assert.Contains(problem, lines[0]);
-        Assert.True(result.Elapsed < TimeSpan.FromSeconds(10), $"{label}: took {result.Elapsed}");
+        CliAssert.OneErrorLine(result, key, "vision_tokenizer", problem, TimeSpan.FromSeconds(10));
     }
 
     private static byte[] Bmp(int width, int height)

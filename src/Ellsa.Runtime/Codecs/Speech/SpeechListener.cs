@@ -76,7 +76,8 @@ public sealed class SpeechListener : IDisposable
     /// <summary>Projector rows per second of audio: 100 fbank frames, halved by the subsampling, then grouped.</summary>
     public double RowsPerSecond => 50.0 / (Config.OutputDownsamplingFactor * Config.SegSize);
 
-    private static SpeechEncoderConfig ReadConfig(string directory)
+    /// <summary>The "speech_encoder" section of the directory's ellsa.json (the release's values when the file or section is absent).</summary>
+    public static SpeechEncoderConfig ReadConfig(string directory)
     {
         string path = Path.Combine(directory, EllsaSettings.FileName);
         if (!File.Exists(path))
