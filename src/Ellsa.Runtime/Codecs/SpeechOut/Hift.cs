@@ -122,6 +122,7 @@ public sealed class Hift : IDisposable
         {
             var pass = _pass;
             int channels = Config.InChannels;
+            // The flow hands the mel over channel-major; the layers keep rows per frame, so it goes up transposed.
             var melRows = pass.Take("mel", frames, channels);
             var transposed = new float[mel.Length];
             for (int c = 0; c < channels; c++)
@@ -202,7 +203,10 @@ public sealed class Hift : IDisposable
         return spectrum;
     }
 
-    /// <summary>The source reflect-padded by n_fft/2 each side (torch.stft's centring), uploaded as rows [samples + n_fft, 1].</summary>
+    /// <summary>
+    /// The source reflect-padded by n_fft/2 each side (torch.stft's centring), uploaded as rows
+    /// [samples + n_fft, 1]; padded on the host, where the source is made, on its way up.
+    /// </summary>
     private TensorSlice UploadPadded(HiftPass pass, float[] source)
     {
         int half = Config.NFft / 2;
