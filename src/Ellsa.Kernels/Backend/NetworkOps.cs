@@ -29,6 +29,8 @@ public enum NetworkOp
     WeightGemm,
     /// <summary>A convolution of each channel with its own kernel (<see cref="Ops.Depthwise.DepthwiseConvolution"/>).</summary>
     DepthwiseConv,
+    /// <summary>The batched product of two activations, a · bᵀ (<see cref="Ops.Products.MatrixProduct"/>).</summary>
+    MatrixProduct,
     /// <summary>A whole convolution with its bias and an optional residual (<see cref="ConvSpec"/>): composed of the ops above, or fused.</summary>
     Convolution,
     /// <summary>The col2im of a transposed convolution: per-position weight products overlap-added into the output (<see cref="Ops.TransposedConvolution.TransposedConvolution"/>).</summary>
@@ -70,6 +72,9 @@ public interface INetworkOps
 
     /// <summary>output [C, positions] = each channel of input [C, D, H, W] convolved with its row of weight [C, taps] (+ bias [C]).</summary>
     void DepthwiseConv(TensorView input, ConvSpec spec, TensorView weight, TensorView? bias, TensorView output);
+
+    /// <summary>output [B, M, N] = scale · a [B, M, K] · b [B, N, K]ᵀ per batch entry (see <see cref="Ops.Products.MatrixProduct"/>).</summary>
+    void MatrixProduct(TensorView a, TensorView b, TensorView output, float scale);
 
     /// <summary>
     /// output [out channels, positions] = conv(input [C, D, H, W] view) + bias (+ residual, a view of

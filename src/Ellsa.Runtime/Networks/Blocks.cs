@@ -68,6 +68,19 @@ public sealed class GroupNorm(DeviceTensor weight, DeviceTensor bias, int channe
     }
 }
 
+/// <summary>nn.LayerNorm over the last axis of [rows, width] slices, affine per channel.</summary>
+public sealed class LayerNorm(DeviceTensor weight, DeviceTensor bias, int width, float eps)
+{
+    public int Width => width;
+
+    public static LayerNorm Load(WeightScope scope, int width, float eps) =>
+        new(scope.Tensor("weight", width), scope.Tensor("bias", width), width, eps);
+
+    /// <summary>Each row of source normalised into destination (they may be the same).</summary>
+    public void Forward(INetworkOps backend, TensorSlice source, TensorSlice destination) =>
+        backend.Normalize(source, destination, NormSpec.LayerNorm(eps), TensorView.Of(weight, width), TensorView.Of(bias, width));
+}
+
 /// <summary>
 /// BatchNorm in eval mode, folded at load into a per-channel scale γ/√(var + eps) and shift
 /// β − mean·scale (in double, then fp32), applied to [C, rest] views.

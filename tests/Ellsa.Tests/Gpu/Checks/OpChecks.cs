@@ -6,6 +6,7 @@ using Ellsa.Kernels.Ops.Convolution;
 using Ellsa.Kernels.Ops.Attention;
 using Ellsa.Kernels.Ops.Depthwise;
 using Ellsa.Kernels.Ops.TransposedConvolution;
+using Ellsa.Kernels.Ops.Products;
 
 namespace Ellsa.Tests.Gpu.Checks;
 
@@ -25,7 +26,41 @@ public static class OpChecks
         new("ops.transposed-conv", TransposedConvFamily),
         new("ops.attention", AttentionFamily),
         new("ops.nearest-code", NearestCodeFamily),
+        new("ops.matrix-product", ProductFamily),
     ];
+
+    public static readonly string[] ProductKinds = ["dense", "heads", "shared-right", "channel-major"];
+
+    /// <summary>
+    /// A random batched product and how its operands lie in [1, n] buffers: dense [B, M, K]; the
+    /// heads of [rows, heads·K] activations (the relative-position products); one right operand
+    /// shared by every batch entry (stride 0); K along the slow axis. The output covers its buffer,
+    /// so an element left unwritten stays NaN.
+    /// </summary>
+    public sealed record ProductCase(string Kind, int B, int M, int N, int K, float Scale,
+        int LeftLength, Func<DeviceTensor, TensorView> Left, int RightLength, Func<DeviceTensor, TensorView> Right, Func<DeviceTensor, TensorView> Output)
+    {
+        public int OutputLength => B * M * N;
+        public override string ToString() => $"{Kind} [{B}, {M}, {K}] · [{B}, {N}, {K}]ᵀ × {Scale}";
+    }
+
+    public static ProductCase RandomProduct(RandomData data, string kind)
+    {
+        int b = data.Next(1, 5), m = data.Next(1, 30), n = data.Next(1, 40), k = data.Next(1, 70);
+        float scale = kind == "dense" ? 1f : 1f / MathF.Sqrt(k);
+        Func<DeviceTensor, TensorView> output = t => TensorView.Of(t, b, m, n);
+        return kind switch
+        {
+            "heads" => new ProductCase(kind, b, m, n, k, scale,
+                m * b * k, t => TensorView.Of(t, m, b, k).Permute(1, 0, 2), n * b * k, t => TensorView.Of(t, n, b, k).Permute(1, 0, 2),
+                t => TensorView.Of(t, m, b, n).Permute(1, 0, 2)),
+            "shared-right" => new ProductCase(kind, b, m, n, k, scale,
+                b * m * k, t => TensorView.Of(t, b, m, k), n * k, t => TensorView.Of(t, n, k).BroadcastTo(b, n, k), output),
+            "channel-major" => new ProductCase(kind, b, m, n, k, scale,
+                b * k * m, t => TensorView.Of(t, b, k, m).Permute(0, 2, 1), b * k * n, t => TensorView.Of(t, b, k, n).Permute(0, 2, 1), output),
+            _ => new ProductCase(kind, b, m, n, k, scale, b * m * k, t => TensorView.Of(t, b, m, k), b * n * k, t => TensorView.Of(t, b, n, k), output),
+        };
+    }
 
     public static readonly string[] AttentionKinds = ["full", "gqa-causal", "chunk", "chunk-bias"];
 
@@ -444,6 +479,22 @@ public static class OpChecks
             Run(pair.Gpu, q.Gpu, kv.Gpu, bias.Gpu, y.Gpu);
             Run(pair.Cpu, q.Cpu, kv.Cpu, bias.Cpu, y.Cpu);
             pair.Compare($"attention {kind} {c}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+
+    private static void ProductFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        foreach (string kind in ProductKinds)
+        {
+            var c = RandomProduct(data, kind);
+            var a = pair.Tensor(1, c.LeftLength);
+            var b = pair.Tensor(1, c.RightLength);
+            var y = pair.Tensor(1, c.OutputLength, NaNs(c.OutputLength));
+            pair.Gpu.MatrixProduct(c.Left(a.Gpu), c.Right(b.Gpu), c.Output(y.Gpu), c.Scale);
+            pair.Cpu.MatrixProduct(c.Left(a.Cpu), c.Right(b.Cpu), c.Output(y.Cpu), c.Scale);
+            pair.Compare($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
 
