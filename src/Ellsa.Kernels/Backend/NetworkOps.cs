@@ -2,6 +2,7 @@ using Ellsa.Kernels.Ops.Elementwise;
 using Ellsa.Kernels.Ops.Norms;
 using Ellsa.Kernels.Ops.Convolution;
 using Ellsa.Kernels.Ops.Attention;
+using Ellsa.Kernels.Ops.TransposedConvolution;
 
 namespace Ellsa.Kernels.Backend;
 
@@ -32,6 +33,8 @@ public enum NetworkOp
     MatrixProduct,
     /// <summary>A whole convolution with its bias and an optional residual (<see cref="ConvSpec"/>): composed of the ops above, or fused.</summary>
     Convolution,
+    /// <summary>The col2im of a transposed convolution: per-position weight products overlap-added into the output (<see cref="Ops.TransposedConvolution.TransposedConvolution"/>).</summary>
+    OverlapAdd,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -80,6 +83,9 @@ public interface INetworkOps
     /// </summary>
     void Convolve(DeviceMatrix weight, DeviceVector? bias, TensorView input, ConvSpec spec, TensorView output, TensorView? residual,
         ConvWorkspace workspace);
+
+    /// <summary>output [C, count] (positions firstOutput…) = bias + the overlap-add of columns [rows, C·k] (input positions firstInput…) as the spec spreads them.</summary>
+    void OverlapAdd(TensorView columns, OverlapAddSpec spec, int firstInput, int firstOutput, TensorView? bias, TensorView output);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>

@@ -29,6 +29,10 @@ public sealed class Conv
         return new Conv(weight, bias ? scope.Vector("bias", outChannels) : null, inChannels, outChannels);
     }
 
+    /// <summary>A layer over a weight made at load ([out, taps], e.g. folded from a weight-norm parametrisation).</summary>
+    public static Conv FromWeight(DeviceMatrix weight, DeviceVector? bias, int inChannels, int outChannels) =>
+        new(weight, bias, inChannels, outChannels);
+
     /// <summary>output [out, positions] = conv(input [in, D, H, W]) as the spec lays it out (+ residual, of the output's shape).</summary>
     public void Forward(IComputeBackend backend, TensorView input, ConvSpec spec, TensorView output, ConvWorkspace workspace, TensorView? residual = null)
     {

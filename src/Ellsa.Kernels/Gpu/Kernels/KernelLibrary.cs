@@ -23,6 +23,7 @@ internal sealed class KernelLibrary
         NearestCode = Load<ArrayView<float>, ArrayView<float>, ArrayView<int>, NearestCodeArgs>(NearestCodeKernels.Nearest);
         Im2Col = Load<ArrayView<float>, ArrayView<float>, Im2ColArgs>(ConvolutionKernels.Im2Col);
         DepthwiseConv = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseArgs>(DepthwiseKernels.DepthwiseConv);
+        OverlapAdd = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, OverlapAddArgs>(TransposedConvolutionKernels.OverlapAdd);
         MatrixProduct = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixProductArgs>(MatrixProductKernels.Product);
         SwiGlu = Load<ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.SwiGlu);
         Clear = Load<ArrayView<float>, RowArgs>(RowKernels.Clear);
@@ -55,6 +56,7 @@ internal sealed class KernelLibrary
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>> RmsNorm { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, Im2ColArgs>> Im2Col { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseArgs>> DepthwiseConv { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, OverlapAddArgs>> OverlapAdd { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixProductArgs>> MatrixProduct { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, NearestCodeArgs>> NearestCode { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, PlainAttentionArgs>> PlainAttention { get; }

@@ -5,6 +5,7 @@ using Ellsa.Kernels.Ops.Norms;
 using Ellsa.Kernels.Ops.Convolution;
 using Ellsa.Kernels.Ops.Attention;
 using Ellsa.Kernels.Ops.Depthwise;
+using Ellsa.Kernels.Ops.TransposedConvolution;
 using Ellsa.Kernels.Ops.Products;
 
 namespace Ellsa.Tests.Gpu.Checks;
@@ -22,6 +23,7 @@ public static class OpChecks
         new("ops.normalize", NormFamily),
         new("ops.convolution", ConvFamily),
         new("ops.depthwise-conv", DepthwiseFamily),
+        new("ops.transposed-conv", TransposedConvFamily),
         new("ops.attention", AttentionFamily),
         new("ops.nearest-code", NearestCodeFamily),
         new("ops.matrix-product", ProductFamily),
@@ -136,6 +138,41 @@ public static class OpChecks
             _ => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW)),
         };
     }
+
+    public static readonly string[] TransposedKinds = ["upsample", "istft", "wide-padding"];
+
+    /// <summary>
+    /// A random transposed convolution and its input channels: HiFT's upsampling (kernel ≥ stride,
+    /// padding (k − s)/2, several channels), its inverse STFT (one channel, kernel n_fft, stride hop,
+    /// padding n_fft/2) and any padding up to the kernel's reach (outputs that see few inputs).
+    /// </summary>
+    public static (OverlapAddSpec Spec, int InChannels) RandomTransposed(RandomData data, string kind)
+    {
+        switch (kind)
+        {
+            case "upsample":
+            {
+                int stride = data.Next(1, 8), kernel = stride + 2 * data.Next(0, 4);
+                return (OverlapAddSpec.Create(data.Next(1, 9), data.Next(1, 30), kernel, stride, (kernel - stride) / 2), data.Next(1, 12));
+            }
+            case "istft":
+            {
+                int nfft = 2 * data.Next(2, 12), hop = data.Next(1, nfft / 2);
+                return (OverlapAddSpec.Create(1, data.Next(nfft / hop + 1, 60), nfft, hop, nfft / 2), nfft + 2);
+            }
+            default:
+            {
+                int stride = data.Next(1, 5), kernel = data.Next(1, 9), length = data.Next(2, 20);
+                int padding = Math.Max(0, Math.Min(data.Next(0, kernel + 2), ((length - 1) * stride + kernel - 1) / 2));
+                return (OverlapAddSpec.Create(data.Next(1, 5), length, kernel, stride, padding), data.Next(1, 6));
+            }
+        }
+    }
+
+    /// <summary>An input [in, L] view: dense, or laid out [L, in] as rows of frames are.</summary>
+    public static Func<DeviceTensor, TensorView> TransposedInput(RandomData data, int inChannels, int length) => data.Chance()
+        ? t => TensorView.Of(t, inChannels, length)
+        : t => TensorView.Of(t, length, inChannels).Permute(1, 0);
 
     public static readonly string[] DepthwiseKinds = ["conv2d-channel-last", "conv1d-chunks", "conv1d-causal", "downsample-shared-kernel", "conv3d-channel-major"];
 
@@ -285,6 +322,7 @@ public static class OpChecks
         Unary("swoosh-l", new SwooshL()),
         Unary("swoosh-r", new SwooshR()),
         Unary("clamp", new Clamp(-0.99f, 0.99f)),
+        Unary("elu", new Elu()),
     ];
 
     public static IReadOnlyList<BinaryEntry> BinaryFunctors { get; } =
@@ -293,11 +331,22 @@ public static class OpChecks
         Binary("subtract", new Subtract()),
         Binary("multiply", new Multiply()),
         Binary("snake", new Snake()),
+        Binary("divide", new Divide()),
+        Binary("polar-real", new PolarReal(100f)),
+        Binary("polar-imag", new PolarImag(100f)),
     ];
 
-    /// <summary>Operand values: Snake's α is a positive per-channel scale, everything else spans the functors' interesting range.</summary>
-    public static float[] SecondOperand(RandomData data, string name, int length) =>
-        name == "snake" ? data.Values(length, scale: 0.9f, center: 1f) : data.Values(length, scale: 3f);
+    /// <summary>First operands: the polar functors' log-magnitudes reach past their cap (e⁶ > 100), the rest span ±3.</summary>
+    public static float[] FirstOperand(RandomData data, string name, int length) =>
+        name.StartsWith("polar", StringComparison.Ordinal) ? data.Values(length, scale: 6f) : data.Values(length, scale: 3f);
+
+    /// <summary>Second operands: Snake's α is a positive per-channel scale and a divisor stays away from 0; the rest span the functors' interesting range.</summary>
+    public static float[] SecondOperand(RandomData data, string name, int length) => name switch
+    {
+        "snake" => data.Values(length, scale: 0.9f, center: 1f),
+        "divide" => data.Values(length, scale: 1f, center: 2f),
+        _ => data.Values(length, scale: 3f),
+    };
 
     private static float[] NaNs(int length)
     {
@@ -373,6 +422,38 @@ public static class OpChecks
             pair.Gpu.DepthwiseConv(c.Input(x.Gpu), c.Spec, c.Weight(w.Gpu), Bias(b.Gpu), c.Output(y.Gpu));
             pair.Cpu.DepthwiseConv(c.Input(x.Cpu), c.Spec, c.Weight(w.Cpu), Bias(b.Cpu), c.Output(y.Cpu));
             pair.Compare($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+
+    /// <summary>Transposed convolutions in chunks of outputs (a small workspace), bias or not, with an activation on the input copy.</summary>
+    private static void TransposedConvFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        using var gpuWork = new ConvWorkspace(pair.Gpu, maxColumnFloats: 200);
+        using var cpuWork = new ConvWorkspace(pair.Cpu, maxColumnFloats: 200);
+        foreach (string kind in TransposedKinds)
+        {
+            var (spec, inChannels) = RandomTransposed(data, kind);
+            var input = TransposedInput(data, inChannels, spec.InLength);
+            var x = pair.Tensor(1, inChannels * spec.InLength);
+            var weight = pair.Matrix(data.Matrix("ups", spec.Columns, inChannels));
+            var bias = pair.Tensor(1, spec.Channels);
+            bool hasBias = data.Chance();
+            int outputs = spec.Channels * spec.OutLength;
+            var y = pair.Tensor(1, outputs, NaNs(outputs));
+            TensorView? Bias(DeviceTensor t) => hasBias ? TensorView.Of(t, spec.Channels) : null;
+            TransposedConvolution.Forward(pair.Gpu, weight.Gpu, Bias(bias.Gpu), input(x.Gpu), spec, TensorView.Of(y.Gpu, spec.Channels, spec.OutLength), gpuWork, new LeakyRelu(0.1f));
+            TransposedConvolution.Forward(pair.Cpu, weight.Cpu, Bias(bias.Cpu), input(x.Cpu), spec, TensorView.Of(y.Cpu, spec.Channels, spec.OutLength), cpuWork, new LeakyRelu(0.1f));
+            pair.Compare($"transposed conv {kind} {spec} from {inChannels}", y.Gpu.All, y.Cpu.All, 1e-5);
+
+            // The overlap-add alone over a broadcast column (the iSTFT's window envelope).
+            var taps = pair.Tensor(1, spec.Columns);
+            var envelope = pair.Tensor(1, outputs, NaNs(outputs));
+            TensorView Spread(DeviceTensor t) => TensorView.Of(t, 1, spec.Columns).BroadcastTo(spec.InLength, spec.Columns);
+            pair.Gpu.OverlapAdd(Spread(taps.Gpu), spec, 0, 0, null, TensorView.Of(envelope.Gpu, spec.Channels, spec.OutLength));
+            pair.Cpu.OverlapAdd(Spread(taps.Cpu), spec, 0, 0, null, TensorView.Of(envelope.Cpu, spec.Channels, spec.OutLength));
+            pair.Compare($"overlap-add of a broadcast column {spec}", envelope.Gpu.All, envelope.Cpu.All, 1e-5);
         }
     }
 
@@ -473,7 +554,7 @@ public static class OpChecks
             var (aLength, a) = RandomViews.Any(data, shape, allowBroadcast: true);
             var (bLength, b) = RandomViews.Any(data, shape, allowBroadcast: true);
             var (destinationLength, destination) = RandomViews.Any(data, shape, allowBroadcast: false);
-            var left = pair.Tensor(1, aLength, data.Values(aLength, scale: 3f));
+            var left = pair.Tensor(1, aLength, FirstOperand(data, name, aLength));
             var right = pair.Tensor(1, bLength, SecondOperand(data, name, bLength));
             var y = pair.Tensor(1, destinationLength, NaNs(destinationLength));
             run(pair.Gpu, a(left.Gpu), b(right.Gpu), destination(y.Gpu));
