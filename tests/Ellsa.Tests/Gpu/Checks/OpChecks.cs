@@ -6,6 +6,7 @@ using Ellsa.Kernels.Ops.Convolution;
 using Ellsa.Kernels.Ops.Attention;
 using Ellsa.Kernels.Ops.Depthwise;
 using Ellsa.Kernels.Ops.TransposedConvolution;
+using Ellsa.Kernels.Ops.Products;
 
 namespace Ellsa.Tests.Gpu.Checks;
 
@@ -25,7 +26,41 @@ public static class OpChecks
         new("ops.transposed-conv", TransposedConvFamily),
         new("ops.attention", AttentionFamily),
         new("ops.nearest-code", NearestCodeFamily),
+        new("ops.matrix-product", ProductFamily),
     ];
+
+    public static readonly string[] ProductKinds = ["dense", "heads", "shared-right", "channel-major"];
+
+    /// <summary>
+    /// A random batched product and how its operands lie in [1, n] buffers: dense [B, M, K]; the
+    /// heads of [rows, heads·K] activations (the relative-position products); one right operand
+    /// shared by every batch entry (stride 0); K along the slow axis. The output covers its buffer,
+    /// so an element left unwritten stays NaN.
+    /// </summary>
+    public sealed record ProductCase(string Kind, int B, int M, int N, int K, float Scale,
+        int LeftLength, Func<DeviceTensor, TensorView> Left, int RightLength, Func<DeviceTensor, TensorView> Right, Func<DeviceTensor, TensorView> Output)
+    {
+        public int OutputLength => B * M * N;
+        public override string ToString() => $"{Kind} [{B}, {M}, {K}] · [{B}, {N}, {K}]ᵀ × {Scale}";
+    }
+
+    public static ProductCase RandomProduct(RandomData data, string kind)
+    {
+        int b = data.Next(1, 5), m = data.Next(1, 30), n = data.Next(1, 40), k = data.Next(1, 70);
+        float scale = kind == "dense" ? 1f : 1f / MathF.Sqrt(k);
+        Func<DeviceTensor, TensorView> output = t => TensorView.Of(t, b, m, n);
+        return kind switch
+        {
+            "heads" => new ProductCase(kind, b, m, n, k, scale,
+                m * b * k, t => TensorView.Of(t, m, b, k).Permute(1, 0, 2), n * b * k, t => TensorView.Of(t, n, b, k).Permute(1, 0, 2),
+                t => TensorView.Of(t, m, b, n).Permute(1, 0, 2)),
+            "shared-right" => new ProductCase(kind, b, m, n, k, scale,
+                b * m * k, t => TensorView.Of(t, b, m, k), n * k, t => TensorView.Of(t, n, k).BroadcastTo(b, n, k), output),
+            "channel-major" => new ProductCase(kind, b, m, n, k, scale,
+                b * k * m, t => TensorView.Of(t, b, k, m).Permute(0, 2, 1), b * k * n, t => TensorView.Of(t, b, k, n).Permute(0, 2, 1), output),
+            _ => new ProductCase(kind, b, m, n, k, scale, b * m * k, t => TensorView.Of(t, b, m, k), b * n * k, t => TensorView.Of(t, b, n, k), output),
+        };
+    }
 
     public static readonly string[] AttentionKinds = ["full", "gqa-causal", "chunk", "chunk-bias"];
 
@@ -89,13 +124,19 @@ public static class OpChecks
             (data.Next(1, 2), 1, 1), (1, 1, 1), (2, 0, 1, 1, 1, 1));
     }
 
-    /// <summary>An input [C, D, H, W] view that is dense or laid out [D, C, H, W] (as Emu3 keeps frames), chosen at random.</summary>
+    /// <summary>
+    /// An input [C, D, H, W] view that is dense, laid out [D, C, H, W] (as Emu3 keeps frames), or with
+    /// width and height swapped in memory (no axis with unit stride along a row), chosen at random.
+    /// </summary>
     public static (int Length, Func<DeviceTensor, TensorView> Make) ConvInput(RandomData data, ConvSpec spec)
     {
         int length = spec.Channels * spec.InD * spec.InH * spec.InW;
-        if (data.Chance())
-            return (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW));
-        return (length, t => TensorView.Of(t, spec.InD, spec.Channels, spec.InH, spec.InW).Permute(1, 0, 2, 3));
+        return data.Next(0, 3) switch
+        {
+            0 => (length, t => TensorView.Of(t, spec.InD, spec.Channels, spec.InH, spec.InW).Permute(1, 0, 2, 3)),
+            1 => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InW, spec.InH).Permute(0, 1, 3, 2)),
+            _ => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW)),
+        };
     }
 
     public static readonly string[] TransposedKinds = ["upsample", "istft", "wide-padding"];
@@ -221,9 +262,10 @@ public static class OpChecks
         public int Length => Offset + Rows * RowStride;
     }
 
-    public static NormCase RandomNorm(RandomData data, string kind)
+    /// <param name="wide">Rows of thousands of elements and channels of hundreds (the image tokenizer's GroupNorms, scaled down).</param>
+    public static NormCase RandomNorm(RandomData data, string kind, bool wide = false)
     {
-        int rows = data.Next(1, 12), width = data.Next(1, 300);
+        int rows = data.Next(1, 12), width = wide ? data.Next(300, 9000) : data.Next(1, 300);
         NormSpec spec;
         switch (kind)
         {
@@ -235,7 +277,7 @@ public static class OpChecks
                 break;
             case "group-norm":
                 // [N, C, spatial] as [N·G, C/G·spatial] rows.
-                int groups = data.Next(1, 4), perGroup = data.Next(1, 3), spatial = data.Next(1, 40);
+                int groups = data.Next(1, 4), perGroup = data.Next(1, 3), spatial = wide ? data.Next(40, 3000) : data.Next(1, 40);
                 rows = data.Next(1, 3) * groups;
                 width = perGroup * spatial;
                 spec = NormSpec.GroupNorm(groups, spatial, 1e-6f);
@@ -326,8 +368,17 @@ public static class OpChecks
             var bias = pair.Tensor(1, c.Parameters, data.Values(c.Parameters, scale: 0.5f));
             TensorView Rows(DeviceTensor t) => TensorView.At(t, c.Offset, c.Rows, c.RowStride).Slice(1, 0, c.Width);
             TensorView? Param(DeviceTensor t, bool present) => present ? TensorView.Of(t, c.Parameters) : null;
-            pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias));
-            pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias));
+            // Half the time followed by SiLU in the same pass, as the image tokenizer's blocks run it.
+            if (data.Chance())
+            {
+                pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias), new Silu());
+                pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias), new Silu());
+            }
+            else
+            {
+                pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias));
+                pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias));
+            }
             pair.CompareWritten($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
@@ -347,8 +398,11 @@ public static class OpChecks
             var bias = data.Chance() ? pair.Vector(data.Values(outChannels)) : default;
             int outputs = outChannels * spec.Positions;
             var y = pair.Tensor(1, outputs, NaNs(outputs));
-            Convolution.Forward(pair.Gpu, weight.Gpu, bias.Gpu, input(x.Gpu), spec, TensorView.Of(y.Gpu, outChannels, spec.Positions), gpuWork);
-            Convolution.Forward(pair.Cpu, weight.Cpu, bias.Cpu, input(x.Cpu), spec, TensorView.Of(y.Cpu, outChannels, spec.Positions), cpuWork);
+            // The residual (the resnet block's skip) in the product's epilogue on the CPU, fused into the layout change on the GPU.
+            var r = data.Chance() ? pair.Tensor(1, outputs) : default;
+            TensorView? Residual(DeviceTensor? t) => t is null ? null : TensorView.Of(t, outChannels, spec.Positions);
+            pair.Gpu.Convolve(weight.Gpu, bias.Gpu, input(x.Gpu), spec, TensorView.Of(y.Gpu, outChannels, spec.Positions), Residual(r.Gpu), gpuWork);
+            pair.Cpu.Convolve(weight.Cpu, bias.Cpu, input(x.Cpu), spec, TensorView.Of(y.Cpu, outChannels, spec.Positions), Residual(r.Cpu), cpuWork);
             pair.Compare($"{kind} {spec} → {outChannels}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
@@ -425,6 +479,22 @@ public static class OpChecks
             Run(pair.Gpu, q.Gpu, kv.Gpu, bias.Gpu, y.Gpu);
             Run(pair.Cpu, q.Cpu, kv.Cpu, bias.Cpu, y.Cpu);
             pair.Compare($"attention {kind} {c}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+
+    private static void ProductFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        foreach (string kind in ProductKinds)
+        {
+            var c = RandomProduct(data, kind);
+            var a = pair.Tensor(1, c.LeftLength);
+            var b = pair.Tensor(1, c.RightLength);
+            var y = pair.Tensor(1, c.OutputLength, NaNs(c.OutputLength));
+            pair.Gpu.MatrixProduct(c.Left(a.Gpu), c.Right(b.Gpu), c.Output(y.Gpu), c.Scale);
+            pair.Cpu.MatrixProduct(c.Left(a.Cpu), c.Right(b.Cpu), c.Output(y.Cpu), c.Scale);
+            pair.Compare($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
 
