@@ -52,14 +52,14 @@ public sealed class HiftConfigTests
     [Fact]
     public void TheGoldensSectionsAreReadAsWritten()
     {
-        var wide = HiftGoldens.Config("wide");
+        var wide = SpeechOutGoldens.HiftConfig("wide");
         Assert.Equal((96, 5, 16000, 20, 5, 320, 48), (wide.BaseChannels, wide.NbHarmonics, wide.SamplingRate, wide.NFft, wide.HopLength,
             wide.SamplesPerFrame, wide.F0Channels));
         Assert.Equal([3, 5], wide.ResblockKernelSizes);
         Assert.Equal([[1, 2], [2, 6]], wide.ResblockDilationSizes);
         Assert.Equal([[1, 2], [1, 3], [1]], wide.SourceResblockDilationSizes);
         Assert.Equal(0.95, wide.AudioLimit);
-        Assert.Equal((48, 480), (HiftGoldens.Config("small").BaseChannels, HiftGoldens.Config("small").SamplesPerFrame));
+        Assert.Equal((48, 480), (SpeechOutGoldens.HiftConfig("small").BaseChannels, SpeechOutGoldens.HiftConfig("small").SamplesPerFrame));
     }
 
     [Fact]
