@@ -52,14 +52,26 @@ public sealed class HiftConfigTests
     [Fact]
     public void TheGoldensSectionsAreReadAsWritten()
     {
-        var wide = HiftGoldens.Config("wide");
+        var wide = SpeechOutGoldens.HiftConfig("wide");
         Assert.Equal((96, 5, 16000, 20, 5, 320, 48), (wide.BaseChannels, wide.NbHarmonics, wide.SamplingRate, wide.NFft, wide.HopLength,
             wide.SamplesPerFrame, wide.F0Channels));
         Assert.Equal([3, 5], wide.ResblockKernelSizes);
         Assert.Equal([[1, 2], [2, 6]], wide.ResblockDilationSizes);
         Assert.Equal([[1, 2], [1, 3], [1]], wide.SourceResblockDilationSizes);
         Assert.Equal(0.95, wide.AudioLimit);
-        Assert.Equal((48, 480), (HiftGoldens.Config("small").BaseChannels, HiftGoldens.Config("small").SamplesPerFrame));
+        Assert.Equal((48, 480), (SpeechOutGoldens.HiftConfig("small").BaseChannels, SpeechOutGoldens.HiftConfig("small").SamplesPerFrame));
+    }
+
+    [Fact]
+    public void OtherStageCountsTakeListsOfTheirLength()
+    {
+        var config = Read("""
+            {"upsample_rates": [4, 5], "upsample_kernel_sizes": [8, 5], "source_resblock_kernel_sizes": [7, 3],
+             "source_resblock_dilation_sizes": [[1, 2], [1]], "base_channels": 64, "istft_params": {"n_fft": 8, "hop_len": 2}}
+            """);
+        Assert.Equal((2, 40, 10), (config.Stages, config.SamplesPerFrame, config.SpectrumChannels));
+        Assert.Equal([32, 16], Enumerable.Range(0, 2).Select(config.StageChannels));
+        Assert.Equal([5, 1], Enumerable.Range(0, 2).Select(config.SourceDownRate));
     }
 
     [Theory]
@@ -73,6 +85,8 @@ public sealed class HiftConfigTests
     [InlineData("""{"upsample_kernel_sizes": [16, 11]}""", "speech_decoder.hift.upsample_kernel_sizes has 2 entries; give 3 (one per upsample rate)")]
     [InlineData("""{"upsample_kernel_sizes": [16, 12, 7]}""", "speech_decoder.hift.upsample_kernel_sizes[1] is 12 with rate 5: the kernel must be at least the rate")]
     [InlineData("""{"upsample_kernel_sizes": [4, 11, 7]}""", "speech_decoder.hift.upsample_kernel_sizes[0] is 4 with rate 8")]
+    [InlineData("""{"upsample_rates": [4, 4]}""", "speech_decoder.hift.upsample_rates has 2 stages but the default upsample_kernel_sizes lists 3; give upsample_kernel_sizes for 2 stages")]
+    [InlineData("""{"upsample_rates": [4, 4], "upsample_kernel_sizes": [8, 8], "source_resblock_kernel_sizes": [7, 7]}""", "speech_decoder.hift.upsample_rates has 2 stages but the default source_resblock_dilation_sizes lists 3; give source_resblock_dilation_sizes for 2 stages")]
     [InlineData("""{"upsample_rates": [0, 5, 3]}""", "speech_decoder.hift.upsample_rates[0] is 0, outside 1…64")]
     [InlineData("""{"upsample_rates": []}""", "speech_decoder.hift.upsample_rates has 0 entries, outside 1…8")]
     [InlineData("""{"upsample_rates": [8, 5, "3"]}""", "speech_decoder.hift.upsample_rates[2] must be a non-negative integer")]

@@ -20,9 +20,9 @@ public sealed class HiftLoadTests
     [InlineData("wide")]
     public void EveryHiftTensorIsBound(string config)
     {
-        using var tensors = TensorSet.OpenFile(Path.Combine(HiftGoldens.Directory(config), HiftGoldens.WeightsFile), HiftGoldens.WeightsFile);
+        using var tensors = SpeechOutGoldens.Weights(config);
         var log = new WeightBindings();
-        using var hift = Hift.Load(tensors, HiftGoldens.Config(config), SharedBackends.Cpu, log);
+        using var hift = Hift.Load(tensors, SpeechOutGoldens.HiftConfig(config), SharedBackends.Cpu, log);
         Assert.Empty(log.Unused(tensors, name => !name.StartsWith(Prefix, StringComparison.Ordinal)));
         Assert.Contains(log.All, b => b.Name == Prefix + "ups.0.parametrizations.weight.original0");
     }
@@ -38,18 +38,18 @@ public sealed class HiftLoadTests
         using var document = System.Text.Json.JsonDocument.Parse($$$"""{"speech_decoder": {"hift": {{{section}}}}}""");
         var root = new Ellsa.Runtime.Configuration.JsonSection("ellsa.json", "", document.RootElement);
         var config = HiftConfig.Read(root.Section("speech_decoder")!.Value.Section("hift"), "ellsa.json");
-        var error = Assert.Throws<CheckpointException>(() => HiftGoldens.Load("small", SharedBackends.Cpu, config));
-        Assert.Equal($"{HiftGoldens.WeightsFile}: {message}", error.Message);
+        var error = Assert.Throws<CheckpointException>(() => SpeechOutGoldens.LoadHift("small", SharedBackends.Cpu, config));
+        Assert.Equal($"{SpeechOutGoldens.WeightsFile}: {message}", error.Message);
     }
 
     [Fact]
     public void AMissingTensorIsNamed()
     {
-        using var file = TensorSet.OpenFile(Path.Combine(HiftGoldens.Directory("small"), HiftGoldens.WeightsFile), HiftGoldens.WeightsFile);
+        using var file = SpeechOutGoldens.Weights("small");
         string gone = Prefix + "source_downs.1.bias";
-        var tensors = new TensorSet(HiftGoldens.WeightsFile, file.Tensors.Where(t => t.Key != gone).ToDictionary(), owner: null);
-        var error = Assert.Throws<CheckpointException>(() => Hift.Load(tensors, HiftGoldens.Config("small"), SharedBackends.Cpu, new WeightBindings()));
-        Assert.Equal($"{HiftGoldens.WeightsFile}: tensor '{gone}': is missing (the config implies shape [12])", error.Message);
+        var tensors = new TensorSet(SpeechOutGoldens.WeightsFile, file.Tensors.Where(t => t.Key != gone).ToDictionary(), owner: null);
+        var error = Assert.Throws<CheckpointException>(() => Hift.Load(tensors, SpeechOutGoldens.HiftConfig("small"), SharedBackends.Cpu, new WeightBindings()));
+        Assert.Equal($"{SpeechOutGoldens.WeightsFile}: tensor '{gone}': is missing (the config implies shape [12])", error.Message);
     }
 
     [Theory]
@@ -60,8 +60,8 @@ public sealed class HiftLoadTests
     public void AWeightThatCannotBeUsedIsNamed(string tensor, string damage, string message)
     {
         using var temp = TestPaths.CreateTemp();
-        string path = temp.File(HiftGoldens.WeightsFile);
-        using (var source = SafetensorsFile.Open(Path.Combine(HiftGoldens.Directory("small"), HiftGoldens.WeightsFile)))
+        string path = temp.File(SpeechOutGoldens.WeightsFile);
+        using (var source = SafetensorsFile.Open(Path.Combine(SpeechOutGoldens.ModelDirectory("small"), SpeechOutGoldens.WeightsFile)))
         {
             SafetensorsWriter.Write(path, source.Entries.Values.Select(e =>
             {
@@ -76,16 +76,16 @@ public sealed class HiftLoadTests
                 };
             }).ToList());
         }
-        using var tensors = TensorSet.OpenFile(path, HiftGoldens.WeightsFile);
-        var error = Assert.Throws<CheckpointException>(() => Hift.Load(tensors, HiftGoldens.Config("small"), SharedBackends.Cpu, new WeightBindings()));
-        Assert.StartsWith($"{HiftGoldens.WeightsFile}: {message}", error.Message);
+        using var tensors = TensorSet.OpenFile(path, SpeechOutGoldens.WeightsFile);
+        var error = Assert.Throws<CheckpointException>(() => Hift.Load(tensors, SpeechOutGoldens.HiftConfig("small"), SharedBackends.Cpu, new WeightBindings()));
+        Assert.StartsWith($"{SpeechOutGoldens.WeightsFile}: {message}", error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]
     public void BadCallsAreRefused()
     {
-        var (hift, tensors) = HiftGoldens.Load("small", SharedBackends.Cpu);
+        var (hift, tensors) = SpeechOutGoldens.LoadHift("small", SharedBackends.Cpu);
         using var _ = tensors;
         using var __ = hift;
         var options = HiftOptions.Deterministic;

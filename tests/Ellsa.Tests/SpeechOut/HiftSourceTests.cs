@@ -111,10 +111,10 @@ public sealed class HiftSourceTests
     [Fact]
     public void ASeedReproducesASynthesisAndAdvancesFromCallToCall()
     {
-        var (hift, tensors) = HiftGoldens.Load("small", SharedBackends.Cpu);
+        var (hift, tensors) = SpeechOutGoldens.LoadHift("small", SharedBackends.Cpu);
         using var _ = tensors;
         using var __ = hift;
-        using var offline = HiftGoldens.Golden("small", "offline");
+        using var offline = SpeechOutGoldens.Goldens("small", "offline");
         var mel = offline.Floats("n3.mel");
         int frames = (int)offline.Shape("n3.mel")[2];
         var deterministic = hift.Run(mel, frames, HiftOptions.Deterministic);

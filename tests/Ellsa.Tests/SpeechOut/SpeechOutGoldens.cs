@@ -64,6 +64,36 @@ public static class SpeechOutGoldens
         }
     }
 
+    public static HiftConfig HiftConfig(string config)
+    {
+        using var document = Settings(config);
+        var root = new JsonSection(EllsaSettings.FileName, "", document.RootElement);
+        return Runtime.Codecs.SpeechOut.HiftConfig.Read(root.Section("speech_decoder")!.Value.Section("hift"), EllsaSettings.FileName);
+    }
+
+    /// <summary>A config's HiFT on a backend (with <paramref name="settings"/> instead of its own section when given), with the tensor set it reads (dispose both).</summary>
+    public static (Hift Hift, TensorSet Tensors) LoadHift(string config, IComputeBackend backend, HiftConfig? settings = null)
+    {
+        var tensors = Weights(config);
+        try
+        {
+            return (Hift.Load(tensors, settings ?? HiftConfig(config), backend, new WeightBindings()), tensors);
+        }
+        catch
+        {
+            tensors.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The offline cases' names (n3, n16, …) in the order of their token counts.</summary>
+    public static IReadOnlyList<string> OfflineCases(string config)
+    {
+        using var offline = Goldens(config, "offline");
+        return offline.Names.Where(n => n.EndsWith(".wave", StringComparison.Ordinal))
+            .Select(n => n[..^".wave".Length]).OrderBy(n => int.Parse(n[1..])).ToArray();
+    }
+
     public static VisionGoldens.Tensors Goldens(string config, string name) => new(Path.Combine(ModelDirectory(config), name + ".safetensors"));
 
     /// <summary>[rows, cols] row-major transposed to [cols, rows].</summary>

@@ -127,7 +127,11 @@ public sealed record HiftConfig
         if (ResblockDilationSizes.Length != ResblockKernelSizes.Length)
             throw json.Bad("resblock_dilation_sizes", $"has {ResblockDilationSizes.Length} lists for {ResblockKernelSizes.Length} resblock_kernel_sizes; give one per kernel");
         if (SourceResblockDilationSizes.Length != Stages)
-            throw json.Bad("source_resblock_dilation_sizes", $"has {SourceResblockDilationSizes.Length} lists for {Stages} stages; give one per stage");
+        {
+            throw json.Has("source_resblock_dilation_sizes")
+                ? json.Bad("source_resblock_dilation_sizes", $"has {SourceResblockDilationSizes.Length} lists for {Stages} stages; give one per stage")
+                : json.Bad("upsample_rates", $"has {Stages} stages but the default source_resblock_dilation_sizes lists {SourceResblockDilationSizes.Length}; give source_resblock_dilation_sizes for {Stages} stages");
+        }
         OddKernels(json, "resblock_kernel_sizes", ResblockKernelSizes);
         OddKernels(json, "source_resblock_kernel_sizes", SourceResblockKernelSizes);
     }
@@ -189,9 +193,13 @@ public sealed record HiftConfig
     {
         var values = json.IntArray(key) ?? fallback;
         if (values.Length < minLength || values.Length > maxLength)
+        {
+            if (!json.Has(key))
+                throw json.Bad("upsample_rates", $"has {minLength} stages but the default {key} lists {values.Length}; give {key} for {minLength} stages");
             throw json.Bad(key, minLength == maxLength
                 ? $"has {values.Length} entries; give {minLength} (one per upsample rate)"
                 : $"has {values.Length} entries, outside {minLength}…{maxLength}");
+        }
         for (int i = 0; i < values.Length; i++)
         {
             if (values[i] < min || values[i] > max)
