@@ -28,6 +28,8 @@ public enum NetworkOp
     WeightGemm,
     /// <summary>A convolution of each channel with its own kernel (<see cref="Ops.Depthwise.DepthwiseConvolution"/>).</summary>
     DepthwiseConv,
+    /// <summary>A whole convolution with its bias and an optional residual (<see cref="ConvSpec"/>): composed of the ops above, or fused.</summary>
+    Convolution,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -44,8 +46,12 @@ public interface INetworkOps
     /// <summary>destination[i] = fn(a[i], b[i]); the views have one shape (a and b may be broadcast to it).</summary>
     void Binary<TFn>(TensorView a, TensorView b, TensorView destination, TFn fn) where TFn : struct, IBinaryFunctor;
 
-    /// <summary>Normalises each row of a [rows, width] view (see <see cref="NormSpec"/>); weight and bias are per-channel vectors.</summary>
-    void Normalize(TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias);
+    /// <summary>
+    /// Normalises each row of a [rows, width] view (see <see cref="NormSpec"/>); weight and bias are
+    /// per-channel vectors; <paramref name="then"/> is applied to each result (<see cref="Copy"/> for none).
+    /// </summary>
+    void Normalize<TFn>(TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias, TFn then)
+        where TFn : struct, IUnaryFunctor;
 
     /// <summary>Rows of a convolution's column block: output positions first… of an input [C, D, H, W] view, taps in weight order.</summary>
     void Im2Col(TensorView input, ConvSpec spec, int firstPosition, TensorSlice columns);
@@ -61,6 +67,13 @@ public interface INetworkOps
 
     /// <summary>output [C, positions] = each channel of input [C, D, H, W] convolved with its row of weight [C, taps] (+ bias [C]).</summary>
     void DepthwiseConv(TensorView input, ConvSpec spec, TensorView weight, TensorView? bias, TensorView output);
+    /// <summary>
+    /// output [out channels, positions] = conv(input [C, D, H, W] view) + bias (+ residual, a view of
+    /// the output's shape in another tensor): see <see cref="Ops.Convolution.Convolution"/>.
+    /// The workspace holds the column block where the backend materialises one.
+    /// </summary>
+    void Convolve(DeviceMatrix weight, DeviceVector? bias, TensorView input, ConvSpec spec, TensorView output, TensorView? residual,
+        ConvWorkspace workspace);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>
@@ -72,6 +85,10 @@ public sealed class OpNotSupportedException(string backend, NetworkOp op, string
 
 public static class NetworkOpsExtensions
 {
+    /// <summary>A normalisation with nothing after it.</summary>
+    public static void Normalize(this INetworkOps backend, TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias) =>
+        backend.Normalize(source, destination, spec, weight, bias, new Copy());
+
     /// <summary>Throws <see cref="OpNotSupportedException"/> naming the op and who needs it unless the backend has every op listed.</summary>
     public static void Require(this INetworkOps backend, string user, params ReadOnlySpan<NetworkOp> ops)
     {

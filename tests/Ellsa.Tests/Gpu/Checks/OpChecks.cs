@@ -87,13 +87,19 @@ public static class OpChecks
             (data.Next(1, 2), 1, 1), (1, 1, 1), (2, 0, 1, 1, 1, 1));
     }
 
-    /// <summary>An input [C, D, H, W] view that is dense or laid out [D, C, H, W] (as Emu3 keeps frames), chosen at random.</summary>
+    /// <summary>
+    /// An input [C, D, H, W] view that is dense, laid out [D, C, H, W] (as Emu3 keeps frames), or with
+    /// width and height swapped in memory (no axis with unit stride along a row), chosen at random.
+    /// </summary>
     public static (int Length, Func<DeviceTensor, TensorView> Make) ConvInput(RandomData data, ConvSpec spec)
     {
         int length = spec.Channels * spec.InD * spec.InH * spec.InW;
-        if (data.Chance())
-            return (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW));
-        return (length, t => TensorView.Of(t, spec.InD, spec.Channels, spec.InH, spec.InW).Permute(1, 0, 2, 3));
+        return data.Next(0, 3) switch
+        {
+            0 => (length, t => TensorView.Of(t, spec.InD, spec.Channels, spec.InH, spec.InW).Permute(1, 0, 2, 3)),
+            1 => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InW, spec.InH).Permute(0, 1, 3, 2)),
+            _ => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW)),
+        };
     }
 
     public static readonly string[] DepthwiseKinds = ["conv2d-channel-last", "conv1d-chunks", "conv1d-causal", "downsample-shared-kernel", "conv3d-channel-major"];
@@ -184,9 +190,10 @@ public static class OpChecks
         public int Length => Offset + Rows * RowStride;
     }
 
-    public static NormCase RandomNorm(RandomData data, string kind)
+    /// <param name="wide">Rows of thousands of elements and channels of hundreds (the image tokenizer's GroupNorms, scaled down).</param>
+    public static NormCase RandomNorm(RandomData data, string kind, bool wide = false)
     {
-        int rows = data.Next(1, 12), width = data.Next(1, 300);
+        int rows = data.Next(1, 12), width = wide ? data.Next(300, 9000) : data.Next(1, 300);
         NormSpec spec;
         switch (kind)
         {
@@ -198,7 +205,7 @@ public static class OpChecks
                 break;
             case "group-norm":
                 // [N, C, spatial] as [N·G, C/G·spatial] rows.
-                int groups = data.Next(1, 4), perGroup = data.Next(1, 3), spatial = data.Next(1, 40);
+                int groups = data.Next(1, 4), perGroup = data.Next(1, 3), spatial = wide ? data.Next(40, 3000) : data.Next(1, 40);
                 rows = data.Next(1, 3) * groups;
                 width = perGroup * spatial;
                 spec = NormSpec.GroupNorm(groups, spatial, 1e-6f);
@@ -277,8 +284,17 @@ public static class OpChecks
             var bias = pair.Tensor(1, c.Parameters, data.Values(c.Parameters, scale: 0.5f));
             TensorView Rows(DeviceTensor t) => TensorView.At(t, c.Offset, c.Rows, c.RowStride).Slice(1, 0, c.Width);
             TensorView? Param(DeviceTensor t, bool present) => present ? TensorView.Of(t, c.Parameters) : null;
-            pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias));
-            pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias));
+            // Half the time followed by SiLU in the same pass, as the image tokenizer's blocks run it.
+            if (data.Chance())
+            {
+                pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias), new Silu());
+                pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias), new Silu());
+            }
+            else
+            {
+                pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias));
+                pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias));
+            }
             pair.CompareWritten($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
@@ -298,8 +314,11 @@ public static class OpChecks
             var bias = data.Chance() ? pair.Vector(data.Values(outChannels)) : default;
             int outputs = outChannels * spec.Positions;
             var y = pair.Tensor(1, outputs, NaNs(outputs));
-            Convolution.Forward(pair.Gpu, weight.Gpu, bias.Gpu, input(x.Gpu), spec, TensorView.Of(y.Gpu, outChannels, spec.Positions), gpuWork);
-            Convolution.Forward(pair.Cpu, weight.Cpu, bias.Cpu, input(x.Cpu), spec, TensorView.Of(y.Cpu, outChannels, spec.Positions), cpuWork);
+            // The residual (the resnet block's skip) in the product's epilogue on the CPU, fused into the layout change on the GPU.
+            var r = data.Chance() ? pair.Tensor(1, outputs) : default;
+            TensorView? Residual(DeviceTensor? t) => t is null ? null : TensorView.Of(t, outChannels, spec.Positions);
+            pair.Gpu.Convolve(weight.Gpu, bias.Gpu, input(x.Gpu), spec, TensorView.Of(y.Gpu, outChannels, spec.Positions), Residual(r.Gpu), gpuWork);
+            pair.Cpu.Convolve(weight.Cpu, bias.Cpu, input(x.Cpu), spec, TensorView.Of(y.Cpu, outChannels, spec.Positions), Residual(r.Cpu), cpuWork);
             pair.Compare($"{kind} {spec} → {outChannels}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
