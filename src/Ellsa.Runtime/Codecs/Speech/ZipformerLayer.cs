@@ -81,10 +81,11 @@ internal sealed class ZipformerLayer
     /// x = layer(x) in place for a step's rows ([n, dim], the stack's frames from a chunk boundary).
     /// <paramref name="convChunk"/> is the stack's chunk, or the whole sequence when that is shorter.
     /// </summary>
-    public void Forward(Workspace ws, TensorSlice x, State state, int convChunk)
+    public void Forward(Workspace ws, TensorSlice x, State state, int convChunk, SpeechTimings? timings = null)
     {
         var backend = ws.Backend;
         int n = x.Rows, d = _dim;
+        long start = timings?.Start() ?? 0;
         var original = ws.Rows("layer.original", n, d);
         Shapes.Copy(backend, x, original);
         var product = ws.Rows("layer.product", n, d);
@@ -92,13 +93,20 @@ internal sealed class ZipformerLayer
         int history = state.Window.Count;
         var rows = state.Window.Append(n);
         var window = state.Window.Tensor;
+        timings?.Add(LayerPart.Rest, start);
+
+        start = timings?.Start() ?? 0;
         _attentionIn.Forward(backend, x, rows.Columns(0, _nonlinCol));
         var scores = ws.Rows("layer.position-scores", n, _positions.Width);
         _positions.Scores(backend, rows.Columns(_posCol, _heads * _posDim), scores);
+        timings?.Add(LayerPart.Attention, start);
 
+        start = timings?.Start() ?? 0;
         _ff1.AddTo(ws, x, product);
+        timings?.Add(LayerPart.FeedForward, start);
 
         // NonlinAttention (ZF:2120-2165) with head 0's weights: s, x, y = in_proj; x·tanh(s) is what the weights mix.
+        start = timings?.Start() ?? 0;
         var nonlin = ws.Rows("layer.nonlin-in", n, 3 * _nonlinDim);
         _nonlinIn.Forward(backend, x, nonlin);
         var s = nonlin.Columns(0, _nonlinDim);
@@ -108,26 +116,43 @@ internal sealed class ZipformerLayer
         Attend(ws, window, history, n, scores, heads: 1, _nonlinCol, _nonlinDim, mixed);
         backend.Binary(mixed, nonlin.Columns(2 * _nonlinDim, _nonlinDim), mixed, new Multiply());
         _nonlinOut.AddTo(backend, mixed, x, product);
+        timings?.Add(LayerPart.NonlinAttention, start);
 
+        start = timings?.Start() ?? 0;
         var attended = ws.Rows("layer.attended", n, _heads * _valueDim);
         _attention1In.Forward(backend, x, rows.Columns(_value1Col, _heads * _valueDim));
         Attend(ws, window, history, n, scores, _heads, _value1Col, _valueDim, attended);
         _attention1Out.AddTo(backend, attended, x, product);
+        timings?.Add(LayerPart.Attention, start);
 
+        start = timings?.Start() ?? 0;
         _conv1.Forward(ws, x, state.Conv1, convChunk);
+        timings?.Add(LayerPart.Convolution, start);
+        start = timings?.Start() ?? 0;
         _ff2.AddTo(ws, x, product);
+        timings?.Add(LayerPart.FeedForward, start);
+        start = timings?.Start() ?? 0;
         Bypass(backend, original, x, _bypassMid);
+        timings?.Add(LayerPart.Rest, start);
 
+        start = timings?.Start() ?? 0;
         _attention2In.Forward(backend, x, rows.Columns(_value2Col, _heads * _valueDim));
         Attend(ws, window, history, n, scores, _heads, _value2Col, _valueDim, attended);
         _attention2Out.AddTo(backend, attended, x, product);
+        timings?.Add(LayerPart.Attention, start);
 
+        start = timings?.Start() ?? 0;
         _conv2.Forward(ws, x, state.Conv2, convChunk);
+        timings?.Add(LayerPart.Convolution, start);
+        start = timings?.Start() ?? 0;
         _ff3.AddTo(ws, x, product);
+        timings?.Add(LayerPart.FeedForward, start);
+        start = timings?.Start() ?? 0;
         backend.Normalize(x, x, NormSpec.BiasNorm(_normScale), null, TensorView.Of(_normBias, d));
         Bypass(backend, original, x, _bypass);
 
         state.Window.KeepLast(_geometry.History, ws);
+        timings?.Add(LayerPart.Rest, start);
     }
 
     /// <summary>x = original + (x − original)·scale (BypassModule in eval), in place.</summary>
