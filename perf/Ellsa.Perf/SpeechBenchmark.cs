@@ -49,7 +49,7 @@ public static class SpeechBenchmark
         Console.WriteLine($"{seconds} s of audio in 1-s pushes (after a {warmupSeconds}-s warm-up stream): {rows} rows, " +
                           $"wall {wall:F3} s, CPU {cpu:F3} s, {allocated / 1e6 / seconds:F2} MB allocated per audio second");
         Console.WriteLine($"median 1-s push with the left context full ({steady.Count} pushes): {steadyMedian:F1} ms; " +
-                          $"GEMM work {GemmFlopsPerSecond(config) / 1e9:F1} GFLOP per audio second → {GemmFlopsPerSecond(config) / 1e9 / (wall / seconds):F0} GFLOP/s");
+                          $"GEMM work {SpeechEncoderCost.LinearFlopsPerSecond(config) / 1e9:F1} GFLOP per audio second → {SpeechEncoderCost.LinearFlopsPerSecond(config) / 1e9 / (wall / seconds):F0} GFLOP/s");
         Console.WriteLine($"stages, ms per audio second: fbank {fbankMs / seconds:F1}, subsampling {timings.SubsamplingMs / seconds:F1}, " +
                           string.Join(", ", timings.StackMs.Select((ms, i) => $"stack {i} (÷{config.DownsamplingFactor[i]}, {config.NumEncoderLayers[i]} layers) {ms / seconds:F1}")) +
                           $", projector {timings.ProjectorMs / seconds:F1}");
@@ -94,23 +94,5 @@ public static class SpeechBenchmark
             samples[i] = (float)(0.3 * envelope * voiced + 0.01 * (random.NextDouble() * 2 - 1));
         }
         return samples;
-    }
-
-    /// <summary>2 × the multiply-adds of every Linear per audio second: each stack's layers at 50 Hz ÷ its factor, and the projector's rows.</summary>
-    public static double GemmFlopsPerSecond(SpeechEncoderConfig c)
-    {
-        double macs = 0;
-        for (int i = 0; i < c.Stacks; i++)
-        {
-            double d = c.EncoderDim[i], h = c.NumHeads[i], ff = c.FeedforwardDim[i];
-            double attention = d * (2 * c.QueryHeadDim[i] + c.PosHeadDim[i]) * h + 2 * 2 * d * h * c.ValueHeadDim[i];
-            double feedForward = 2 * d * (ff * 3 / 4 + ff + ff * 5 / 4);
-            double nonlin = d * 3 * (3 * d / 4) + 3 * d / 4 * d;
-            double convolution = 2 * (d * 2 * d + d * d);
-            macs += c.NumEncoderLayers[i] * (50.0 / c.DownsamplingFactor[i]) * (attention + feedForward + nonlin + convolution);
-        }
-        double rows = 50.0 / (c.OutputDownsamplingFactor * c.SegSize);
-        macs += rows * ((double)c.ProjectorInput * c.Hidden + (double)c.Hidden * c.OutputDim);
-        return 2 * macs;
     }
 }

@@ -52,8 +52,9 @@ namespace Ellsa.Kernels.Cpu
             job.Ldc = output.Tensor.Cols;
             job.Accumulate = accumulate;
             job.Then = then;
-            job.EnsureScratch(_pool.ThreadCount, input.Cols);
-            _pool.Run(job, job.Plan(_pool.ThreadCount));
+            int items = job.Plan(_pool.ThreadCount);
+            job.EnsureScratch(_pool.ThreadCount);
+            _pool.Run(job, items);
         }
     }
 
@@ -188,6 +189,10 @@ namespace Ellsa.Kernels.Cpu
         where TFn : struct, IUnaryFunctor
     {
         private const int Rows = PackedGemm.Rows, Width = PackedGemm.Width, ChunkRows = PackedGemm.ChunkRows;
+        /// <summary>k steps per block: a micro-tile's rows of one block (16 KB) stay in the first-level cache.</summary>
+        private const int BlockK = 512;
+        /// <summary>Panels per item when k is blocked: the partial tile of 64 rows × 512 columns (128 KB) stays in the second-level cache.</summary>
+        private const int MaxPartialPanels = 16;
 
         public float* A, C;
         public byte* B;
@@ -196,7 +201,7 @@ namespace Ellsa.Kernels.Cpu
         public TFn Then;
         private int _panelGroups, _groupPanels;
         private NativeArray<float>[] _tiles = [];
-        private int _tileK = -1;
+        private long _tileFloats = -1;
         /// <summary>The call's bias padded to whole panels (zeros without one): the micro-tile loads 32 at a time.</summary>
         private NativeArray<float> _bias = new(0);
 
@@ -214,24 +219,31 @@ namespace Ellsa.Kernels.Cpu
                 new ReadOnlySpan<float>(bias, n).CopyTo(target);
         }
 
-        public void EnsureScratch(int workers, int k)
+        /// <summary>Per worker: the short micro-tile's rows, its output tile, and (k in several blocks) the item's partial sums; after <see cref="Plan"/>.</summary>
+        public void EnsureScratch(int workers)
         {
-            if (_tiles.Length == workers && _tileK >= k)
+            long floats = (long)Rows * K + Rows * Width + (K > BlockK ? (long)ChunkRows * _groupPanels * Width : 0);
+            if (_tiles.Length == workers && _tileFloats >= floats)
                 return;
             foreach (var tile in _tiles)
                 tile.Dispose();
             _tiles = new NativeArray<float>[workers];
             for (int i = 0; i < workers; i++)
-                _tiles[i] = new NativeArray<float>((long)Rows * k + Rows * Width);
-            _tileK = k;
+                _tiles[i] = new NativeArray<float>(floats, zero: false);
+            _tileFloats = floats;
         }
 
-        /// <summary>Splits the panels into groups when there are too few row chunks to keep every worker busy; returns the work items.</summary>
+        /// <summary>
+        /// Splits the panels into groups when there are too few row chunks to keep every worker busy
+        /// (and, when k comes in several blocks, into groups whose partial tile stays small); returns the work items.
+        /// </summary>
         public int Plan(int workers)
         {
             int rowChunks = (M + ChunkRows - 1) / ChunkRows, panels = (N + Width - 1) / Width;
             int groups = Math.Clamp((4 * workers + rowChunks - 1) / rowChunks, 1, panels);
             _groupPanels = (panels + groups - 1) / groups;
+            if (K > BlockK)
+                _groupPanels = Math.Min(_groupPanels, MaxPartialPanels);
             _panelGroups = (panels + _groupPanels - 1) / _groupPanels;
             return rowChunks * _panelGroups;
         }
@@ -252,6 +264,8 @@ namespace Ellsa.Kernels.Cpu
             int endPanel = Math.Min((N + Width - 1) / Width, firstPanel + _groupPanels);
             float* tileA = _tiles[worker].Pointer;
             float* tileC = tileA + (long)Rows * K;
+            float* partial = tileC + Rows * Width;
+            int partialStride = _groupPanels * Width;
             // The short last micro-tile's rows, zero-padded once for every panel of the item.
             int wholeEnd = chunkFirst + (chunkEnd - chunkFirst) / Rows * Rows, shortRows = chunkEnd - wholeEnd;
             if (shortRows > 0)
@@ -260,29 +274,47 @@ namespace Ellsa.Kernels.Cpu
                 for (int r = 0; r < shortRows; r++)
                     new ReadOnlySpan<float>(A + (long)(wholeEnd + r) * Lda, K).CopyTo(new Span<float>(tileA + (long)r * K, K));
             }
-            for (int p = firstPanel; p < endPanel; p++)
+            // k in blocks: a micro-tile's rows of one block stay in the core's first cache while every
+            // panel of the item passes them (a whole row of 4800 or 12800 inputs would not). The sums
+            // between blocks go through the partial tile unrounded, so the result is the same for
+            // any blocking: bias, then every k in order.
+            int blocks = (K + BlockK - 1) / BlockK;
+            for (int kb = 0; kb < blocks; kb++)
             {
-                int col = p * Width;
-                int cols = Math.Min(Width, N - col);
-                byte* panel = B + (long)p * K * TPanel.StepBytes;
-                for (int first = chunkFirst; first < chunkEnd; first += Rows)
+                int k0 = kb * BlockK, kLength = Math.Min(BlockK, K - k0);
+                bool firstBlock = kb == 0, lastBlock = kb == blocks - 1;
+                for (int p = firstPanel; p < endPanel; p++)
                 {
-                    int rows = Math.Min(Rows, chunkEnd - first);
-                    bool whole = rows == Rows && cols == Width;
-                    float* a = rows == Rows ? A + (long)first * Lda : tileA;
-                    int lda = rows == Rows ? Lda : K;
-                    float* c = whole ? C + (long)first * Ldc + col : tileC;
-                    Tile(a, lda, panel, K, _bias.Pointer + col, c, whole ? Ldc : Width, whole && Accumulate);
-                    if (whole)
-                        continue;
-                    for (int r = 0; r < rows; r++)
+                    int col = p * Width;
+                    int cols = Math.Min(Width, N - col);
+                    byte* panel = B + ((long)p * K + k0) * TPanel.StepBytes;
+                    for (int first = chunkFirst; first < chunkEnd; first += Rows)
                     {
-                        var source = new ReadOnlySpan<float>(tileC + r * Width, cols);
-                        var target = new Span<float>(C + (long)(first + r) * Ldc + col, cols);
-                        if (Accumulate)
-                            TensorPrimitives.Add(source, target, target);
-                        else
-                            source.CopyTo(target);
+                        int rows = Math.Min(Rows, chunkEnd - first);
+                        float* a = (rows == Rows ? A + (long)first * Lda : tileA) + k0;
+                        int lda = rows == Rows ? Lda : K;
+                        float* part = partial + (long)(first - chunkFirst) * partialStride + (p - firstPanel) * Width;
+                        float* start = firstBlock ? _bias.Pointer + col : part;
+                        int startStride = firstBlock ? 0 : partialStride;
+                        if (!lastBlock)
+                        {
+                            Tile(a, lda, panel, kLength, start, startStride, part, partialStride, accumulate: false);
+                            continue;
+                        }
+                        bool whole = rows == Rows && cols == Width;
+                        float* c = whole ? C + (long)first * Ldc + col : tileC;
+                        Tile(a, lda, panel, kLength, start, startStride, c, whole ? Ldc : Width, whole && Accumulate);
+                        if (whole)
+                            continue;
+                        for (int r = 0; r < rows; r++)
+                        {
+                            var source = new ReadOnlySpan<float>(tileC + r * Width, cols);
+                            var target = new Span<float>(C + (long)(first + r) * Ldc + col, cols);
+                            if (Accumulate)
+                                TensorPrimitives.Add(source, target, target);
+                            else
+                                source.CopyTo(target);
+                        }
                     }
                 }
             }
@@ -297,13 +329,22 @@ namespace Ellsa.Kernels.Cpu
             }
         }
 
+        /// <summary>
+        /// One micro-tile over k steps: the accumulators start from <paramref name="start"/> (the bias
+        /// for every row when <paramref name="startStride"/> is 0, else a partial tile's rows) and are
+        /// stored to <paramref name="c"/>, added to what it holds when <paramref name="accumulate"/>.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Tile(float* a, int lda, byte* b, int k, float* bias, float* c, int ldc, bool accumulate)
+        private static void Tile(float* a, int lda, byte* b, int k, float* start, int startStride, float* c, int ldc, bool accumulate)
         {
-            var bias0 = Vector512.Load(bias);
-            var bias1 = Vector512.Load(bias + 16);
-            Vector512<float> c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1, c30 = bias0, c31 = bias1;
-            Vector512<float> c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1, c60 = bias0, c61 = bias1, c70 = bias0, c71 = bias1;
+            Vector512<float> c00 = Vector512.Load(start), c01 = Vector512.Load(start + 16); start += startStride;
+            Vector512<float> c10 = Vector512.Load(start), c11 = Vector512.Load(start + 16); start += startStride;
+            Vector512<float> c20 = Vector512.Load(start), c21 = Vector512.Load(start + 16); start += startStride;
+            Vector512<float> c30 = Vector512.Load(start), c31 = Vector512.Load(start + 16); start += startStride;
+            Vector512<float> c40 = Vector512.Load(start), c41 = Vector512.Load(start + 16); start += startStride;
+            Vector512<float> c50 = Vector512.Load(start), c51 = Vector512.Load(start + 16); start += startStride;
+            Vector512<float> c60 = Vector512.Load(start), c61 = Vector512.Load(start + 16); start += startStride;
+            Vector512<float> c70 = Vector512.Load(start), c71 = Vector512.Load(start + 16);
             float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda;
             for (int i = 0; i < k; i++)
             {
