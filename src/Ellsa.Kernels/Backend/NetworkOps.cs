@@ -72,6 +72,7 @@ public interface INetworkOps
 
     /// <summary>output [C, positions] = each channel of input [C, D, H, W] convolved with its row of weight [C, taps] (+ bias [C]).</summary>
     void DepthwiseConv(TensorView input, ConvSpec spec, TensorView weight, TensorView? bias, TensorView output);
+
     /// <summary>
     /// output [out channels, positions] = conv(input [C, D, H, W] view) + bias (+ residual, a view of
     /// the output's shape in another tensor): see <see cref="Ops.Convolution.Convolution"/>.
