@@ -133,15 +133,15 @@ def main():
         engine, out = run_engine(PERF_DLL, args.work, args.seconds, args.threads)
         before = run_engine(args.before, args.work, args.seconds, args.threads)[0] if args.before else {}
         row = (torch_wall / args.seconds, torch_cpu / args.seconds, engine["engine_s_per_audio_s"], engine["engine_cpu_s_per_audio_s"],
-               before.get("engine_s_per_audio_s", float("nan")))
+               before.get("engine_s_per_audio_s", float("nan")), before.get("engine_cpu_s_per_audio_s", float("nan")))
         rows.append(row)
         print(f"round {r + 1} (load {os.getloadavg()[0]:.2f}): PyTorch {row[0]:.3f} s/s ({row[1]:.3f} CPU-s/s, {embeddings.shape[0]} rows), "
-              f"engine {row[2]:.3f} s/s ({row[3]:.3f} CPU-s/s)" + (f", engine before {row[4]:.3f} s/s" if args.before else ""), flush=True)
+              f"engine {row[2]:.3f} s/s ({row[3]:.3f} CPU-s/s)" + (f", engine before {row[4]:.3f} s/s ({row[5]:.3f} CPU-s/s)" if args.before else ""), flush=True)
     print("\n".join(l for l in out.strip().splitlines() if not l.startswith("RESULT")))
     med = np.median(np.array(rows), axis=0)
     print(f"median over {args.rounds} rounds, {args.seconds} s of audio, {args.threads} threads: PyTorch {med[0]:.3f} s per audio second "
           f"({med[1]:.3f} CPU-s), engine {med[2]:.3f} s ({med[3]:.3f} CPU-s); engine / PyTorch = {med[2] / med[0]:.2f}"
-          + (f"; engine before {med[4]:.3f} s ({med[4] / med[0]:.2f} of PyTorch)" if args.before else ""))
+          + (f"; engine before {med[4]:.3f} s ({med[5]:.3f} CPU-s, {med[4] / med[0]:.2f} of PyTorch)" if args.before else ""))
 
 
 if __name__ == "__main__":
