@@ -14,13 +14,16 @@ public sealed record PerfOptions
     /// <summary>Context length of the decode-step figures.</summary>
     public int Context { get; init; } = 1024;
     public int Repeats { get; init; } = 10;
+    /// <summary>Seconds of audio per timed stream of the speech benchmark.</summary>
+    public int Seconds { get; init; } = 20;
 
     public const string Usage =
-        "ellsa-perf-gpu [all|selftest|bench|ptx] [--device cuda|ilgpu-cpu] [--size real|small] [--out DIR] [--torch torch.json] [--context N] [--repeats N]\n" +
+        "ellsa-perf-gpu [all|selftest|bench|speech|ptx] [--device cuda|ilgpu-cpu] [--size real|small] [--out DIR] [--torch torch.json] [--context N] [--repeats N] [--seconds N]\n" +
         "  selftest  the kernel checks and golden checks the xunit CUDA tests run, on this device\n" +
         "  bench     decode, prefill and block timings at the real size beside their floors and PyTorch eager\n" +
+        "  speech    the speech encoder streaming N seconds (default 20) of audio in 1-second pushes, checked against the CPU backend first\n" +
         "  ptx       every kernel's PTX (for ptxas -v on the device machine)\n" +
-        "  all       selftest, ptx, bench; writes results.md to --out";
+        "  all       selftest, ptx, bench, speech; writes results.md and speech.md to --out";
 
     public static PerfOptions Parse(string[] args)
     {
@@ -39,11 +42,12 @@ public sealed record PerfOptions
                 "--torch" => options with { Torch = Value() },
                 "--context" => options with { Context = int.Parse(Value()) },
                 "--repeats" => options with { Repeats = int.Parse(Value()) },
+                "--seconds" => options with { Seconds = Math.Max(1, int.Parse(Value())) },
                 "--help" or "-h" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown option {args[i]}\n{Usage}"),
             };
         }
-        if (options.Command is not ("all" or "selftest" or "bench" or "ptx"))
+        if (options.Command is not ("all" or "selftest" or "bench" or "speech" or "ptx"))
             throw new ArgumentException($"unknown command {options.Command}\n{Usage}");
         if (options.Device is not ("cuda" or "ilgpu-cpu"))
             throw new ArgumentException($"--device {options.Device}: cuda or ilgpu-cpu\n{Usage}");

@@ -64,6 +64,11 @@ try
         Console.WriteLine();
         Console.WriteLine(markdown);
     }
+    if (options.Command is "all" or "speech")
+    {
+        Console.WriteLine();
+        Console.WriteLine(SpeechBench.Run(options, create, Log));
+    }
     return failures == 0 ? 0 : 1;
 }
 catch (Exception e)

@@ -69,7 +69,7 @@ public static class BenchModel
 
     private static float[] Ones(int n) => Enumerable.Repeat(1f, n).ToArray();
 
-    private static unsafe HostMatrix Random(string name, int rows, int cols, double scale, CpuBackend backend, List<IDisposable> owned, int seed)
+    internal static unsafe HostMatrix Random(string name, int rows, int cols, double scale, CpuBackend backend, List<IDisposable> owned, int seed)
     {
         var buffer = new NativeArray<ushort>((long)rows * cols, zero: false);
         owned.Add(buffer);

@@ -20,6 +20,13 @@ public static class Program
                   ellsa-perf vision-cpu --tokenizer DIR [--frames N] [--threads N]
                       one 200×200 frame through the vision tokenizer's encoder (median of N frames)
                       and its 2-D encoder's GFLOP/s; perf/vision/side_by_side.py runs it beside PyTorch
+                  ellsa-perf speech-cpu --model DIR [--seconds N] [--warmup N] [--threads N]
+                      a model directory's speech input streaming N seconds (default 20) of audio in
+                      1-second pushes after a warm-up stream: s per audio second, stages, layer parts;
+                      perf/speech/side_by_side.py runs it beside the authors' encoder in PyTorch
+                  ellsa-perf gemm-cpu [--threads N] [--rounds N]
+                      the weight GEMM on the speech encoder's release shapes at the rows a 1-s push
+                      brings each stack: GFLOP/s and the weights' read rate
                   ellsa-perf conv-cpu [--threads N] [--rounds N]
                       the release vision encoder's convolution shapes: the composed path (im2col,
                       GEMM, layout copy) beside the backend's own (the implicit GEMM on AVX-512)
@@ -41,13 +48,20 @@ public static class Program
                 if (at < 0 || at + 1 >= args.Length)
                     throw new ArgumentException("vision-cpu needs --tokenizer DIR (a vision_tokenizer folder)");
                 return VisionBenchmark.Run(args[at + 1], Option(args, "--frames", 3), Option(args, "--threads", 0));
+            case "speech-cpu":
+                int model = Array.IndexOf(args, "--model");
+                if (model < 0 || model + 1 >= args.Length)
+                    throw new ArgumentException("speech-cpu needs --model DIR (ellsa.json and speech_encoder.safetensors, or a checkpoint with the encoder)");
+                return SpeechBenchmark.Run(args[model + 1], Option(args, "--seconds", 20), Option(args, "--warmup", 4), Option(args, "--threads", 0));
+            case "gemm-cpu":
+                return GemmBenchmark.Run(Option(args, "--threads", 0), Option(args, "--rounds", 5));
             case "conv-cpu":
                 return ConvBenchmark.Run(Option(args, "--threads", 0), Option(args, "--rounds", 3));
             case "kernels":
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
                 return 0;
             default:
-                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, vision-cpu, conv-cpu, kernels)");
+                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, vision-cpu, speech-cpu, gemm-cpu, conv-cpu, kernels)");
                 return 2;
         }
     }

@@ -5,7 +5,7 @@
 #
 #   bash perf/gpu/device.sh [all|selftest|bench] [extra ellsa-perf-gpu options]
 #
-# Writes to $OUT (at most 8 files come back): results.md, results.json, selftest.txt, log.txt,
+# Writes to $OUT: results.md, results.json, speech.md, speech.json, selftest.txt, log.txt,
 # torch.json, ptxas.txt, ptx.tar.gz, machine.txt.
 set -uo pipefail
 mode="${1:-all}"
@@ -36,7 +36,7 @@ torch_arg=()
 (cd "$work" && ./ellsa-perf-gpu/ellsa-perf-gpu "$mode" --device cuda --out "$work/out" "${torch_arg[@]}" "$@")
 status=$?
 
-for f in results.md results.json selftest.txt log.txt; do
+for f in results.md results.json speech.md speech.json selftest.txt log.txt; do
   [ -f "$work/out/$f" ] && cp "$work/out/$f" "$out/"
 done
 if [ -d "$work/out/ptx" ]; then
@@ -50,5 +50,6 @@ if [ -d "$work/out/ptx" ]; then
   tar -czf "$out/ptx.tar.gz" -C "$work/out" ptx
 fi
 [ -f "$out/results.md" ] && cat "$out/results.md"
+[ -f "$out/speech.md" ] && cat "$out/speech.md"
 [ -f "$out/selftest.txt" ] && tail -3 "$out/selftest.txt"
 exit $status

@@ -106,8 +106,13 @@ def _gain(name):
 
 def draw(model, seed):
     """checkpoint name -> float64 array, for every tensor of the model's state (see the module doc)."""
+    return OrderedDict(draw_each(model, seed))
+
+
+def draw_each(model, seed):
+    """(checkpoint name, float64 array) for every tensor of the model's state, one at a time, in state
+    order: the same values as draw(), without holding them all (the release size is 5.5 GB in float64)."""
     rng = np.random.default_rng(seed)
-    out = OrderedDict()
     section = model.section
     for name, p in model.state_names().items():
         shape = tuple(p.shape)
@@ -145,8 +150,7 @@ def draw(model, seed):
             a = normal(0.05)
         else:
             raise ValueError(f"no initialisation rule for {name} {list(shape)}")
-        out[name] = a
-    return out
+        yield name, a
 
 
 def _attention_in_proj(rng, name, shape, section):
@@ -162,8 +166,11 @@ def _attention_in_proj(rng, name, shape, section):
 
 def storage(tensors, big_dtype):
     """checkpoint name -> safetensors dtype: big 2-D weights in big_dtype, the rest F32."""
-    return OrderedDict((n, big_dtype if a.ndim == 2 and a.size >= BIG and n.endswith(".weight") else "F32")
-                       for n, a in tensors.items())
+    return OrderedDict((n, storage_of(n, a, big_dtype)) for n, a in tensors.items())
+
+
+def storage_of(name, array, big_dtype):
+    return big_dtype if array.ndim == 2 and array.size >= BIG and name.endswith(".weight") else "F32"
 
 
 def section_values(name):

@@ -133,6 +133,23 @@ def read_file(path):
     return tensors, dtypes, meta
 
 
+def iterate_file(path):
+    """(name, array, dtype) for each tensor of one .safetensors file, in file order, read through a
+    memory map: a file of gigabytes is never held whole. BF16 arrays come back as float32 (exact)."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n).decode("utf-8"))
+    header.pop("__metadata__", None)
+    blob = np.memmap(path, dtype=np.uint8, mode="r")
+    base = 8 + n
+    for name, info in sorted(header.items(), key=lambda item: item[1]["data_offsets"][0]):
+        dtype = info["dtype"]
+        if dtype not in _STORAGE:
+            raise ValueError(f"{path}: tensor {name}: unsupported dtype {dtype}")
+        begin, end = info["data_offsets"]
+        yield name, _decode(blob[base + begin:base + end], dtype, tuple(info["shape"])), dtype
+
+
 def write_file(path, tensors, dtypes=None, metadata=None, default_dtype="F32"):
     """Write tensors (name -> array) to one .safetensors file.
 
@@ -140,14 +157,15 @@ def write_file(path, tensors, dtypes=None, metadata=None, default_dtype="F32"):
     order, contiguous, with the header padded with spaces to a multiple of 8 bytes.
     """
     dtypes = dtypes or {}
-    header, chunks, offset = {}, [], 0
+    header, offset = {}, 0
+    # The header first, from shapes alone; then each tensor encoded as it is written, so a file of
+    # gigabytes needs one tensor's bytes at a time (`tensors` may map to lazily produced arrays).
     for name, arr in tensors.items():
         dt = canonical_dtype(dtypes.get(name, default_dtype))
-        data = _encode(arr, dt)
-        header[name] = {"dtype": dt, "shape": [int(s) for s in np.shape(arr)],
-                        "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
+        shape = [int(s) for s in np.shape(arr)]
+        size = (int(np.prod(shape, dtype=np.int64)) if shape else 1) * _STORAGE[dt].itemsize
+        header[name] = {"dtype": dt, "shape": shape, "data_offsets": [offset, offset + size]}
+        offset += size
     if metadata:
         header = {"__metadata__": {str(k): str(v) for k, v in metadata.items()}, **header}
     hbytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -155,8 +173,12 @@ def write_file(path, tensors, dtypes=None, metadata=None, default_dtype="F32"):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(hbytes)))
         f.write(hbytes)
-        for c in chunks:
-            f.write(c)
+        for name, arr in tensors.items():
+            data = _encode(arr, header[name]["dtype"])
+            begin, end = header[name]["data_offsets"]
+            if len(data) != end - begin:
+                raise ValueError(f"{path}: tensor {name}: {len(data)} bytes encoded, {end - begin} expected")
+            f.write(data)
 
 
 # ---------------------------------------------------------------- model directories

@@ -67,8 +67,13 @@ public interface INetworkOps
     /// <summary>codes[r] = argmin over c of norms[c] − 2·products[r, c], ties to the lowest c (see <see cref="Ops.Codebook.NearestCode"/>).</summary>
     void NearestCodes(TensorSlice products, TensorView norms, Span<int> codes);
 
-    /// <summary>output = input · weightᵀ (+ bias) for many rows: what <see cref="IComputeBackend.MatMul"/> computes, organised for a GEMM.</summary>
-    void WeightGemm(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias);
+    /// <summary>
+    /// output = then(input · weightᵀ (+ bias)), or with <paramref name="accumulate"/> output += input · weightᵀ (+ bias),
+    /// for many rows: what <see cref="IComputeBackend.MatMul"/> computes, organised for a GEMM, with the
+    /// activation or the residual add done while the product is in cache (see <see cref="Ops.Gemm.WeightGemm"/>).
+    /// </summary>
+    void WeightGemm<TFn>(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias, bool accumulate, TFn then)
+        where TFn : struct, IUnaryFunctor;
 
     /// <summary>output [C, positions] = each channel of input [C, D, H, W] convolved with its row of weight [C, taps] (+ bias [C]).</summary>
     void DepthwiseConv(TensorView input, ConvSpec spec, TensorView weight, TensorView? bias, TensorView output);
@@ -100,6 +105,14 @@ public static class NetworkOpsExtensions
     /// <summary>A normalisation with nothing after it.</summary>
     public static void Normalize(this INetworkOps backend, TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias) =>
         backend.Normalize(source, destination, spec, weight, bias, new Copy());
+
+    /// <summary>output = input · weightᵀ (+ bias).</summary>
+    public static void WeightGemm(this INetworkOps backend, DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias) =>
+        backend.WeightGemm(weight, input, output, bias, accumulate: false, new Copy());
+
+    /// <summary>output += input · weightᵀ (+ bias): a residual branch's projection added in the product's epilogue.</summary>
+    public static void WeightGemmAdd(this INetworkOps backend, DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias) =>
+        backend.WeightGemm(weight, input, output, bias, accumulate: true, new Copy());
 
     /// <summary>Throws <see cref="OpNotSupportedException"/> naming the op and who needs it unless the backend has every op listed.</summary>
     public static void Require(this INetworkOps backend, string user, params ReadOnlySpan<NetworkOp> ops)

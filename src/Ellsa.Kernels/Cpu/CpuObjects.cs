@@ -102,11 +102,14 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
     public readonly int[] ChunkRows;
     public readonly int[] ChunkOutputRow;
     public readonly bool HasBf16;
+    /// <summary>Every row is bf16 (the many-row product then packs the stored values without widening them).</summary>
+    public readonly bool AllBf16;
 
     public CpuMatrix(HostMatrix matrix) : base(matrix.Name, matrix.Rows, matrix.Cols, matrix.ByteSize)
     {
         Parts = matrix.Parts.ToArray();
         HasBf16 = Parts.Any(p => p.Dtype == WeightDtype.BF16 && p.Rows > 0);
+        AllBf16 = HasBf16 && Parts.All(p => p.Dtype == WeightDtype.BF16 || p.Rows == 0);
         var part = new List<int>();
         var partRow = new List<int>();
         var rows = new List<int>();
@@ -146,7 +149,7 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
         throw new ArgumentOutOfRangeException(nameof(row), $"{Name}: row is beyond its {Rows} rows");
     }
 
-    /// <summary>The fp32 panels the many-row product packs on first use (convolutions only).</summary>
+    /// <summary>The panels the many-row product or the implicit convolution packs on first use.</summary>
     internal PackedWeights? Packed;
 
     public override void Dispose()

@@ -16,13 +16,10 @@ public sealed class Linear(DeviceMatrix weight, DeviceVector? bias)
     /// <summary>output = input · Wᵀ + b, through the backend's many-row product.</summary>
     public void Forward(IComputeBackend backend, TensorSlice input, TensorSlice output) => backend.WeightGemm(weight, input, output, bias);
 
-    /// <summary>
-    /// residual += input · Wᵀ + b (a residual branch's projection). The product goes through
-    /// <paramref name="scratch"/> ([rows, out]) because the many-row GEMM writes, it does not add.
-    /// </summary>
-    public void AddTo(IComputeBackend backend, TensorSlice input, TensorSlice residual, TensorSlice scratch)
-    {
-        Forward(backend, input, scratch);
-        backend.Binary(residual, scratch, residual, new Add());
-    }
+    /// <summary>output = then(input · Wᵀ + b): the activation in the product's epilogue.</summary>
+    public void Forward<TFn>(IComputeBackend backend, TensorSlice input, TensorSlice output, TFn then) where TFn : struct, IUnaryFunctor =>
+        backend.WeightGemm(weight, input, output, bias, accumulate: false, then);
+
+    /// <summary>residual += input · Wᵀ + b (a residual branch's projection), added in the product's epilogue.</summary>
+    public void AddTo(IComputeBackend backend, TensorSlice input, TensorSlice residual) => backend.WeightGemmAdd(weight, input, residual, bias);
 }

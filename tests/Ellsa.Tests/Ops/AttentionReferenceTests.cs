@@ -74,6 +74,76 @@ public sealed class AttentionReferenceTests
         }
     }
 
+    /// <summary>
+    /// Zipformer's layout: queries, keys and values are column blocks of one row-major window
+    /// (channels contiguous: the row path, keys turned for the score tile, 8 × 32 value tiles),
+    /// with more queries than a block, value widths across several 32-channel tiles (NonlinAttention's
+    /// one 960-wide head among them at a smaller size), the chunk mask from a query offset, and the
+    /// positional bias as the strided view RelativePositionScores hands over; the output is poisoned.
+    /// </summary>
+    [Fact]
+    public void ZipformerWindowRowsMatchTheDefinition()
+    {
+        using var data = new RandomData(Environment.TickCount);
+        using var cpu = new CpuBackend(threads: 2);
+        for (int round = 0; round < 5; round++)
+        {
+            int heads = data.Next(1, 4), d = data.Next(1, 40), dv = data.Next(1, 100), chunk = data.Next(1, 9);
+            int history = chunk * data.Next(0, 5), t = data.Next(1, 70), s = history + t;
+            int cols = heads * (2 * d + dv) + data.Next(0, 3);
+            var window = data.Values(s * cols, scale: 1.5f);
+            using var tw = HostTensors.Upload(cpu, window);
+            using var ty = HostTensors.Upload(cpu, HostTensors.Poisoned(t * heads * dv));
+            TensorView Heads(int row, int rows, int col, int dim)
+            {
+                var layout = new ViewLayout { Rank = 3, Offset = row * cols + col };
+                layout.Set(0, rows, cols);
+                layout.Set(1, heads, dim);
+                layout.Set(2, dim, 1);
+                return new TensorView(tw, layout);
+            }
+            var (vq, vk, vv) = (Heads(history, t, 0, d), Heads(0, s, heads * d, d), Heads(0, s, 2 * heads * d, dv));
+            // A [heads, queries, keys] window onto per-query rows of offsets (RelativePositionScores.Bias).
+            int offsets = s + t, width = heads * offsets;
+            var table = data.Values(t * width, scale: 2f);
+            using var tb = HostTensors.Upload(cpu, table);
+            var biasLayout = new ViewLayout { Rank = 3, Offset = t - 1 };
+            biasLayout.Set(0, heads, offsets);
+            biasLayout.Set(1, t, width - 1);
+            biasLayout.Set(2, s, 1);
+            var vb = new TensorView(tb, biasLayout);
+            var spec = new AttentionSpec
+            {
+                Heads = heads, KvHeads = heads, Scale = 1f, Mask = AttentionMask.Chunk, ChunkSize = chunk, LeftChunks = data.Next(0, 4),
+                QueryOffset = history, MaskedScore = -1000f,
+            };
+            var vy = TensorView.Of(ty, t, heads, dv);
+            cpu.Attention(vq, vk, vv, vy, spec, vb);
+            var actual = HostTensors.Download(cpu, ty);
+            var expected = new float[actual.Length];
+            PlainAttention.Reference(window, vq.Layout, window, vk.Layout, window, vv.Layout, expected, vy.Layout, spec, table, biasLayout);
+            double error = Numeric.RelativeL2<float>(actual, expected);
+            Assert.True(error < 1e-5, $"{heads} heads, d {d}, dv {dv}, {t} queries over {s} keys, chunk {chunk}: relative L2 {error:E2} (seed {data.Seed})");
+        }
+    }
+
+    [Fact]
+    public void EachMaskShowsAQueryOneRunOfKeys()
+    {
+        var random = new Random(Environment.TickCount);
+        for (int round = 0; round < 2000; round++)
+        {
+            var spec = new AttentionSpec
+            {
+                Mask = (AttentionMask)random.Next(3), ChunkSize = random.Next(1, 9), LeftChunks = random.Next(-1, 5), QueryOffset = random.Next(-10, 30),
+            };
+            int t = random.Next(0, 40), keys = random.Next(0, 60);
+            var (first, end) = spec.VisibleKeys(t, keys);
+            for (int j = 0; j < keys; j++)
+                Assert.True(spec.Visible(t, j) == (j >= first && j < end), $"{spec.Mask} chunk {spec.ChunkSize} left {spec.LeftChunks} offset {spec.QueryOffset}: query {t}, key {j} of {keys}, run [{first}, {end})");
+        }
+    }
+
     [Fact]
     public void HeadsThatDoNotGroupAreRefused()
     {

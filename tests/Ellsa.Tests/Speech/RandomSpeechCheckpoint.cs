@@ -10,17 +10,17 @@ namespace Ellsa.Tests.Speech;
 /// listed here from the authors' module tree (MultiKDModel's encoder_embed and encoder, speech_proj,
 /// and the tolerated ln_speech, audio_tagging_proj and mask_emb) independently of the loader.
 /// Linear and conv weights have variance 1/fan_in so activations stay O(1) through the depth;
-/// some matrices are stored as BF16 when asked.
+/// some matrices (or, as the released checkpoint, every matrix) are stored as BF16 when asked.
 /// </summary>
 public static class RandomSpeechCheckpoint
 {
     public const string Prefix = "speech_expert.";
 
-    public static List<TensorData> Tensors(SpeechEncoderConfig c, Random random, bool someBf16 = false, bool tolerated = true)
+    public static List<TensorData> Tensors(SpeechEncoderConfig c, Random random, bool someBf16 = false, bool tolerated = true, bool allBf16 = false)
     {
         var list = new List<TensorData>();
         void Add(string name, double scale, double center, params long[] shape) =>
-            list.Add(Make(Prefix + name, shape, random, scale, center, someBf16 && shape.Length == 2 && random.Next(2) == 0));
+            list.Add(Make(Prefix + name, shape, random, scale, center, shape.Length == 2 && (allBf16 || someBf16 && random.Next(2) == 0)));
         void Weight(string name, params long[] shape) => Add(name, 1 / Math.Sqrt(shape.Skip(1).Aggregate(1L, (a, b) => a * b)), 0, shape);
         void Bias(string name, long n) => Add(name, 0.05, 0, n);
         void Linear(string name, long input, long output)
@@ -112,6 +112,15 @@ public static class RandomSpeechCheckpoint
         string path = Path.Combine(directory, SpeechEncoder.ComponentFileName);
         SafetensorsWriter.Write(path, tensors);
         return path;
+    }
+
+    /// <summary>Fbank rows [frames, mel] of log energies uniform in −7…−1, what the encoder's input looks like in scale.</summary>
+    public static float[] Fbank(Random random, int frames, int mel)
+    {
+        var values = new float[frames * mel];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = (float)(-4 + 3 * (2 * random.NextDouble() - 1));
+        return values;
     }
 
     /// <summary>Uniform values with the given standard deviation around a center (F32, or BF16 bits).</summary>

@@ -48,7 +48,7 @@ public sealed class SpeechStreamingTests
         using var encoder = SpeechEncoder.Load(tensors, config, SharedBackends.Cpu, new WeightBindings());
         foreach (int frames in new[] { random.Next(9, 40), random.Next(40, 700) })
         {
-            var fbank = RandomFbank(random, frames, config.NumMelBins);
+            var fbank = RandomSpeechCheckpoint.Fbank(random, frames, config.NumMelBins);
             var offline = encoder.EncodeOffline(fbank, frames);
             Assert.Equal((offline.EncoderFrames + config.SegSize - 1) / config.SegSize, offline.Rows);
             foreach (string split in new[] { "all", "one-frame", "random", "random-with-empty" })
@@ -89,14 +89,6 @@ public sealed class SpeechStreamingTests
             rows++;
         }
         return rows;
-    }
-
-    public static float[] RandomFbank(Random random, int frames, int mel)
-    {
-        var values = new float[frames * mel];
-        for (int i = 0; i < values.Length; i++)
-            values[i] = (float)(-4 + 3 * (2 * random.NextDouble() - 1));
-        return values;
     }
 
     private static List<int> Split(string kind, int frames, Random random)

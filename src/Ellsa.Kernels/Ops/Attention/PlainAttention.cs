@@ -43,6 +43,24 @@ public struct AttentionSpec
             _ => true,
         };
     }
+
+    /// <summary>
+    /// The keys query t sees among <paramref name="keys"/>, [first, end): every mask here shows a
+    /// query one run of keys (what <see cref="Visible"/> says key by key).
+    /// </summary>
+    public readonly (int First, int End) VisibleKeys(int t, int keys)
+    {
+        int q = t + QueryOffset;
+        (long first, long end) = Mask switch
+        {
+            AttentionMask.Causal => (0L, q + 1L),
+            // Keys count from 0, so a key's chunk s / ChunkSize is its floor; the query's is Visible's own division.
+            AttentionMask.Chunk => (LeftChunks < 0 ? 0L : ((long)(q / ChunkSize) - LeftChunks) * ChunkSize, ((long)(q / ChunkSize) + 1) * ChunkSize),
+            _ => (0L, keys),
+        };
+        int from = (int)Math.Clamp(first, 0, keys);
+        return (from, (int)Math.Clamp(end, from, keys));
+    }
 }
 
 /// <summary>The attention family's contract and its double-precision reference.</summary>

@@ -22,8 +22,11 @@ public sealed unsafe partial class CpuBackend
             job.Bias = bias is { } b ? Base(b) : null;
             (job.LQ, job.LK, job.LV, job.LO, job.LB) = (q.Layout, k.Layout, v.Layout, output.Layout, bias?.Layout ?? default);
             job.Spec = spec;
-            job.Blocked = Isa == CpuIsa.Avx512 && Vector512.IsHardwareAccelerated && k.Layout.S0 == 1 && v.Layout.S0 == 1;
-            EnsureScores(PlainAttentionJob.Block * ((long)k.Dim(0) + q.Dim(2)));
+            bool avx512 = Isa == CpuIsa.Avx512 && Vector512.IsHardwareAccelerated;
+            job.Blocked = avx512 && k.Layout.S0 == 1 && v.Layout.S0 == 1;
+            job.RowMajor = avx512 && !job.Blocked && k.Layout.S2 == 1 && v.Layout.S2 == 1 && output.Layout.S2 == 1;
+            // Per worker: the block's scores, its packed queries and (rows of keys) the head's keys turned [d][S].
+            EnsureScores(PlainAttentionJob.Block * ((long)k.Dim(0) + q.Dim(2)) + (long)q.Dim(2) * k.Dim(0));
             job.Scratch = _scores;
             _pool.Run(job, (q.Dim(0) + PlainAttentionJob.Block - 1) / PlainAttentionJob.Block * spec.Heads);
         }
@@ -35,8 +38,11 @@ public sealed unsafe partial class CpuBackend
 /// softmax per query, the weighted sums of values. Where keys and values lie along the positions
 /// (channel-major maps, as Emu3's attention) the block's products run as small register-tiled
 /// GEMMs, so each key and value is read once per 16 queries instead of once per query (the maps
-/// of 1024 channels × 625 positions do not fit the core's cache); elsewhere each query takes the
-/// vectorised form its layout allows.
+/// of 1024 channels × 625 positions do not fit the core's cache). Where they are rows with their
+/// channels contiguous (Zipformer's [frames, heads, d] windows) the head's keys are turned into
+/// the same [d][S] layout for the score tile, and the weighted sums run 8 queries × 32 channels
+/// per register tile along the value rows (NonlinAttention's 960-wide values among them);
+/// elsewhere each query takes the vectorised form its layout allows.
 /// </summary>
 internal sealed unsafe class PlainAttentionJob : IParallelWork
 {
@@ -45,7 +51,7 @@ internal sealed unsafe class PlainAttentionJob : IParallelWork
     public float* Q, K, V, Output, Bias;
     public ViewLayout LQ, LK, LV, LO, LB;
     public AttentionSpec Spec;
-    public bool Blocked;
+    public bool Blocked, RowMajor;
     public NativeArray<float>[] Scratch = [];
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -58,8 +64,20 @@ internal sealed unsafe class PlainAttentionJob : IParallelWork
         float* scores = Scratch[worker].Pointer;
         float* keys = K + LK.Offset + (long)kh * LK.S1;
         float* values = V + LV.Offset + (long)kh * LV.S1;
+        float* packed = scores + (long)Block * s;
         if (Blocked)
-            BlockScores(first, count, h, keys, scores, scores + (long)Block * s);
+            BlockScores(first, count, h, keys, LK.S2, scores, packed);
+        else if (RowMajor)
+        {
+            float* turned = packed + (long)Block * d;
+            for (int j = 0; j < s; j++)
+            {
+                float* key = keys + (long)j * LK.S0;
+                for (int c = 0; c < d; c++)
+                    turned[(long)c * s + j] = key[c];
+            }
+            BlockScores(first, count, h, turned, s, scores, packed);
+        }
         else
         {
             for (int i = 0; i < count; i++)
@@ -70,6 +88,8 @@ internal sealed unsafe class PlainAttentionJob : IParallelWork
             inverse[i] = Softmax(first + i, h, new Span<float>(scores + (long)i * s, s));
         if (Blocked)
             BlockValues(first, count, h, values, scores, inverse);
+        else if (RowMajor)
+            RowBlockValues(first, count, h, values, scores, inverse);
         else
         {
             for (int i = 0; i < count; i++)
@@ -79,9 +99,10 @@ internal sealed unsafe class PlainAttentionJob : IParallelWork
 
     /// <summary>
     /// Scores of the block's queries against every key: the queries packed [d][16] (any layout), then
-    /// 16 queries × 16 keys per register tile, a key vector loaded and 16 query values broadcast per channel.
+    /// 16 queries × 16 keys per register tile, a key vector loaded and 16 query values broadcast per
+    /// channel; the keys are contiguous along the positions, <paramref name="channelStride"/> apart per channel.
     /// </summary>
-    private void BlockScores(int first, int count, int h, float* keys, float* scores, float* packed)
+    private void BlockScores(int first, int count, int h, float* keys, long channelStride, float* scores, float* packed)
     {
         int s = LK.D0, d = LQ.D2;
         for (int c = 0; c < d; c++)
@@ -100,7 +121,7 @@ internal sealed unsafe class PlainAttentionJob : IParallelWork
             float* q = packed;
             for (int c = 0; c < d; c++, q += Block)
             {
-                var k = Avx512F.MaskLoad(key + (long)c * LK.S2, mask, zero);
+                var k = Avx512F.MaskLoad(key + c * channelStride, mask, zero);
                 a0 = Vector512.FusedMultiplyAdd(Vector512.Create(q[0]), k, a0);
                 a1 = Vector512.FusedMultiplyAdd(Vector512.Create(q[1]), k, a1);
                 a2 = Vector512.FusedMultiplyAdd(Vector512.Create(q[2]), k, a2);
@@ -194,6 +215,82 @@ internal sealed unsafe class PlainAttentionJob : IParallelWork
         }
     }
 
+    /// <summary>
+    /// The block's weighted sums over value rows: 8 queries × 32 channels per register tile, two
+    /// value vectors loaded and 8 weights broadcast per key, the channels past dv masked; the block's
+    /// rows past its queries hold finite scratch and are not stored.
+    /// </summary>
+    private void RowBlockValues(int first, int count, int h, float* values, float* weights, ReadOnlySpan<float> inverse)
+    {
+        int s = LK.D0, dv = LV.D2;
+        long rowStride = LV.S0;
+        var zero = Vector512<float>.Zero;
+        var iota = Vector512<int>.Indices;
+        for (int c = 0; c < dv; c += 32)
+        {
+            var m0 = Vector512.LessThan(iota, Vector512.Create(dv - c)).AsSingle();
+            var m1 = Vector512.LessThan(iota, Vector512.Create(dv - c - 16)).AsSingle();
+            for (int i = 0; i < count; i += 8)
+            {
+                float* p = weights + (long)i * s;
+                Vector512<float> a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero;
+                Vector512<float> a40 = zero, a41 = zero, a50 = zero, a51 = zero, a60 = zero, a61 = zero, a70 = zero, a71 = zero;
+                float* row = values + c;
+                for (int j = 0; j < s; j++, row += rowStride)
+                {
+                    var v0 = Avx512F.MaskLoad(row, m0, zero);
+                    var v1 = Avx512F.MaskLoad(row + 16, m1, zero);
+                    float* w = p + j;
+                    var x = Vector512.Create(w[0]);
+                    a00 = Vector512.FusedMultiplyAdd(x, v0, a00);
+                    a01 = Vector512.FusedMultiplyAdd(x, v1, a01);
+                    x = Vector512.Create(w[s]);
+                    a10 = Vector512.FusedMultiplyAdd(x, v0, a10);
+                    a11 = Vector512.FusedMultiplyAdd(x, v1, a11);
+                    x = Vector512.Create(w[2 * s]);
+                    a20 = Vector512.FusedMultiplyAdd(x, v0, a20);
+                    a21 = Vector512.FusedMultiplyAdd(x, v1, a21);
+                    x = Vector512.Create(w[3 * s]);
+                    a30 = Vector512.FusedMultiplyAdd(x, v0, a30);
+                    a31 = Vector512.FusedMultiplyAdd(x, v1, a31);
+                    x = Vector512.Create(w[4 * s]);
+                    a40 = Vector512.FusedMultiplyAdd(x, v0, a40);
+                    a41 = Vector512.FusedMultiplyAdd(x, v1, a41);
+                    x = Vector512.Create(w[5 * s]);
+                    a50 = Vector512.FusedMultiplyAdd(x, v0, a50);
+                    a51 = Vector512.FusedMultiplyAdd(x, v1, a51);
+                    x = Vector512.Create(w[6 * s]);
+                    a60 = Vector512.FusedMultiplyAdd(x, v0, a60);
+                    a61 = Vector512.FusedMultiplyAdd(x, v1, a61);
+                    x = Vector512.Create(w[7 * s]);
+                    a70 = Vector512.FusedMultiplyAdd(x, v0, a70);
+                    a71 = Vector512.FusedMultiplyAdd(x, v1, a71);
+                }
+                StoreRow(first, count, i, h, c, m0, m1, a00, a01, inverse);
+                StoreRow(first, count, i + 1, h, c, m0, m1, a10, a11, inverse);
+                StoreRow(first, count, i + 2, h, c, m0, m1, a20, a21, inverse);
+                StoreRow(first, count, i + 3, h, c, m0, m1, a30, a31, inverse);
+                StoreRow(first, count, i + 4, h, c, m0, m1, a40, a41, inverse);
+                StoreRow(first, count, i + 5, h, c, m0, m1, a50, a51, inverse);
+                StoreRow(first, count, i + 6, h, c, m0, m1, a60, a61, inverse);
+                StoreRow(first, count, i + 7, h, c, m0, m1, a70, a71, inverse);
+            }
+        }
+    }
+
+    /// <summary>32 channels of query i's weighted sum, normalised, into an output row with contiguous channels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StoreRow(int first, int count, int i, int h, int c, Vector512<float> m0, Vector512<float> m1,
+        Vector512<float> low, Vector512<float> high, ReadOnlySpan<float> inverse)
+    {
+        if (i >= count)
+            return;
+        float* o = Output + LO.Offset + (long)(first + i) * LO.S0 + (long)h * LO.S1 + c;
+        var scale = Vector512.Create(inverse[i]);
+        Avx512F.MaskStore(o, m0, low * scale);
+        Avx512F.MaskStore(o + 16, m1, high * scale);
+    }
+
     /// <summary>Query i of the block's weighted sum, normalised; the block's padding queries (i ≥ count) are dropped.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Store(int first, int count, int i, int h, int c, float sum, ReadOnlySpan<float> inverse)
@@ -228,29 +325,31 @@ internal sealed unsafe class PlainAttentionJob : IParallelWork
         }
     }
 
-    /// <summary>Scale, bias and mask, then the exponentials in place; returns 1 / their sum.</summary>
+    /// <summary>Scale, bias and mask, then the exponentials in place (vectorised along the keys); returns 1 / their sum.</summary>
     private float Softmax(int t, int h, Span<float> scores)
     {
         var spec = Spec;
-        float max = float.NegativeInfinity;
-        for (int j = 0; j < scores.Length; j++)
+        if (spec.Scale != 1f)
+            TensorPrimitives.Multiply(scores, spec.Scale, scores);
+        if (Bias != null)
         {
-            float score = scores[j] * spec.Scale;
-            if (Bias != null)
-                score += Bias[LB.Offset + (long)h * LB.S0 + (long)t * LB.S1 + (long)j * LB.S2];
-            if (!spec.Visible(t, j))
-                score = spec.MaskedScore;
-            scores[j] = score;
-            max = MathF.Max(max, score);
+            float* bias = Bias + LB.Offset + (long)h * LB.S0 + (long)t * LB.S1;
+            if (LB.S2 == 1)
+                TensorPrimitives.Add(scores, new ReadOnlySpan<float>(bias, scores.Length), scores);
+            else
+            {
+                for (int j = 0; j < scores.Length; j++)
+                    scores[j] += bias[(long)j * LB.S2];
+            }
         }
-        float sum = 0f;
-        for (int j = 0; j < scores.Length; j++)
-        {
-            float e = float.IsNegativeInfinity(scores[j]) ? 0f : MathF.Exp(scores[j] - max);
-            scores[j] = e;
-            sum += e;
-        }
-        return 1f / sum;
+        var (first, end) = spec.VisibleKeys(t, scores.Length);
+        scores[..first].Fill(spec.MaskedScore);
+        scores[end..].Fill(spec.MaskedScore);
+        float max = TensorPrimitives.Max(scores);
+        // exp(−∞ − max) is 0: keys masked with −∞ drop out.
+        TensorPrimitives.Subtract(scores, max, scores);
+        TensorPrimitives.Exp(scores, scores);
+        return 1f / TensorPrimitives.Sum(scores);
     }
 
     /// <summary>One query's weighted sum along whichever axis of V is contiguous.</summary>

@@ -93,7 +93,7 @@ internal sealed unsafe class UnaryJob<TFn> : ElementwiseJob where TFn : struct, 
         var fn = Fn;
         if (sx == 1 && sy == 1)
         {
-            fn.ApplyRun(new ReadOnlySpan<float>(x, Inner), new Span<float>(y, Inner));
+            UnaryRuns.Apply(fn, new ReadOnlySpan<float>(x, Inner), new Span<float>(y, Inner));
             return;
         }
         for (int i = 0; i < Inner; i++)

@@ -27,6 +27,67 @@ public interface IUnaryFunctor
     }
 }
 
+/// <summary>
+/// Runs a functor over a dense run without boxing it: a struct that declares its own vectorised
+/// <see cref="IUnaryFunctor.ApplyRun"/> is called directly (a constrained call), the rest loop over
+/// <see cref="IUnaryFunctor.Apply"/> here, because reaching the interface's default body from a
+/// generic struct boxes the struct on every call (measured: one allocation per GEMM tile row).
+/// </summary>
+public static class UnaryRuns
+{
+    public static void Apply<TFn>(in TFn fn, ReadOnlySpan<float> x, Span<float> y) where TFn : struct, IUnaryFunctor
+    {
+        if (Vectorised<TFn>.Declared)
+        {
+            fn.ApplyRun(x, y);
+            return;
+        }
+        for (int i = 0; i < x.Length; i++)
+            y[i] = fn.Apply(x[i]);
+    }
+
+    private static class Vectorised<TFn> where TFn : struct, IUnaryFunctor
+    {
+        public static readonly bool Declared =
+            typeof(TFn).GetMethod(nameof(IUnaryFunctor.ApplyRun), [typeof(ReadOnlySpan<float>), typeof(Span<float>)]) is { DeclaringType: var type }
+            && type == typeof(TFn);
+    }
+}
+
+/// <summary>
+/// Vectorised pieces of the CPU's dense runs (System.Numerics.Tensors), a stack chunk at a time so
+/// that a run may be in place (y the same span as x) although each takes several passes.
+/// </summary>
+internal static class VectorRuns
+{
+    private const int Chunk = 256;
+
+    /// <summary>y = log(1 + e^(x − offset)) − 0.08·x − shift: Zipformer's SwooshL (offset 4) and SwooshR (offset 1).</summary>
+    public static void Swoosh(ReadOnlySpan<float> x, Span<float> y, float offset, float shift)
+    {
+        Span<float> shifted = stackalloc float[Chunk];
+        Span<float> soft = stackalloc float[Chunk];
+        for (int i = 0; i < x.Length; i += Chunk)
+        {
+            int n = Math.Min(Chunk, x.Length - i);
+            var xs = x.Slice(i, n);
+            var t = shifted[..n];
+            var e = soft[..n];
+            // softplus(t) = max(t, 0) + log(1 + e^−|t|), which never overflows.
+            TensorPrimitives.Add(xs, -offset, t);
+            TensorPrimitives.Abs(t, e);
+            TensorPrimitives.Negate(e, e);
+            TensorPrimitives.Exp(e, e);
+            TensorPrimitives.Add(e, 1f, e);
+            TensorPrimitives.Log(e, e);
+            TensorPrimitives.Max(t, 0f, t);
+            TensorPrimitives.Add(t, e, t);
+            TensorPrimitives.Add(t, -shift, t);
+            TensorPrimitives.MultiplyAdd(xs, -0.08f, t, y.Slice(i, n));
+        }
+    }
+}
+
 /// <summary>A two-operand elementwise function; see <see cref="IUnaryFunctor"/>.</summary>
 public interface IBinaryFunctor
 {
@@ -108,6 +169,7 @@ public struct Relu : IUnaryFunctor
 {
     public readonly float Apply(float x) => x > 0f ? x : 0f;
     public readonly double Exact(double x) => x > 0 ? x : 0;
+    public readonly void ApplyRun(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
 }
 
 /// <summary>x for x ≥ 0, Slope·x below (PyTorch's default slope is 0.01; HiFT also uses 0.1).</summary>
@@ -122,6 +184,7 @@ public struct Sigmoid : IUnaryFunctor
 {
     public readonly float Apply(float x) => OpMath.Sigmoid(x);
     public readonly double Exact(double x) => 1 / (1 + Math.Exp(-x));
+    public readonly void ApplyRun(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
 }
 
 /// <summary>x·sigmoid(x) (also Emu3's "swish" activation).</summary>
@@ -155,6 +218,7 @@ public struct Tanh : IUnaryFunctor
 {
     public readonly float Apply(float x) => OpMath.Tanh(x);
     public readonly double Exact(double x) => Math.Tanh(x);
+    public readonly void ApplyRun(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
 }
 
 /// <summary>The exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)) (PyTorch's default, approximate='none').</summary>
@@ -176,6 +240,7 @@ public struct SwooshL : IUnaryFunctor
 {
     public readonly float Apply(float x) => OpMath.Softplus(x - 4f) - 0.08f * x - 0.035f;
     public readonly double Exact(double x) => ScalarMath.Softplus(x - 4) - 0.08 * x - 0.035;
+    public readonly void ApplyRun(ReadOnlySpan<float> x, Span<float> y) => VectorRuns.Swoosh(x, y, 4f, 0.035f);
 }
 
 /// <summary>Zipformer's SwooshR: log(1 + e^(x−1)) − 0.08x − 0.313261687.</summary>
@@ -183,6 +248,7 @@ public struct SwooshR : IUnaryFunctor
 {
     public readonly float Apply(float x) => OpMath.Softplus(x - 1f) - 0.08f * x - 0.313261687f;
     public readonly double Exact(double x) => ScalarMath.Softplus(x - 1) - 0.08 * x - 0.313261687;
+    public readonly void ApplyRun(ReadOnlySpan<float> x, Span<float> y) => VectorRuns.Swoosh(x, y, 1f, 0.313261687f);
 }
 
 /// <summary>ELU with α = 1: x above 0, eˣ − 1 below (nn.ELU's default; HiFT's F0 predictor).</summary>

@@ -114,7 +114,7 @@ internal sealed unsafe class NormJob<TFn> : IParallelWork where TFn : struct, IU
                 }
             }
             if (typeof(TFn) != typeof(Copy))
-                Then.ApplyRun(new ReadOnlySpan<float>(y + j, end - j), new Span<float>(y + j, end - j));
+                UnaryRuns.Apply(Then, new ReadOnlySpan<float>(y + j, end - j), new Span<float>(y + j, end - j));
             j = end;
         }
     }

@@ -122,7 +122,7 @@ internal sealed class ChunkCausalConvModule
         }
         backend.Binary(causal, chunked, causal, new Add());
         backend.Unary(causal, causal, new SwooshR());
-        _outProj.AddTo(backend, causal, x, ws.Rows("conv.out", n, d));
+        _outProj.AddTo(backend, causal, x);
         history.KeepLast(History, ws);
     }
 

@@ -59,6 +59,8 @@ public sealed class SpeechEncoderStream : IDisposable
     public int EncoderFrames { get; private set; }
     /// <summary>Projector rows emitted so far.</summary>
     public int RowsEmitted { get; private set; }
+    /// <summary>When set, the stages' wall time is added to it (benchmarks only: every stage then waits for the device).</summary>
+    public SpeechTimings? Timings { get; set; }
 
     /// <summary>The encoder's output frames so far, when the stream keeps them (offline encoding).</summary>
     internal IReadOnlyList<float> EncoderOutput => _encoderOutput ?? [];
@@ -114,7 +116,10 @@ public sealed class SpeechEncoderStream : IDisposable
         int chunk = _config.ChunkSize;
         while (true)
         {
+            long start = Timings?.Start() ?? 0;
             int produced = _encoder.Subsampling.Produce(_subsampling, _ws, _convWork, _pending, _stepFrames, final);
+            if (Timings is { } timings)
+                timings.SubsamplingMs += timings.Since(start);
             while (_pending.Count >= chunk)
                 Encode(Math.Min(_pending.Count / chunk * chunk, _stepFrames), final: false, rows);
             if (produced == 0)
@@ -133,7 +138,7 @@ public sealed class SpeechEncoderStream : IDisposable
     {
         var step = _pending.Rows(0, frames);
         _encoded += frames;
-        _encoder.Encoder.Forward(_ws, step, _layers, final, _encoded);
+        _encoder.Encoder.Forward(_ws, step, _layers, final, _encoded, Timings);
         Output(step, hasFrames: true, final, rows);
         _pending.KeepLast(_pending.Count - frames, _ws);
     }
@@ -177,7 +182,10 @@ public sealed class SpeechEncoderStream : IDisposable
         int full = _stackedFrames / seg;
         if (full == 0)
             return;
+        long start = Timings?.Start() ?? 0;
         _encoder.Projector.Forward(_ws, _stacked.Rows(0, full), rows);
+        if (Timings is { } timings)
+            timings.ProjectorMs += timings.Since(start);
         RowsEmitted += full;
         _stacked.KeepLast(_stacked.Count - full, _ws);
         _stackedFrames -= full * seg;

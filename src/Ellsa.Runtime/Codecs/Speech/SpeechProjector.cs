@@ -20,8 +20,7 @@ internal sealed class SpeechProjector(Linear first, Linear second)
     {
         var backend = ws.Backend;
         var hidden = ws.Rows("projector.hidden", stacked.Rows, first.OutFeatures);
-        first.Forward(backend, stacked, hidden);
-        backend.Unary(hidden, hidden, new Relu());
+        first.Forward(backend, stacked, hidden, new Relu());
         var output = ws.Rows("projector.output", stacked.Rows, second.OutFeatures);
         second.Forward(backend, hidden, output);
         for (int r = 0; r < stacked.Rows; r++)

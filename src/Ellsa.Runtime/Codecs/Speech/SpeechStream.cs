@@ -31,6 +31,12 @@ public sealed class SpeechStream : IDisposable
     /// <summary>Wall-clock milliseconds spent in fbank and in the encoder so far.</summary>
     public double FbankMs { get; private set; }
     public double EncoderMs { get; private set; }
+    /// <summary>When set, the encoder's stages are timed into it (benchmarks only; see <see cref="SpeechTimings"/>).</summary>
+    public SpeechTimings? Timings
+    {
+        get => _encoder.Timings;
+        set => _encoder.Timings = value;
+    }
 
     /// <summary>Takes the next samples; appends the rows that became final to <paramref name="rows"/> and returns how many.</summary>
     public int Push(ReadOnlySpan<float> samples, List<float[]> rows)

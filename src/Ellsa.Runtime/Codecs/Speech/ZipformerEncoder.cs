@@ -22,7 +22,7 @@ internal sealed class ZipformerEncoder(ZipformerStack[] stacks)
     /// frames ([n, widest], the input in its first encoder_dim[0] channels) = encoder(frames) in place,
     /// for a step of whole chunks or (<paramref name="final"/>) the stream's last frames.
     /// </summary>
-    public void Forward(Workspace ws, TensorSlice frames, ZipformerLayer.State[][] state, bool final, long totalFrames)
+    public void Forward(Workspace ws, TensorSlice frames, ZipformerLayer.State[][] state, bool final, long totalFrames, SpeechTimings? timings = null)
     {
         int width = stacks[0].Dim;
         for (int i = 0; i < stacks.Length; i++)
@@ -30,7 +30,10 @@ internal sealed class ZipformerEncoder(ZipformerStack[] stacks)
             int dim = stacks[i].Dim;
             if (dim > width)
                 Shapes.Fill(ws.Backend, frames.Columns(width, dim - width), 0f);
-            stacks[i].Forward(ws, frames.Columns(0, dim), state[i], final, totalFrames);
+            long start = timings?.Start() ?? 0;
+            stacks[i].Forward(ws, frames.Columns(0, dim), state[i], final, totalFrames, timings);
+            if (timings is not null)
+                timings.StackMs[i] += timings.Since(start);
             width = dim;
         }
     }

@@ -81,24 +81,31 @@ internal sealed class ZipformerLayer
     /// x = layer(x) in place for a step's rows ([n, dim], the stack's frames from a chunk boundary).
     /// <paramref name="convChunk"/> is the stack's chunk, or the whole sequence when that is shorter.
     /// </summary>
-    public void Forward(Workspace ws, TensorSlice x, State state, int convChunk)
+    public void Forward(Workspace ws, TensorSlice x, State state, int convChunk, SpeechTimings? timings = null)
     {
         var backend = ws.Backend;
         int n = x.Rows, d = _dim;
+        long start = timings?.Start() ?? 0;
         var original = ws.Rows("layer.original", n, d);
         Shapes.Copy(backend, x, original);
-        var product = ws.Rows("layer.product", n, d);
 
         int history = state.Window.Count;
         var rows = state.Window.Append(n);
         var window = state.Window.Tensor;
+        timings?.Add(LayerPart.Rest, start);
+
+        start = timings?.Start() ?? 0;
         _attentionIn.Forward(backend, x, rows.Columns(0, _nonlinCol));
         var scores = ws.Rows("layer.position-scores", n, _positions.Width);
         _positions.Scores(backend, rows.Columns(_posCol, _heads * _posDim), scores);
+        timings?.Add(LayerPart.Attention, start);
 
-        _ff1.AddTo(ws, x, product);
+        start = timings?.Start() ?? 0;
+        _ff1.AddTo(ws, x);
+        timings?.Add(LayerPart.FeedForward, start);
 
         // NonlinAttention (ZF:2120-2165) with head 0's weights: s, x, y = in_proj; x·tanh(s) is what the weights mix.
+        start = timings?.Start() ?? 0;
         var nonlin = ws.Rows("layer.nonlin-in", n, 3 * _nonlinDim);
         _nonlinIn.Forward(backend, x, nonlin);
         var s = nonlin.Columns(0, _nonlinDim);
@@ -107,27 +114,44 @@ internal sealed class ZipformerLayer
         var mixed = ws.Rows("layer.nonlin-mixed", n, _nonlinDim);
         Attend(ws, window, history, n, scores, heads: 1, _nonlinCol, _nonlinDim, mixed);
         backend.Binary(mixed, nonlin.Columns(2 * _nonlinDim, _nonlinDim), mixed, new Multiply());
-        _nonlinOut.AddTo(backend, mixed, x, product);
+        _nonlinOut.AddTo(backend, mixed, x);
+        timings?.Add(LayerPart.NonlinAttention, start);
 
+        start = timings?.Start() ?? 0;
         var attended = ws.Rows("layer.attended", n, _heads * _valueDim);
         _attention1In.Forward(backend, x, rows.Columns(_value1Col, _heads * _valueDim));
         Attend(ws, window, history, n, scores, _heads, _value1Col, _valueDim, attended);
-        _attention1Out.AddTo(backend, attended, x, product);
+        _attention1Out.AddTo(backend, attended, x);
+        timings?.Add(LayerPart.Attention, start);
 
+        start = timings?.Start() ?? 0;
         _conv1.Forward(ws, x, state.Conv1, convChunk);
-        _ff2.AddTo(ws, x, product);
+        timings?.Add(LayerPart.Convolution, start);
+        start = timings?.Start() ?? 0;
+        _ff2.AddTo(ws, x);
+        timings?.Add(LayerPart.FeedForward, start);
+        start = timings?.Start() ?? 0;
         Bypass(backend, original, x, _bypassMid);
+        timings?.Add(LayerPart.Rest, start);
 
+        start = timings?.Start() ?? 0;
         _attention2In.Forward(backend, x, rows.Columns(_value2Col, _heads * _valueDim));
         Attend(ws, window, history, n, scores, _heads, _value2Col, _valueDim, attended);
-        _attention2Out.AddTo(backend, attended, x, product);
+        _attention2Out.AddTo(backend, attended, x);
+        timings?.Add(LayerPart.Attention, start);
 
+        start = timings?.Start() ?? 0;
         _conv2.Forward(ws, x, state.Conv2, convChunk);
-        _ff3.AddTo(ws, x, product);
+        timings?.Add(LayerPart.Convolution, start);
+        start = timings?.Start() ?? 0;
+        _ff3.AddTo(ws, x);
+        timings?.Add(LayerPart.FeedForward, start);
+        start = timings?.Start() ?? 0;
         backend.Normalize(x, x, NormSpec.BiasNorm(_normScale), null, TensorView.Of(_normBias, d));
         Bypass(backend, original, x, _bypass);
 
         state.Window.KeepLast(_geometry.History, ws);
+        timings?.Add(LayerPart.Rest, start);
     }
 
     /// <summary>x = original + (x − original)·scale (BypassModule in eval), in place.</summary>
@@ -195,12 +219,11 @@ internal sealed class FeedForward(Linear inProj, Linear outProj)
     public static FeedForward Load(WeightScope scope, int dim, int hidden) =>
         new(Linear.Load(scope.Pp("in_proj"), dim, hidden), Linear.Load(scope.Pp("out_proj"), hidden, dim));
 
-    public void AddTo(Workspace ws, TensorSlice x, TensorSlice product)
+    public void AddTo(Workspace ws, TensorSlice x)
     {
         var hidden = ws.Rows("ff.hidden", x.Rows, inProj.OutFeatures);
-        inProj.Forward(ws.Backend, x, hidden);
-        ws.Backend.Unary(hidden, hidden, new SwooshL());
-        outProj.AddTo(ws.Backend, hidden, x, product);
+        inProj.Forward(ws.Backend, x, hidden, new SwooshL());
+        outProj.AddTo(ws.Backend, hidden, x);
     }
 }
 

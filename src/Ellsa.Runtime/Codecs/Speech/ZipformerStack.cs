@@ -46,7 +46,7 @@ internal sealed class ZipformerStack
     /// whole chunks, or (<paramref name="final"/>) the stream's last frames. <paramref name="totalFrames"/>
     /// counts every 50 Hz frame of the stream up to this step's end (at the final step, the sequence's length).
     /// </summary>
-    public void Forward(Workspace ws, TensorSlice x, ZipformerLayer.State[] state, bool final, long totalFrames)
+    public void Forward(Workspace ws, TensorSlice x, ZipformerLayer.State[] state, bool final, long totalFrames, SpeechTimings? timings)
     {
         // ChunkCausalDepthwiseConv1d shrinks its chunk to a sequence shorter than one chunk (SC:655-656).
         long atRate = (totalFrames + Factor - 1) / Factor;
@@ -54,7 +54,7 @@ internal sealed class ZipformerStack
         if (Factor == 1)
         {
             for (int j = 0; j < _layers.Length; j++)
-                _layers[j].Forward(ws, x, state[j], convChunk);
+                _layers[j].Forward(ws, x, state[j], convChunk, timings);
             return;
         }
         var backend = ws.Backend;
@@ -62,7 +62,7 @@ internal sealed class ZipformerStack
         var low = ws.Rows("stack.downsampled", groups, d);
         _downsample!.Forward(ws, x, low);
         for (int j = 0; j < _layers.Length; j++)
-            _layers[j].Forward(ws, low, state[j], convChunk);
+            _layers[j].Forward(ws, low, state[j], convChunk, timings);
 
         // out_combiner(x, upsample(low)[:n]) = x + (up − x)·scale.
         var difference = ws.Rows("stack.difference", n, d);

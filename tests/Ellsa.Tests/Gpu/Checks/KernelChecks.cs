@@ -34,6 +34,7 @@ public static class KernelChecks
         new("swiglu.upload-download", SwiGluAndSlices),
         new("transfers.moving-gc", TransfersWhileTheGcMovesArrays),
         .. OpChecks.All,
+        .. SpeechEncoderChecks.All,
     ];
 
     public static GpuCheck Get(string name) => All.Single(c => c.Name == name);

@@ -27,6 +27,7 @@ public static class OpChecks
         new("ops.attention", AttentionFamily),
         new("ops.nearest-code", NearestCodeFamily),
         new("ops.matrix-product", ProductFamily),
+        new("ops.weight-gemm", WeightGemmFamily),
     ];
 
     public static readonly string[] ProductKinds = ["dense", "heads", "shared-right", "channel-major"];
@@ -524,6 +525,40 @@ public static class OpChecks
         {
             if (gpu[r] != cpu[r])
                 throw new CheckFailedException($"nearest code of row {r} of {rows}×{codes}: gpu {gpu[r]}, cpu {cpu[r]} (seed {data.Seed})");
+        }
+    }
+
+    /// <summary>
+    /// The many-row weight product in its three epilogues (store, a function, accumulate into the
+    /// output) on mixed bf16/fp32 and all-bf16 matrices, strided slices; a stored output is poisoned.
+    /// </summary>
+    private static void WeightGemmFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        foreach (string mode in new[] { "store", "function", "accumulate" })
+        {
+            int m = data.Next(1, 150), k = data.Next(1, 200), n = data.Next(1, 100);
+            var w = pair.Matrix(data.Matrix("w", n, k, allBf16: data.Chance() ? true : null));
+            var b = pair.Vector(data.Values(n));
+            bool withBias = data.Chance();
+            var x = pair.Tensor(m, k + 2);
+            var y = pair.Tensor(m, n + 3);
+            var (gx, cx) = (x.Gpu.All.Columns(1, k), x.Cpu.All.Columns(1, k));
+            var (gy, cy) = (y.Gpu.All.Columns(2, n), y.Cpu.All.Columns(2, n));
+            if (mode != "accumulate")
+                pair.Poison(gy);
+            if (mode == "function")
+            {
+                pair.Gpu.WeightGemm(w.Gpu, gx, gy, withBias ? b.Gpu : null, accumulate: false, new SwooshL());
+                pair.Cpu.WeightGemm(w.Cpu, cx, cy, withBias ? b.Cpu : null, accumulate: false, new SwooshL());
+            }
+            else
+            {
+                pair.Gpu.WeightGemm(w.Gpu, gx, gy, withBias ? b.Gpu : null, accumulate: mode == "accumulate", new Copy());
+                pair.Cpu.WeightGemm(w.Cpu, cx, cy, withBias ? b.Cpu : null, accumulate: mode == "accumulate", new Copy());
+            }
+            pair.Compare($"weight gemm ({mode}) {m}×{k} · ({n}×{k})ᵀ, bias {withBias}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
 
