@@ -77,6 +77,6 @@ internal sealed class ConformerAttention
         }
         var attended = pass.Rows("conformer.attended", t, d);
         ChunkAttention.Run(backend, withU, k, v, attended, _heads, scale, chunk, PositionScores);
-        _out.AddTo(backend, attended, residual, pass.Rows("conformer.out", t, d));
+        _out.AddTo(backend, attended, residual);
     }
 }

@@ -36,8 +36,7 @@ internal sealed class ConformerLayer
         _attention.AddTo(pass, normed, table, x, chunk);
         _normFeedForward.Forward(backend, x, normed);
         var hidden = pass.Rows("conformer.hidden", x.Rows, _w1.OutFeatures);
-        _w1.Forward(backend, normed, hidden);
-        backend.Unary(hidden, hidden, new Silu());
-        _w2.AddTo(backend, hidden, x, pass.Rows("conformer.out", x.Rows, x.Cols));
+        _w1.Forward(backend, normed, hidden, new Silu());
+        _w2.AddTo(backend, hidden, x);
     }
 }

@@ -58,7 +58,7 @@ internal sealed class CausalResnetBlock(CausalBlock block1, CausalBlock block2, 
         block1.Forward(pass, input, h);
         backend.Binary(h, ((TensorView)timeRow).BroadcastTo(frames, channels), h, new Add());
         block2.Forward(pass, h, output);
-        residual.AddTo(backend, input, output, h);
+        residual.AddTo(backend, input, output);
     }
 }
 
@@ -105,12 +105,10 @@ internal sealed class EstimatorTransformer
         _value.Forward(backend, normed, v);
         var attended = pass.Rows("transformer.attended", frames, inner);
         ChunkAttention.Run(backend, q, k, v, attended, _heads, 1f / MathF.Sqrt(_headDim), chunk);
-        var product = pass.Rows("transformer.product", frames, dim);
-        _out.AddTo(backend, attended, x, product);
+        _out.AddTo(backend, attended, x);
         _norm3.Forward(backend, x, normed);
         var hidden = pass.Rows("transformer.hidden", frames, 4 * dim);
-        _ff1.Forward(backend, normed, hidden);
-        backend.Unary(hidden, hidden, new Gelu());
-        _ff2.AddTo(backend, hidden, x, product);
+        _ff1.Forward(backend, normed, hidden, new Gelu());
+        _ff2.AddTo(backend, hidden, x);
     }
 }
