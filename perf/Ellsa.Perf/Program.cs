@@ -20,6 +20,9 @@ public static class Program
                   ellsa-perf vision-cpu --tokenizer DIR [--frames N] [--threads N]
                       one 200×200 frame through the vision tokenizer's encoder (median of N frames)
                       and its 2-D encoder's GFLOP/s; perf/vision/side_by_side.py runs it beside PyTorch
+                  ellsa-perf conv-cpu [--threads N] [--rounds N]
+                      the release vision encoder's convolution shapes: the composed path (im2col,
+                      GEMM, layout copy) beside the backend's own (the implicit GEMM on AVX-512)
                   ellsa-perf kernels [BenchmarkDotNet arguments, e.g. --filter *MatMul*]
                       CPU kernel microbenchmarks with allocation counts
                 """);
@@ -38,11 +41,13 @@ public static class Program
                 if (at < 0 || at + 1 >= args.Length)
                     throw new ArgumentException("vision-cpu needs --tokenizer DIR (a vision_tokenizer folder)");
                 return VisionBenchmark.Run(args[at + 1], Option(args, "--frames", 3), Option(args, "--threads", 0));
+            case "conv-cpu":
+                return ConvBenchmark.Run(Option(args, "--threads", 0), Option(args, "--rounds", 3));
             case "kernels":
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
                 return 0;
             default:
-                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, vision-cpu, kernels)");
+                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, vision-cpu, conv-cpu, kernels)");
                 return 2;
         }
     }

@@ -2,7 +2,7 @@
 """The vision tokenizer's encoder at the released size, the engine beside the authors' PyTorch, in
 one run, interleaved, on the same random weights and the same cores.
 
-  /usr/bin/python3 perf/vision/side_by_side.py [--rounds 3] [--threads 2] [--work DIR] [--full]
+  /usr/bin/python3 perf/vision/side_by_side.py [--rounds 3] [--threads 2] [--work DIR] [--full] [--before DLL]
 
 1. Writes a vision_tokenizer/ at the release geometry (BAAI/Emu3-VisionTokenizer: ch 256,
    ch_mult [1,2,2,4], 2 res blocks, attention at level 3, codebook 32768x4; F32; random values by
@@ -12,7 +12,9 @@ one run, interleaved, on the same random weights and the same cores.
    torch.set_num_threads(threads)) runs its 2-D encoder on one 200x200 frame - their encoder's
    forward up to conv_out, which their encode() runs once per repeated frame - and, with --full, their
    whole encode() of a still frame (4 repeated frames); then the engine (`ellsa-perf vision-cpu`,
-   one frame after a warm-up, the 2-D encoder once plus the time convs and the quantiser).
+   one frame after a warm-up, the 2-D encoder once plus the time convs and the quantiser), and with
+   --before another build's Ellsa.Perf.dll the same way (an older commit built elsewhere: before
+   and after measured in the same rounds).
 3. Prints each round and the medians; paste them into perf/RESULTS.md.
 """
 
@@ -71,6 +73,7 @@ def main():
     parser.add_argument("--work", default="/tmp/ellsa-vision-release")
     parser.add_argument("--full", action="store_true", help="also time their whole encode() (4 repeated frames)")
     parser.add_argument("--mirror", default=None)
+    parser.add_argument("--before", default=None, help="another build's Ellsa.Perf.dll, timed in each round too")
     args = parser.parse_args()
 
     import torch
@@ -93,16 +96,24 @@ def main():
                 t = time.perf_counter()
                 model.encode(x)
                 torch_full = time.perf_counter() - t
-            out = subprocess.run(["dotnet", perf, "vision-cpu", "--tokenizer", folder, "--frames", "1", "--threads", str(args.threads)],
-                                 check=True, capture_output=True, text=True).stdout
-            engine = float([l for l in out.splitlines() if l.startswith("RESULT engine_s_per_frame")][0].split()[-1])
-            rows.append((torch_2d, torch_full, engine))
-            print(f"round {r + 1}: PyTorch 2-D encoder {torch_2d:.2f} s, PyTorch encode() {torch_full:.2f} s, engine frame {engine:.2f} s", flush=True)
+            engine, out = run_engine(perf, folder, args.threads)
+            before = run_engine(args.before, folder, args.threads)[0] if args.before else float("nan")
+            rows.append((torch_2d, torch_full, engine, before))
+            print(f"round {r + 1}: PyTorch 2-D encoder {torch_2d:.2f} s, PyTorch encode() {torch_full:.2f} s, engine frame {engine:.2f} s"
+                  + (f", engine before {before:.2f} s" if args.before else ""), flush=True)
         print(out.strip().splitlines()[0])
     med = np.median(np.array(rows), axis=0)
     print(f"median over {args.rounds} rounds, {args.threads} threads: PyTorch 2-D encoder {med[0]:.2f} s "
           f"({med[0] * args.threads:.1f} CPU-s), PyTorch encode() {med[1]:.2f} s, engine frame {med[2]:.2f} s; "
-          f"engine / PyTorch 2-D = {med[2] / med[0]:.2f}")
+          f"engine / PyTorch 2-D = {med[2] / med[0]:.2f}"
+          + (f"; engine before {med[3]:.2f} s ({med[3] / med[0]:.2f} of PyTorch 2-D)" if args.before else ""))
+
+
+def run_engine(dll, folder, threads):
+    """One `ellsa-perf vision-cpu` process: its seconds per frame and its output."""
+    out = subprocess.run(["dotnet", dll, "vision-cpu", "--tokenizer", folder, "--frames", "1", "--threads", str(threads)],
+                         check=True, capture_output=True, text=True).stdout
+    return float([l for l in out.splitlines() if l.startswith("RESULT engine_s_per_frame")][0].split()[-1]), out
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ using Ellsa.Kernels.Ops.Elementwise;
 using Ellsa.Kernels.Ops.Norms;
 using Ellsa.Kernels.Ops.Convolution;
 using Ellsa.Kernels.Ops.Attention;
+using Ellsa.Kernels.Ops.TransposedConvolution;
 
 namespace Ellsa.Kernels.Backend;
 
@@ -28,6 +29,12 @@ public enum NetworkOp
     WeightGemm,
     /// <summary>A convolution of each channel with its own kernel (<see cref="Ops.Depthwise.DepthwiseConvolution"/>).</summary>
     DepthwiseConv,
+    /// <summary>The batched product of two activations, a · bᵀ (<see cref="Ops.Products.MatrixProduct"/>).</summary>
+    MatrixProduct,
+    /// <summary>A whole convolution with its bias and an optional residual (<see cref="ConvSpec"/>): composed of the ops above, or fused.</summary>
+    Convolution,
+    /// <summary>The col2im of a transposed convolution: per-position weight products overlap-added into the output (<see cref="Ops.TransposedConvolution.TransposedConvolution"/>).</summary>
+    OverlapAdd,
 }
 
 /// <summary>The general op layer (see <see cref="NetworkOp"/>); every op works on N-d <see cref="TensorView"/>s.</summary>
@@ -44,8 +51,12 @@ public interface INetworkOps
     /// <summary>destination[i] = fn(a[i], b[i]); the views have one shape (a and b may be broadcast to it).</summary>
     void Binary<TFn>(TensorView a, TensorView b, TensorView destination, TFn fn) where TFn : struct, IBinaryFunctor;
 
-    /// <summary>Normalises each row of a [rows, width] view (see <see cref="NormSpec"/>); weight and bias are per-channel vectors.</summary>
-    void Normalize(TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias);
+    /// <summary>
+    /// Normalises each row of a [rows, width] view (see <see cref="NormSpec"/>); weight and bias are
+    /// per-channel vectors; <paramref name="then"/> is applied to each result (<see cref="Copy"/> for none).
+    /// </summary>
+    void Normalize<TFn>(TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias, TFn then)
+        where TFn : struct, IUnaryFunctor;
 
     /// <summary>Rows of a convolution's column block: output positions first… of an input [C, D, H, W] view, taps in weight order.</summary>
     void Im2Col(TensorView input, ConvSpec spec, int firstPosition, TensorSlice columns);
@@ -61,6 +72,20 @@ public interface INetworkOps
 
     /// <summary>output [C, positions] = each channel of input [C, D, H, W] convolved with its row of weight [C, taps] (+ bias [C]).</summary>
     void DepthwiseConv(TensorView input, ConvSpec spec, TensorView weight, TensorView? bias, TensorView output);
+
+    /// <summary>output [B, M, N] = scale · a [B, M, K] · b [B, N, K]ᵀ per batch entry (see <see cref="Ops.Products.MatrixProduct"/>).</summary>
+    void MatrixProduct(TensorView a, TensorView b, TensorView output, float scale);
+
+    /// <summary>
+    /// output [out channels, positions] = conv(input [C, D, H, W] view) + bias (+ residual, a view of
+    /// the output's shape in another tensor): see <see cref="Ops.Convolution.Convolution"/>.
+    /// The workspace holds the column block where the backend materialises one.
+    /// </summary>
+    void Convolve(DeviceMatrix weight, DeviceVector? bias, TensorView input, ConvSpec spec, TensorView output, TensorView? residual,
+        ConvWorkspace workspace);
+
+    /// <summary>output [C, count] (positions firstOutput…) = bias + the overlap-add of columns [rows, C·k] (input positions firstInput…) as the spec spreads them.</summary>
+    void OverlapAdd(TensorView columns, OverlapAddSpec spec, int firstInput, int firstOutput, TensorView? bias, TensorView output);
 }
 
 /// <summary>A backend was asked for an op it does not have.</summary>
@@ -72,6 +97,10 @@ public sealed class OpNotSupportedException(string backend, NetworkOp op, string
 
 public static class NetworkOpsExtensions
 {
+    /// <summary>A normalisation with nothing after it.</summary>
+    public static void Normalize(this INetworkOps backend, TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias) =>
+        backend.Normalize(source, destination, spec, weight, bias, new Copy());
+
     /// <summary>Throws <see cref="OpNotSupportedException"/> naming the op and who needs it unless the backend has every op listed.</summary>
     public static void Require(this INetworkOps backend, string user, params ReadOnlySpan<NetworkOp> ops)
     {

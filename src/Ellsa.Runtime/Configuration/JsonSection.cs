@@ -118,6 +118,32 @@ public readonly struct JsonSection
         return result;
     }
 
+    /// <summary>An array of integer arrays ([[1, 3, 5], [1, 3, 5]]), or null when the key is absent or null.</summary>
+    public int[][]? IntArrays(string key)
+    {
+        if (!TryGet(key, out var v))
+            return null;
+        if (v.ValueKind != JsonValueKind.Array)
+            throw Bad(key, "must be an array of arrays of integers");
+        var result = new int[v.GetArrayLength()][];
+        int i = 0;
+        foreach (var row in v.EnumerateArray())
+        {
+            if (row.ValueKind != JsonValueKind.Array)
+                throw Bad($"{key}[{i}]", "must be an array of integers");
+            result[i] = new int[row.GetArrayLength()];
+            int j = 0;
+            foreach (var item in row.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out result[i][j]) || result[i][j] < 0)
+                    throw Bad($"{key}[{i}][{j}]", "must be a non-negative integer");
+                j++;
+            }
+            i++;
+        }
+        return result;
+    }
+
     /// <summary>A nested object, or null when the key is absent or null.</summary>
     public JsonSection? Section(string key)
     {

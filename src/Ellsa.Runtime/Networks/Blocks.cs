@@ -29,12 +29,16 @@ public sealed class Conv
         return new Conv(weight, bias ? scope.Vector("bias", outChannels) : null, inChannels, outChannels);
     }
 
-    /// <summary>output [out, positions] = conv(input [in, D, H, W]) as the spec lays it out.</summary>
-    public void Forward(IComputeBackend backend, TensorView input, ConvSpec spec, TensorView output, ConvWorkspace workspace)
+    /// <summary>A layer over a weight made at load ([out, taps], e.g. folded from a weight-norm parametrisation).</summary>
+    public static Conv FromWeight(DeviceMatrix weight, DeviceVector? bias, int inChannels, int outChannels) =>
+        new(weight, bias, inChannels, outChannels);
+
+    /// <summary>output [out, positions] = conv(input [in, D, H, W]) as the spec lays it out (+ residual, of the output's shape).</summary>
+    public void Forward(IComputeBackend backend, TensorView input, ConvSpec spec, TensorView output, ConvWorkspace workspace, TensorView? residual = null)
     {
         if (spec.Channels != InChannels)
             throw new ArgumentException($"{Weight.Name}: {spec.Channels} input channels, the layer has {InChannels}");
-        Convolution.Forward(backend, Weight, Bias, input, spec, output, workspace);
+        backend.Convolve(Weight, Bias, input, spec, output, residual, workspace);
     }
 }
 
@@ -51,14 +55,30 @@ public sealed class GroupNorm(DeviceTensor weight, DeviceTensor bias, int channe
     }
 
     /// <summary>source and destination: dense [C, spatial] views (they may be the same).</summary>
-    public void Forward(INetworkOps backend, TensorView source, TensorView destination)
+    public void Forward(INetworkOps backend, TensorView source, TensorView destination) => Forward(backend, source, destination, new Copy());
+
+    /// <summary>The norm, then <paramref name="then"/> on each result in the same pass (GroupNorm then SiLU).</summary>
+    public void Forward<TFn>(INetworkOps backend, TensorView source, TensorView destination, TFn then) where TFn : struct, IUnaryFunctor
     {
         int spatial = source.Dim(1);
         var spec = NormSpec.GroupNorm(groups, spatial, eps);
         int width = channels / groups * spatial;
         backend.Normalize(source.Reshape(groups, width), destination.Reshape(groups, width), spec,
-            TensorView.Of(weight, channels), TensorView.Of(bias, channels));
+            TensorView.Of(weight, channels), TensorView.Of(bias, channels), then);
     }
+}
+
+/// <summary>nn.LayerNorm over the last axis of [rows, width] slices, affine per channel.</summary>
+public sealed class LayerNorm(DeviceTensor weight, DeviceTensor bias, int width, float eps)
+{
+    public int Width => width;
+
+    public static LayerNorm Load(WeightScope scope, int width, float eps) =>
+        new(scope.Tensor("weight", width), scope.Tensor("bias", width), width, eps);
+
+    /// <summary>Each row of source normalised into destination (they may be the same).</summary>
+    public void Forward(INetworkOps backend, TensorSlice source, TensorSlice destination) =>
+        backend.Normalize(source, destination, NormSpec.LayerNorm(eps), TensorView.Of(weight, width), TensorView.Of(bias, width));
 }
 
 /// <summary>
@@ -109,8 +129,12 @@ public interface IStreamingModule<TInput, TOutput>
     void Reset();
 }
 
-/// <summary>Device tensors allocated for one forward pass and freed together at its end.</summary>
-public sealed class Scratch(IComputeBackend backend) : IDisposable
+/// <summary>
+/// Device tensors for one forward pass, released together at its end: freed, or handed back to the
+/// network's <see cref="ScratchPool"/> when it has one (then a tensor's contents start undefined,
+/// and every op writing into one writes all of it).
+/// </summary>
+public sealed class Scratch(IComputeBackend backend, ScratchPool? pool = null) : IDisposable
 {
     private readonly List<DeviceTensor> _tensors = [];
 
@@ -120,15 +144,13 @@ public sealed class Scratch(IComputeBackend backend) : IDisposable
         long count = 1;
         foreach (int size in shape)
             count *= size;
-        var tensor = backend.AllocateTensor(1, checked((int)Math.Max(1, count)));
-        _tensors.Add(tensor);
-        return TensorView.Of(tensor, shape);
+        return TensorView.Of(TakeMatrix(1, checked((int)Math.Max(1, count))), shape);
     }
 
     /// <summary>A dense [rows, cols] tensor, for the weight products that take row slices.</summary>
     public DeviceTensor TakeMatrix(int rows, int cols)
     {
-        var tensor = backend.AllocateTensor(rows, cols);
+        var tensor = pool?.Rent(rows, cols) ?? backend.AllocateTensor(rows, cols);
         _tensors.Add(tensor);
         return tensor;
     }
@@ -137,7 +159,12 @@ public sealed class Scratch(IComputeBackend backend) : IDisposable
     {
         backend.Synchronize();
         foreach (var tensor in _tensors)
-            tensor.Dispose();
+        {
+            if (pool is null)
+                tensor.Dispose();
+            else
+                pool.Return(tensor);
+        }
         _tensors.Clear();
     }
 }

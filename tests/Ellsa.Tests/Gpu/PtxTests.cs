@@ -35,10 +35,14 @@ public sealed class PtxTests
     [Fact]
     public void ElementwiseFunctorsUseTheHardwareTranscendentals()
     {
-        // exp through ex2, softplus's log through lg2, Snake's sine through sin: no software fallbacks.
+        // exp through ex2, softplus's log through lg2, Snake's sine through sin, cosine through cos: no software fallbacks.
         Assert.Contains("ex2.approx", Ptx("ElementwiseKernels.Unary<Silu>"));
         Assert.Contains("lg2.approx", Ptx("ElementwiseKernels.Unary<Mish>"));
         Assert.Contains("sin.approx", Ptx("ElementwiseKernels.Binary<Snake>"));
+        // HiFT's spectrum: magnitude by ex2, the phase's cosine by cos.
+        Assert.Contains("ex2.approx", Ptx("ElementwiseKernels.Binary<PolarReal>"));
+        Assert.Contains("cos.approx", Ptx("ElementwiseKernels.Binary<PolarReal>"));
+        Assert.Contains("ex2.approx", Ptx("ElementwiseKernels.Unary<Elu>"));
     }
 
     [Fact]

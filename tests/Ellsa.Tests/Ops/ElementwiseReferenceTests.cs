@@ -54,7 +54,7 @@ public sealed class ElementwiseReferenceTests
             var (aLength, a) = RandomViews.Any(data, shape, allowBroadcast: true);
             var (bLength, b) = RandomViews.Any(data, shape, allowBroadcast: true);
             var (destinationLength, destination) = RandomViews.Any(data, shape, allowBroadcast: false);
-            var av = data.Values(aLength, scale: 3f);
+            var av = OpChecks.FirstOperand(data, name, aLength);
             var bv = OpChecks.SecondOperand(data, name, bLength);
             using var at = HostTensors.Upload(cpu, av);
             using var bt = HostTensors.Upload(cpu, bv);

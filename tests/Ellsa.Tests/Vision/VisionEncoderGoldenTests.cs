@@ -38,6 +38,33 @@ public sealed class VisionEncoderGoldenTests
         VisionGoldens.AssertClose("latent", golden.Floats("latent"), encoding.Latent, 1e-4);
         VisionGoldens.AssertCodes(golden.Ints("codes"), golden.Floats("margin"), encoding.Codes);
     }
+
+    /// <summary>
+    /// One tokenizer through every frame twice, with decodes in between: each pass takes the tensors
+    /// the last pass of its size left (their old contents from another image), and still matches.
+    /// </summary>
+    [Fact]
+    public void PassesThatReuseTheirScratchStillMatch()
+    {
+        using var backend = new CpuBackend();
+        using var tokenizer = VisionTokenizer.Load(VisionGoldens.Tokenizer("tiny"), backend);
+        for (int round = 0; round < 2; round++)
+        {
+            foreach (string name in VisionGoldens.Cases)
+            {
+                using var input = VisionGoldens.Preprocess(name);
+                using var golden = VisionGoldens.Model("tiny", name);
+                var shape = input.Shape("pixels");
+                var encoding = tokenizer.Encode(input.Floats("pixels"), (int)shape[1], (int)shape[2]);
+                VisionGoldens.AssertClose($"{name} latent, round {round}", golden.Floats("latent"), encoding.Latent, 1e-4);
+                VisionGoldens.AssertCodes(golden.Ints("codes"), golden.Floats("margin"), encoding.Codes);
+            }
+            using var decoded = VisionGoldens.Model("tiny", "decode_random_7x11");
+            var grid = decoded.Shape("codes");
+            var image = tokenizer.Decode(decoded.Ints("codes"), (int)grid[0], (int)grid[1]);
+            VisionGoldens.AssertClose($"reconstruction, round {round}", decoded.Floats("reconstruction"), image, 1e-4);
+        }
+    }
 }
 
 /// <summary>The decoder against the authors' <c>decode</c> (first frame) on their codes and on random code grids: within 1e-4 relative L2.</summary>

@@ -28,6 +28,8 @@ public static class VisionGoldens
 
         public bool Has(string name) => _file.Entries.ContainsKey(name);
 
+        public IEnumerable<string> Names => _file.Entries.Keys;
+
         public long[] Shape(string name) => _file.Entries[name].Shape;
 
         public float[] Floats(string name) => Read<float>(name, SafetensorsDtype.F32);

@@ -23,7 +23,8 @@ internal sealed class KernelLibrary
         NearestCode = Load<ArrayView<float>, ArrayView<float>, ArrayView<int>, NearestCodeArgs>(NearestCodeKernels.Nearest);
         Im2Col = Load<ArrayView<float>, ArrayView<float>, Im2ColArgs>(ConvolutionKernels.Im2Col);
         DepthwiseConv = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseArgs>(DepthwiseKernels.DepthwiseConv);
-        Normalize = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormArgs>(NormKernels.Normalize);
+        OverlapAdd = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, OverlapAddArgs>(TransposedConvolutionKernels.OverlapAdd);
+        MatrixProduct = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixProductArgs>(MatrixProductKernels.Product);
         SwiGlu = Load<ArrayView<float>, ArrayView<float>, RowArgs>(RowKernels.SwiGlu);
         Clear = Load<ArrayView<float>, RowArgs>(RowKernels.Clear);
         Embed = Load<ArrayView<U4>, MatrixRuns, ArrayView<int>, ArrayView<float>, EmbedArgs>(RowKernels.Embed);
@@ -53,9 +54,10 @@ internal sealed class KernelLibrary
     }
 
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowArgs>> RmsNorm { get; }
-    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormArgs>> Normalize { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, Im2ColArgs>> Im2Col { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseArgs>> DepthwiseConv { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, OverlapAddArgs>> OverlapAdd { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixProductArgs>> MatrixProduct { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, NearestCodeArgs>> NearestCode { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, PlainAttentionArgs>> PlainAttention { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, RowArgs>> SwiGlu { get; }

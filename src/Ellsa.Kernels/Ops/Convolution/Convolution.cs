@@ -4,16 +4,21 @@ using Ellsa.Kernels.Ops.Elementwise;
 namespace Ellsa.Kernels.Ops.Convolution;
 
 /// <summary>
-/// The convolution family: im2col into a [positions, taps] column block, the backend's weight
-/// product (the SA-MoE's GEMM paths, bf16 or fp32 weights, fp32 accumulation), and a layout copy
-/// into the [channels, positions] output. The weight is PyTorch's [out, in, (kd,) (kh,) kw] tensor
-/// flattened to [out, taps], which is exactly the column order im2col writes. Positions go in
-/// chunks so the column block stays small whatever the image.
+/// The convolution family: output [out channels, positions] = weight · columns + bias (+ a
+/// residual), where the columns are the input's taps at each output position (im2col). The weight
+/// is PyTorch's [out, in, (kd,) (kh,) kw] tensor flattened to [out, taps], which is exactly the
+/// column order im2col writes; bf16 or fp32 weights, fp32 accumulation. A backend runs it either
+/// <see cref="Composed"/> (the column block materialised in chunks, the weight GEMM, a layout copy)
+/// or fused (the CPU's implicit GEMM packs column tiles straight from the input).
 /// </summary>
 public static class Convolution
 {
-    /// <summary>Input [C, D, H, W] (any strides) as the spec describes; output [out channels, positions].</summary>
-    public static void Check(in TensorView input, in ConvSpec spec, in TensorView output, DeviceMatrix weight)
+    /// <summary>
+    /// Input [C, D, H, W] (any strides) as the spec describes; output [out channels, positions]; the
+    /// residual, when given, has the output's shape and another tensor (a fused product accumulates
+    /// in the output, so a residual there would be overwritten before it is added).
+    /// </summary>
+    public static void Check(in TensorView input, in ConvSpec spec, in TensorView output, DeviceMatrix weight, in TensorView? residual = null)
     {
         spec.Validate("convolution");
         spec.CheckInput(input, "convolution");
@@ -21,6 +26,10 @@ public static class Convolution
             throw new ArgumentException($"convolution {spec}: {weight.Name} has {weight.Cols} weights per output channel, the spec {spec.Taps}");
         if (output.Rank != 2 || output.Dim(0) != weight.Rows || output.Dim(1) != spec.Positions)
             throw new ArgumentException($"convolution {spec}: output view {output} is not [{weight.Rows}, {spec.Positions}]");
+        if (residual is { } r && !r.SameShape(output))
+            throw new ArgumentException($"convolution {spec}: residual view {r} is not the output's {output}");
+        if (residual is { } shared && ReferenceEquals(shared.Tensor, output.Tensor))
+            throw new ArgumentException($"convolution {spec}: the residual is in the output's tensor; give it its own");
     }
 
     /// <summary>Checks an im2col request: a block of output positions into rows of a column slice.</summary>
@@ -54,11 +63,15 @@ public static class Convolution
         return output;
     }
 
-    /// <summary>Runs a convolution through the backend: im2col, weight product, layout copy, in chunks of positions.</summary>
-    public static void Forward(IComputeBackend backend, DeviceMatrix weight, DeviceVector? bias, TensorView input, ConvSpec spec,
-        TensorView output, ConvWorkspace workspace)
+    /// <summary>
+    /// A convolution through the backend's general ops: im2col, weight product, and the layout change
+    /// into the output (which adds the residual when there is one), in chunks of positions. What a
+    /// backend without a fused convolution runs.
+    /// </summary>
+    public static void Composed(IComputeBackend backend, DeviceMatrix weight, DeviceVector? bias, TensorView input, ConvSpec spec,
+        TensorView output, TensorView? residual, ConvWorkspace workspace)
     {
-        Check(input, spec, output, weight);
+        Check(input, spec, output, weight, residual);
         int taps = spec.Taps, positions = spec.Positions;
         int chunk = Math.Max(1, Math.Min(positions, workspace.ChunkPositions(taps, weight.Rows)));
         var columns = workspace.Columns(chunk, taps);
@@ -70,8 +83,11 @@ public static class Convolution
             var result = new TensorSlice(product, 0, count, 0, weight.Rows);
             backend.Im2Col(input, spec, first, block);
             backend.WeightGemm(weight, block, result, bias);
-            TensorView produced = result;
-            backend.Unary(produced.Permute(1, 0), output.Slice(1, first, count), new Copy());
+            var produced = ((TensorView)result).Permute(1, 0);
+            if (residual is { } r)
+                backend.Binary(produced, r.Slice(1, first, count), output.Slice(1, first, count), new Add());
+            else
+                backend.Unary(produced, output.Slice(1, first, count), new Copy());
         }
     }
 }

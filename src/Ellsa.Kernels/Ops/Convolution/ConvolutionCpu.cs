@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Ops.Convolution;
 
@@ -6,6 +7,36 @@ namespace Ellsa.Kernels.Cpu;
 
 public sealed unsafe partial class CpuBackend
 {
+    /// <summary>
+    /// The implicit GEMM on AVX-512 when the output (and residual) rows have unit stride, as a
+    /// network's dense maps do; otherwise the composed path (im2col, the weight product, a copy).
+    /// </summary>
+    public void Convolve(DeviceMatrix weight, DeviceVector? bias, TensorView input, ConvSpec spec, TensorView output, TensorView? residual,
+        ConvWorkspace workspace)
+    {
+        Convolution.Check(input, spec, output, weight, residual);
+        if (Isa != CpuIsa.Avx512 || !Vector512.IsHardwareAccelerated || output.Layout.S1 != 1 || residual is { Layout.S1: not 1 })
+        {
+            Convolution.Composed(this, weight, bias, input, spec, output, residual, workspace);
+            return;
+        }
+        lock (_gate)
+        {
+            var job = Job<ImplicitConvJob>();
+            job.Input = Base(input);
+            job.Layout = input.Layout;
+            job.Spec = spec;
+            job.Weights = PackedWeights.Of((CpuMatrix)weight, ImplicitConvJob.Rows).Panels.Pointer;
+            job.OutChannels = weight.Rows;
+            job.Output = Base(output) + output.Layout.Offset;
+            job.OutputStride = output.Layout.S0;
+            job.Residual = residual is { } r ? Base(r) + r.Layout.Offset : null;
+            job.ResidualStride = residual?.Layout.S0 ?? 0;
+            job.Plan(_pool.ThreadCount, bias is null ? null : ((CpuVector)bias).Storage.Pointer);
+            _pool.Run(job, job.ChunkCount);
+        }
+    }
+
     public void Im2Col(TensorView input, ConvSpec spec, int firstPosition, TensorSlice columns)
     {
         Convolution.CheckColumns(input, spec, firstPosition, columns);

@@ -8,6 +8,11 @@ namespace Ellsa.Kernels.Gpu
 {
     public sealed partial class IlgpuBackend
     {
+        /// <summary>The composed path: the im2col kernel, the GEMM, and one elementwise launch that transposes the product and adds the residual.</summary>
+        public void Convolve(DeviceMatrix weight, DeviceVector? bias, TensorView input, ConvSpec spec, TensorView output, TensorView? residual,
+            ConvWorkspace workspace) =>
+            Convolution.Composed(this, weight, bias, input, spec, output, residual, workspace);
+
         public void Im2Col(TensorView input, ConvSpec spec, int firstPosition, TensorSlice columns)
         {
             Convolution.CheckColumns(input, spec, firstPosition, columns);

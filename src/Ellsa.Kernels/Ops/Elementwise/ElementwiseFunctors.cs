@@ -50,6 +50,8 @@ public static class OpMath
 
     public static float Sin(float x) => IntrinsicMath.CPUOnly.Sin(x);
 
+    public static float Cos(float x) => IntrinsicMath.CPUOnly.Cos(x);
+
     public static float Sigmoid(float x) => 1f / (1f + Exp(-x));
 
     /// <summary>log(1 + eˣ) without overflow: max(x, 0) + log(1 + e^−|x|).</summary>
@@ -183,6 +185,13 @@ public struct SwooshR : IUnaryFunctor
     public readonly double Exact(double x) => ScalarMath.Softplus(x - 1) - 0.08 * x - 0.313261687;
 }
 
+/// <summary>ELU with α = 1: x above 0, eˣ − 1 below (nn.ELU's default; HiFT's F0 predictor).</summary>
+public struct Elu : IUnaryFunctor
+{
+    public readonly float Apply(float x) => x > 0f ? x : OpMath.Exp(x) - 1f;
+    public readonly double Exact(double x) => x > 0 ? x : Math.Exp(x) - 1;
+}
+
 /// <summary>x limited to [Min, Max] (HiFT's final clamp).</summary>
 public struct Clamp(float min, float max) : IUnaryFunctor
 {
@@ -208,6 +217,31 @@ public struct Multiply : IBinaryFunctor
 {
     public readonly float Apply(float a, float b) => a * b;
     public readonly double Exact(double a, double b) => a * b;
+}
+
+public struct Divide : IBinaryFunctor
+{
+    public readonly float Apply(float a, float b) => a / b;
+    public readonly double Exact(double a, double b) => a / b;
+}
+
+/// <summary>
+/// The real part of HiFT's spectrum from conv_post's channels (generator.py:L375-376, L341-347):
+/// magnitude min(eᵃ, MaxMagnitude) at phase sin(b) (the authors' "redundant" sin), times cos of that phase.
+/// </summary>
+public struct PolarReal(float maxMagnitude) : IBinaryFunctor
+{
+    public float MaxMagnitude = maxMagnitude;
+    public readonly float Apply(float a, float b) => IntrinsicMath.Min(OpMath.Exp(a), MaxMagnitude) * OpMath.Cos(OpMath.Sin(b));
+    public readonly double Exact(double a, double b) => Math.Min(Math.Exp(a), MaxMagnitude) * Math.Cos(Math.Sin(b));
+}
+
+/// <summary>The imaginary part beside <see cref="PolarReal"/>: min(eᵃ, MaxMagnitude)·sin(sin b).</summary>
+public struct PolarImag(float maxMagnitude) : IBinaryFunctor
+{
+    public float MaxMagnitude = maxMagnitude;
+    public readonly float Apply(float a, float b) => IntrinsicMath.Min(OpMath.Exp(a), MaxMagnitude) * OpMath.Sin(OpMath.Sin(b));
+    public readonly double Exact(double a, double b) => Math.Min(Math.Exp(a), MaxMagnitude) * Math.Sin(Math.Sin(b));
 }
 
 /// <summary>HiFT's Snake with a per-channel α (b, broadcast): x + sin²(αx)/(α + 1e-9).</summary>

@@ -71,6 +71,7 @@ namespace Ellsa.Kernels.Gpu.Kernels
         [GpuKernel(typeof(SwooshL))]
         [GpuKernel(typeof(SwooshR))]
         [GpuKernel(typeof(Clamp))]
+        [GpuKernel(typeof(Elu))]
         public static void Unary<TFn>(ArrayView<float> source, ArrayView<float> destination, ViewLayout s, ViewLayout d, int count, TFn fn)
             where TFn : struct, IUnaryFunctor
         {
@@ -82,6 +83,9 @@ namespace Ellsa.Kernels.Gpu.Kernels
         [GpuKernel(typeof(Subtract))]
         [GpuKernel(typeof(Multiply))]
         [GpuKernel(typeof(Snake))]
+        [GpuKernel(typeof(Divide))]
+        [GpuKernel(typeof(PolarReal))]
+        [GpuKernel(typeof(PolarImag))]
         public static void Binary<TFn>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> destination,
             ViewLayout la, ViewLayout lb, ViewLayout d, int count, TFn fn) where TFn : struct, IBinaryFunctor
         {

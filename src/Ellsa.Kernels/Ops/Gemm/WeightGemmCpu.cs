@@ -18,8 +18,7 @@ namespace Ellsa.Kernels.Cpu
             }
             lock (_gate)
             {
-                var matrix = (CpuMatrix)weight;
-                var packed = matrix.Packed ??= PackedWeights.Pack(matrix);
+                var packed = PackedWeights.Of((CpuMatrix)weight, PackedGemmJob.Width);
                 var job = Job<PackedGemmJob>();
                 job.A = At(input);
                 job.Lda = input.Tensor.Cols;
@@ -37,37 +36,47 @@ namespace Ellsa.Kernels.Cpu
     }
 
     /// <summary>
-    /// A weight matrix widened to fp32 and laid out as panels of 32 output columns: [panel][k][32],
-    /// the last panel zero-padded. Made on first use by a convolution and kept with the matrix.
+    /// A weight matrix widened to fp32 and laid out as panels of <see cref="Width"/> output rows:
+    /// [panel][k][Width], the last panel zero-padded. Made on first use by a many-row product (the
+    /// GEMM's panels of 32, the implicit convolution's 12) and kept with the matrix.
     /// </summary>
     internal sealed unsafe class PackedWeights : IDisposable
     {
-        public const int Width = 32;
+        public required int Width { get; init; }
 
         public required NativeArray<float> Panels { get; init; }
 
-        public static PackedWeights Pack(CpuMatrix matrix)
+        /// <summary>The matrix's panels of this width, packed now unless already kept (a matrix serves one product, so it is packed once).</summary>
+        public static PackedWeights Of(CpuMatrix matrix, int width)
         {
-            int n = matrix.Rows, k = matrix.Cols, panels = (n + Width - 1) / Width;
-            var data = new NativeArray<float>((long)panels * k * Width);
+            if (matrix.Packed is { } kept && kept.Width == width)
+                return kept;
+            matrix.Packed?.Dispose();
+            return matrix.Packed = Pack(matrix, width);
+        }
+
+        private static PackedWeights Pack(CpuMatrix matrix, int width)
+        {
+            int n = matrix.Rows, k = matrix.Cols, panels = (n + width - 1) / width;
+            var data = new NativeArray<float>((long)panels * k * width);
             for (int row = 0; row < n; row++)
             {
                 int local = matrix.Locate(row, out var part);
-                float* target = data.Pointer + (long)(row / Width) * k * Width + row % Width;
+                float* target = data.Pointer + (long)(row / width) * k * width + row % width;
                 if (part.Dtype == WeightDtype.BF16)
                 {
                     ushort* source = (ushort*)part.Data + (long)local * k;
                     for (int i = 0; i < k; i++)
-                        target[(long)i * Width] = BFloat16.ToSingle(source[i]);
+                        target[(long)i * width] = BFloat16.ToSingle(source[i]);
                 }
                 else
                 {
                     float* source = (float*)part.Data + (long)local * k;
                     for (int i = 0; i < k; i++)
-                        target[(long)i * Width] = source[i];
+                        target[(long)i * width] = source[i];
                 }
             }
-            return new PackedWeights { Panels = data };
+            return new PackedWeights { Width = width, Panels = data };
         }
 
         public void Dispose() => Panels.Dispose();
@@ -82,6 +91,8 @@ namespace Ellsa.Kernels.Cpu
     internal sealed unsafe class PackedGemmJob : IParallelWork, IDisposable
     {
         public const int Rows = 8;
+        /// <summary>Output columns per panel: two AVX-512 vectors.</summary>
+        public const int Width = 32;
         public const int ChunkRows = 64;
 
         public float* A, B, C;
@@ -92,7 +103,7 @@ namespace Ellsa.Kernels.Cpu
 
         public void SetBias(float* bias, int n)
         {
-            long padded = (n + PackedWeights.Width - 1) / PackedWeights.Width * PackedWeights.Width;
+            long padded = (n + Width - 1) / Width * Width;
             if (_bias.Length < padded)
             {
                 _bias.Dispose();
@@ -113,7 +124,7 @@ namespace Ellsa.Kernels.Cpu
                 tile.Dispose();
             _tiles = new NativeArray<float>[workers];
             for (int i = 0; i < workers; i++)
-                _tiles[i] = new NativeArray<float>((long)Rows * k + Rows * PackedWeights.Width);
+                _tiles[i] = new NativeArray<float>((long)Rows * k + Rows * Width);
             _tileK = k;
         }
 
@@ -136,12 +147,12 @@ namespace Ellsa.Kernels.Cpu
             int chunkFirst = chunk * ChunkRows, chunkEnd = Math.Min(M, chunkFirst + ChunkRows);
             float* tileA = _tiles[worker].Pointer;
             float* tileC = tileA + (long)Rows * K;
-            int panels = (N + PackedWeights.Width - 1) / PackedWeights.Width;
+            int panels = (N + Width - 1) / Width;
             for (int p = 0; p < panels; p++)
             {
-                int col = p * PackedWeights.Width;
-                int cols = Math.Min(PackedWeights.Width, N - col);
-                float* panel = B + (long)p * K * PackedWeights.Width;
+                int col = p * Width;
+                int cols = Math.Min(Width, N - col);
+                float* panel = B + (long)p * K * Width;
                 for (int first = chunkFirst; first < chunkEnd; first += Rows)
                 {
                     int rows = Math.Min(Rows, chunkEnd - first);
@@ -155,13 +166,13 @@ namespace Ellsa.Kernels.Cpu
                         a = tileA;
                         lda = K;
                     }
-                    bool whole = rows == Rows && cols == PackedWeights.Width;
+                    bool whole = rows == Rows && cols == Width;
                     float* c = whole ? C + (long)first * Ldc + col : tileC;
-                    Tile(a, lda, panel, K, _bias.Pointer + col, c, whole ? Ldc : PackedWeights.Width);
+                    Tile(a, lda, panel, K, _bias.Pointer + col, c, whole ? Ldc : Width);
                     if (!whole)
                     {
                         for (int r = 0; r < rows; r++)
-                            new ReadOnlySpan<float>(tileC + r * PackedWeights.Width, cols).CopyTo(new Span<float>(C + (long)(first + r) * Ldc + col, cols));
+                            new ReadOnlySpan<float>(tileC + r * Width, cols).CopyTo(new Span<float>(C + (long)(first + r) * Ldc + col, cols));
                     }
                 }
             }

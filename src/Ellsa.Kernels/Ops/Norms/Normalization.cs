@@ -41,9 +41,11 @@ public struct NormSpec
 }
 
 /// <summary>
-/// The normalisation family's contract and scalar reference. BatchNorm in eval has no statistics
-/// of its own: it is a per-channel scale and shift, folded from the running stats at load and run
-/// through the elementwise family.
+/// The normalisation family's contract and scalar reference. A normalisation may end with an
+/// elementwise function of the elementwise family (GroupNorm then SiLU, as Emu3's blocks run them),
+/// applied while the row is still in cache. BatchNorm in eval has no statistics of its own: it is a
+/// per-channel scale and shift, folded from the running stats at load and run through the
+/// elementwise family.
 /// </summary>
 public static class Normalization
 {
@@ -72,7 +74,12 @@ public static class Normalization
 
     /// <summary>The definition in double precision over host rows (unit stride, the given row strides).</summary>
     public static void Reference(ReadOnlySpan<float> source, int sourceStride, Span<float> destination, int destinationStride,
-        int rows, int width, NormSpec spec, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
+        int rows, int width, NormSpec spec, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias) =>
+        Reference(source, sourceStride, destination, destinationStride, rows, width, spec, weight, bias, new Elementwise.Copy());
+
+    /// <summary>The definition in double precision, then <paramref name="then"/>'s exact form.</summary>
+    public static void Reference<TFn>(ReadOnlySpan<float> source, int sourceStride, Span<float> destination, int destinationStride,
+        int rows, int width, NormSpec spec, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, TFn then) where TFn : struct, Elementwise.IUnaryFunctor
     {
         for (int r = 0; r < rows; r++)
         {
@@ -102,7 +109,7 @@ public static class Normalization
                     if (!bias.IsEmpty)
                         y += bias[p];
                 }
-                destination[r * destinationStride + j] = (float)y;
+                destination[r * destinationStride + j] = (float)then.Exact(y);
             }
         }
     }

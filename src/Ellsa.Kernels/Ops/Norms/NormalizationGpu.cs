@@ -1,6 +1,7 @@
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Gpu.Kernels;
 using Ellsa.Kernels.Gpu.Memory;
+using Ellsa.Kernels.Ops.Elementwise;
 using Ellsa.Kernels.Ops.Norms;
 using ILGPU;
 using ILGPU.Runtime;
@@ -9,7 +10,8 @@ namespace Ellsa.Kernels.Gpu
 {
     public sealed partial class IlgpuBackend
     {
-        public void Normalize(TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias)
+        public void Normalize<TFn>(TensorView source, TensorView destination, NormSpec spec, TensorView? weight, TensorView? bias, TFn then)
+            where TFn : struct, IUnaryFunctor
         {
             Normalization.Check(source, destination, spec, weight, bias);
             var x = Tensor(source.Tensor);
@@ -27,11 +29,13 @@ namespace Ellsa.Kernels.Gpu
             };
             if (args.Rows == 0 || args.Width == 0)
                 return;
-            Launch("Normalize", (x, y, w, b, args, dummy: _workspace.Dummy),
-                static (backend, s) => backend._kernels.Normalize.Value(backend._host.Stream,
+            var kernel = _kernels.Generic(typeof(TFn), "normalize",
+                a => a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormArgs, TFn>(NormKernels.Normalize));
+            Launch("Normalize", (kernel, x, y, w, b, args, then, dummy: _workspace.Dummy),
+                static (backend, s) => s.kernel(backend._host.Stream,
                     new KernelConfig(backend.Groups(s.args.Rows), backend.Threads(NormKernels.Threads)),
-                    s.x.View, s.y.View, s.w?.View ?? s.dummy, s.b?.View ?? s.dummy, s.args),
-                static s => $"{s.args.Spec.Kind} of {s.args.Rows} rows × {s.args.Width}");
+                    s.x.View, s.y.View, s.w?.View ?? s.dummy, s.b?.View ?? s.dummy, s.args, s.then),
+                static s => $"{s.args.Spec.Kind} of {s.args.Rows} rows × {s.args.Width} then {typeof(TFn).Name}");
         }
     }
 }
@@ -47,13 +51,18 @@ namespace Ellsa.Kernels.Gpu.Kernels
         public int Exchange;
     }
 
-    /// <summary>One group per normalisation row: block reductions for the statistics, then one pass to write.</summary>
+    /// <summary>
+    /// One group per normalisation row: block reductions for the statistics, then one pass to write
+    /// through the functor. Compiled per functor; the attributes list those the networks put after a norm.
+    /// </summary>
     public static class NormKernels
     {
         public const int Threads = 256;
 
-        [GpuKernel]
-        public static void Normalize(ArrayView<float> source, ArrayView<float> destination, ArrayView<float> weight, ArrayView<float> bias, NormArgs a)
+        [GpuKernel(typeof(Copy))]
+        [GpuKernel(typeof(Silu))]
+        public static void Normalize<TFn>(ArrayView<float> source, ArrayView<float> destination, ArrayView<float> weight, ArrayView<float> bias,
+            NormArgs a, TFn then) where TFn : struct, IUnaryFunctor
         {
             var reducer = new WarpReducer(SharedMemory.Allocate<float>(WarpReducer.ScratchFloats), a.Exchange);
             var spec = a.Spec;
@@ -93,7 +102,7 @@ namespace Ellsa.Kernels.Gpu.Kernels
                         if (a.HasBias != 0)
                             v += bias[a.BiasOffset + p * a.BiasStride];
                     }
-                    destination[dst + j] = v;
+                    destination[dst + j] = then.Apply(v);
                 }
             }
         }

@@ -60,7 +60,7 @@ public sealed class SpeechEncoder : IDisposable
     public static SpeechEncoder Load(TensorSet tensors, SpeechEncoderConfig config, IComputeBackend backend, WeightBindings log,
         string prefix = "speech_expert.")
     {
-        backend.Require("the speech encoder", NetworkOp.Unary, NetworkOp.Binary, NetworkOp.Normalize, NetworkOp.Im2Col,
+        backend.Require("the speech encoder", NetworkOp.Unary, NetworkOp.Binary, NetworkOp.Normalize, NetworkOp.Convolution,
             NetworkOp.WeightGemm, NetworkOp.Attention, NetworkOp.DepthwiseConv);
         var owned = new List<IDisposable>();
         try

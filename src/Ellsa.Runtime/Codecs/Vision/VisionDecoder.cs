@@ -19,7 +19,7 @@ internal sealed class SpatialNorm(GroupNorm norm, Conv convY, Conv convB, Func<T
         Conv.Load(scope.Pp("conv_b"), zqChannels, channels, [1, 1]),
         zq);
 
-    public TensorView Forward(VisionPass pass, TensorView x)
+    public TensorView Forward(VisionPass pass, TensorView x, bool silu)
     {
         int c = x.Dim(0), hh = x.Dim(1), ww = x.Dim(2);
         var codes = zq();
@@ -34,6 +34,8 @@ internal sealed class SpatialNorm(GroupNorm norm, Conv convY, Conv convB, Func<T
         var blocks = y.Reshape(c, h, f, w, f);
         pass.Backend.Binary(blocks, scale.Reshape(c, h, 1, w, 1).BroadcastTo(c, h, f, w, f), blocks, new Multiply());
         pass.Backend.Binary(blocks, shift.Reshape(c, h, 1, w, 1).BroadcastTo(c, h, f, w, f), blocks, new Add());
+        if (silu)
+            pass.Silu(y);
         return y;
     }
 }
@@ -128,8 +130,7 @@ internal sealed class VisionDecoder
                 hidden = pass.Conv2d(upsample, larger, 3);
             }
         }
-        hidden = _normOut.Forward(pass, hidden);
-        pass.Silu(hidden);
+        hidden = _normOut.Forward(pass, hidden, silu: true);
         return pass.Conv2d(_convOut, hidden, 3);
     }
 

@@ -80,8 +80,7 @@ internal sealed class VisionEncoder
         h = _mid1.Forward(pass, h);
         h = _midAttention.Forward(pass, h);
         h = _mid2.Forward(pass, h);
-        h = _normOut.Forward(pass, h);
-        pass.Silu(h);
+        h = _normOut.Forward(pass, h, silu: true);
         return pass.Conv2d(_convOut, h, 3);
     }
 
@@ -124,8 +123,6 @@ internal sealed class TemporalBlock(ChannelAffine norm1, Conv conv1, ChannelAffi
         h = pass.CausalConv3d(conv1, h, (3, 3, 3), (1, 1, 1));
         norm2.Forward(pass.Backend, h.Reshape(c, rest), h.Reshape(c, rest));
         pass.Silu(h);
-        h = pass.CausalConv3d(conv2, h, (3, 3, 3), (1, 1, 1));
-        pass.AddInto(h, x);
-        return h;
+        return pass.CausalConv3d(conv2, h, (3, 3, 3), (1, 1, 1), residual: x);
     }
 }

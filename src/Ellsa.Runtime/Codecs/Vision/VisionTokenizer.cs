@@ -15,7 +15,9 @@ public sealed record VisionEncoding(int[] Codes, int Height, int Width, float[] 
 /// <c>vision_tokenizer/</c>: <c>config.json</c>, <c>preprocessor_config.json</c> and
 /// <c>model.safetensors</c> with the module names of BAAI/Emu3-VisionTokenizer. Frames go in as
 /// normalised pixels [3, H, W] (see <see cref="ImagePreprocessor"/>); codes come out row-major.
-/// Activations are fp32; weights stay in their stored dtype. One pass at a time per tokenizer.
+/// Activations are fp32; weights stay in their stored dtype. One pass at a time per tokenizer; the
+/// tensors of a pass are kept for the next (<see cref="ScratchPool"/>), so repeated frames of one
+/// size allocate nothing.
 /// </summary>
 public sealed class VisionTokenizer : IDisposable
 {
@@ -26,6 +28,7 @@ public sealed class VisionTokenizer : IDisposable
     private readonly List<IDisposable> _owned = [];
     private readonly IComputeBackend _backend;
     private readonly ConvWorkspace _conv;
+    private readonly ScratchPool _scratch;
     private readonly VisionEncoder _encoder;
     private readonly VisionDecoder _decoder;
     private readonly DeviceMatrix _codebook;
@@ -59,6 +62,7 @@ public sealed class VisionTokenizer : IDisposable
             }
             _codeNorms = scope.Upload(norms);
             _conv = new ConvWorkspace(backend, backend.PreferredPrefillRows >= 4096 ? 1L << 26 : 1L << 22);
+            _scratch = new ScratchPool(backend);
         }
         catch
         {
@@ -96,7 +100,7 @@ public sealed class VisionTokenizer : IDisposable
             throw new ArgumentException($"{pixels.Length} pixel values for a 3×{height}×{width} frame");
         lock (_gate)
         {
-            using var pass = new VisionPass(_backend, _conv);
+            using var pass = new VisionPass(_backend, _conv, _scratch);
             var input = pass.Take(3, height, width);
             _backend.Upload(pixels, Row(input));
             var frame = _encoder.Encode2d(pass, input);
@@ -129,7 +133,7 @@ public sealed class VisionTokenizer : IDisposable
             throw new ArgumentException($"code {bad} is {codes[bad]}, outside the codebook's 0…{Config.CodebookSize - 1}");
         lock (_gate)
         {
-            using var pass = new VisionPass(_backend, _conv);
+            using var pass = new VisionPass(_backend, _conv, _scratch);
             int dim = Config.EmbedDim, n = height * width;
             var ids = _backend.AllocateIndices(n);
             try
@@ -162,6 +166,7 @@ public sealed class VisionTokenizer : IDisposable
     public void Dispose()
     {
         _conv?.Dispose();
+        _scratch?.Dispose();
         foreach (var item in _owned)
             item.Dispose();
         _owned.Clear();

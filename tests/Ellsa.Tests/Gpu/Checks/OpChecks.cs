@@ -5,6 +5,8 @@ using Ellsa.Kernels.Ops.Norms;
 using Ellsa.Kernels.Ops.Convolution;
 using Ellsa.Kernels.Ops.Attention;
 using Ellsa.Kernels.Ops.Depthwise;
+using Ellsa.Kernels.Ops.TransposedConvolution;
+using Ellsa.Kernels.Ops.Products;
 
 namespace Ellsa.Tests.Gpu.Checks;
 
@@ -21,9 +23,44 @@ public static class OpChecks
         new("ops.normalize", NormFamily),
         new("ops.convolution", ConvFamily),
         new("ops.depthwise-conv", DepthwiseFamily),
+        new("ops.transposed-conv", TransposedConvFamily),
         new("ops.attention", AttentionFamily),
         new("ops.nearest-code", NearestCodeFamily),
+        new("ops.matrix-product", ProductFamily),
     ];
+
+    public static readonly string[] ProductKinds = ["dense", "heads", "shared-right", "channel-major"];
+
+    /// <summary>
+    /// A random batched product and how its operands lie in [1, n] buffers: dense [B, M, K]; the
+    /// heads of [rows, heads·K] activations (the relative-position products); one right operand
+    /// shared by every batch entry (stride 0); K along the slow axis. The output covers its buffer,
+    /// so an element left unwritten stays NaN.
+    /// </summary>
+    public sealed record ProductCase(string Kind, int B, int M, int N, int K, float Scale,
+        int LeftLength, Func<DeviceTensor, TensorView> Left, int RightLength, Func<DeviceTensor, TensorView> Right, Func<DeviceTensor, TensorView> Output)
+    {
+        public int OutputLength => B * M * N;
+        public override string ToString() => $"{Kind} [{B}, {M}, {K}] · [{B}, {N}, {K}]ᵀ × {Scale}";
+    }
+
+    public static ProductCase RandomProduct(RandomData data, string kind)
+    {
+        int b = data.Next(1, 5), m = data.Next(1, 30), n = data.Next(1, 40), k = data.Next(1, 70);
+        float scale = kind == "dense" ? 1f : 1f / MathF.Sqrt(k);
+        Func<DeviceTensor, TensorView> output = t => TensorView.Of(t, b, m, n);
+        return kind switch
+        {
+            "heads" => new ProductCase(kind, b, m, n, k, scale,
+                m * b * k, t => TensorView.Of(t, m, b, k).Permute(1, 0, 2), n * b * k, t => TensorView.Of(t, n, b, k).Permute(1, 0, 2),
+                t => TensorView.Of(t, m, b, n).Permute(1, 0, 2)),
+            "shared-right" => new ProductCase(kind, b, m, n, k, scale,
+                b * m * k, t => TensorView.Of(t, b, m, k), n * k, t => TensorView.Of(t, n, k).BroadcastTo(b, n, k), output),
+            "channel-major" => new ProductCase(kind, b, m, n, k, scale,
+                b * k * m, t => TensorView.Of(t, b, k, m).Permute(0, 2, 1), b * k * n, t => TensorView.Of(t, b, k, n).Permute(0, 2, 1), output),
+            _ => new ProductCase(kind, b, m, n, k, scale, b * m * k, t => TensorView.Of(t, b, m, k), b * n * k, t => TensorView.Of(t, b, n, k), output),
+        };
+    }
 
     public static readonly string[] AttentionKinds = ["full", "gqa-causal", "chunk", "chunk-bias"];
 
@@ -87,14 +124,55 @@ public static class OpChecks
             (data.Next(1, 2), 1, 1), (1, 1, 1), (2, 0, 1, 1, 1, 1));
     }
 
-    /// <summary>An input [C, D, H, W] view that is dense or laid out [D, C, H, W] (as Emu3 keeps frames), chosen at random.</summary>
+    /// <summary>
+    /// An input [C, D, H, W] view that is dense, laid out [D, C, H, W] (as Emu3 keeps frames), or with
+    /// width and height swapped in memory (no axis with unit stride along a row), chosen at random.
+    /// </summary>
     public static (int Length, Func<DeviceTensor, TensorView> Make) ConvInput(RandomData data, ConvSpec spec)
     {
         int length = spec.Channels * spec.InD * spec.InH * spec.InW;
-        if (data.Chance())
-            return (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW));
-        return (length, t => TensorView.Of(t, spec.InD, spec.Channels, spec.InH, spec.InW).Permute(1, 0, 2, 3));
+        return data.Next(0, 3) switch
+        {
+            0 => (length, t => TensorView.Of(t, spec.InD, spec.Channels, spec.InH, spec.InW).Permute(1, 0, 2, 3)),
+            1 => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InW, spec.InH).Permute(0, 1, 3, 2)),
+            _ => (length, t => TensorView.Of(t, spec.Channels, spec.InD, spec.InH, spec.InW)),
+        };
     }
+
+    public static readonly string[] TransposedKinds = ["upsample", "istft", "wide-padding"];
+
+    /// <summary>
+    /// A random transposed convolution and its input channels: HiFT's upsampling (kernel ≥ stride,
+    /// padding (k − s)/2, several channels), its inverse STFT (one channel, kernel n_fft, stride hop,
+    /// padding n_fft/2) and any padding up to the kernel's reach (outputs that see few inputs).
+    /// </summary>
+    public static (OverlapAddSpec Spec, int InChannels) RandomTransposed(RandomData data, string kind)
+    {
+        switch (kind)
+        {
+            case "upsample":
+            {
+                int stride = data.Next(1, 8), kernel = stride + 2 * data.Next(0, 4);
+                return (OverlapAddSpec.Create(data.Next(1, 9), data.Next(1, 30), kernel, stride, (kernel - stride) / 2), data.Next(1, 12));
+            }
+            case "istft":
+            {
+                int nfft = 2 * data.Next(2, 12), hop = data.Next(1, nfft / 2);
+                return (OverlapAddSpec.Create(1, data.Next(nfft / hop + 1, 60), nfft, hop, nfft / 2), nfft + 2);
+            }
+            default:
+            {
+                int stride = data.Next(1, 5), kernel = data.Next(1, 9), length = data.Next(2, 20);
+                int padding = Math.Max(0, Math.Min(data.Next(0, kernel + 2), ((length - 1) * stride + kernel - 1) / 2));
+                return (OverlapAddSpec.Create(data.Next(1, 5), length, kernel, stride, padding), data.Next(1, 6));
+            }
+        }
+    }
+
+    /// <summary>An input [in, L] view: dense, or laid out [L, in] as rows of frames are.</summary>
+    public static Func<DeviceTensor, TensorView> TransposedInput(RandomData data, int inChannels, int length) => data.Chance()
+        ? t => TensorView.Of(t, inChannels, length)
+        : t => TensorView.Of(t, length, inChannels).Permute(1, 0);
 
     public static readonly string[] DepthwiseKinds = ["conv2d-channel-last", "conv1d-chunks", "conv1d-causal", "downsample-shared-kernel", "conv3d-channel-major"];
 
@@ -184,9 +262,10 @@ public static class OpChecks
         public int Length => Offset + Rows * RowStride;
     }
 
-    public static NormCase RandomNorm(RandomData data, string kind)
+    /// <param name="wide">Rows of thousands of elements and channels of hundreds (the image tokenizer's GroupNorms, scaled down).</param>
+    public static NormCase RandomNorm(RandomData data, string kind, bool wide = false)
     {
-        int rows = data.Next(1, 12), width = data.Next(1, 300);
+        int rows = data.Next(1, 12), width = wide ? data.Next(300, 9000) : data.Next(1, 300);
         NormSpec spec;
         switch (kind)
         {
@@ -198,7 +277,7 @@ public static class OpChecks
                 break;
             case "group-norm":
                 // [N, C, spatial] as [N·G, C/G·spatial] rows.
-                int groups = data.Next(1, 4), perGroup = data.Next(1, 3), spatial = data.Next(1, 40);
+                int groups = data.Next(1, 4), perGroup = data.Next(1, 3), spatial = wide ? data.Next(40, 3000) : data.Next(1, 40);
                 rows = data.Next(1, 3) * groups;
                 width = perGroup * spatial;
                 spec = NormSpec.GroupNorm(groups, spatial, 1e-6f);
@@ -243,6 +322,7 @@ public static class OpChecks
         Unary("swoosh-l", new SwooshL()),
         Unary("swoosh-r", new SwooshR()),
         Unary("clamp", new Clamp(-0.99f, 0.99f)),
+        Unary("elu", new Elu()),
     ];
 
     public static IReadOnlyList<BinaryEntry> BinaryFunctors { get; } =
@@ -251,11 +331,22 @@ public static class OpChecks
         Binary("subtract", new Subtract()),
         Binary("multiply", new Multiply()),
         Binary("snake", new Snake()),
+        Binary("divide", new Divide()),
+        Binary("polar-real", new PolarReal(100f)),
+        Binary("polar-imag", new PolarImag(100f)),
     ];
 
-    /// <summary>Operand values: Snake's α is a positive per-channel scale, everything else spans the functors' interesting range.</summary>
-    public static float[] SecondOperand(RandomData data, string name, int length) =>
-        name == "snake" ? data.Values(length, scale: 0.9f, center: 1f) : data.Values(length, scale: 3f);
+    /// <summary>First operands: the polar functors' log-magnitudes reach past their cap (e⁶ > 100), the rest span ±3.</summary>
+    public static float[] FirstOperand(RandomData data, string name, int length) =>
+        name.StartsWith("polar", StringComparison.Ordinal) ? data.Values(length, scale: 6f) : data.Values(length, scale: 3f);
+
+    /// <summary>Second operands: Snake's α is a positive per-channel scale and a divisor stays away from 0; the rest span the functors' interesting range.</summary>
+    public static float[] SecondOperand(RandomData data, string name, int length) => name switch
+    {
+        "snake" => data.Values(length, scale: 0.9f, center: 1f),
+        "divide" => data.Values(length, scale: 1f, center: 2f),
+        _ => data.Values(length, scale: 3f),
+    };
 
     private static float[] NaNs(int length)
     {
@@ -277,8 +368,17 @@ public static class OpChecks
             var bias = pair.Tensor(1, c.Parameters, data.Values(c.Parameters, scale: 0.5f));
             TensorView Rows(DeviceTensor t) => TensorView.At(t, c.Offset, c.Rows, c.RowStride).Slice(1, 0, c.Width);
             TensorView? Param(DeviceTensor t, bool present) => present ? TensorView.Of(t, c.Parameters) : null;
-            pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias));
-            pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias));
+            // Half the time followed by SiLU in the same pass, as the image tokenizer's blocks run it.
+            if (data.Chance())
+            {
+                pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias), new Silu());
+                pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias), new Silu());
+            }
+            else
+            {
+                pair.Gpu.Normalize(Rows(x.Gpu), Rows(y.Gpu), c.Spec, Param(weight.Gpu, c.Weight), Param(bias.Gpu, c.Bias));
+                pair.Cpu.Normalize(Rows(x.Cpu), Rows(y.Cpu), c.Spec, Param(weight.Cpu, c.Weight), Param(bias.Cpu, c.Bias));
+            }
             pair.CompareWritten($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
@@ -298,8 +398,11 @@ public static class OpChecks
             var bias = data.Chance() ? pair.Vector(data.Values(outChannels)) : default;
             int outputs = outChannels * spec.Positions;
             var y = pair.Tensor(1, outputs, NaNs(outputs));
-            Convolution.Forward(pair.Gpu, weight.Gpu, bias.Gpu, input(x.Gpu), spec, TensorView.Of(y.Gpu, outChannels, spec.Positions), gpuWork);
-            Convolution.Forward(pair.Cpu, weight.Cpu, bias.Cpu, input(x.Cpu), spec, TensorView.Of(y.Cpu, outChannels, spec.Positions), cpuWork);
+            // The residual (the resnet block's skip) in the product's epilogue on the CPU, fused into the layout change on the GPU.
+            var r = data.Chance() ? pair.Tensor(1, outputs) : default;
+            TensorView? Residual(DeviceTensor? t) => t is null ? null : TensorView.Of(t, outChannels, spec.Positions);
+            pair.Gpu.Convolve(weight.Gpu, bias.Gpu, input(x.Gpu), spec, TensorView.Of(y.Gpu, outChannels, spec.Positions), Residual(r.Gpu), gpuWork);
+            pair.Cpu.Convolve(weight.Cpu, bias.Cpu, input(x.Cpu), spec, TensorView.Of(y.Cpu, outChannels, spec.Positions), Residual(r.Cpu), cpuWork);
             pair.Compare($"{kind} {spec} → {outChannels}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
@@ -319,6 +422,38 @@ public static class OpChecks
             pair.Gpu.DepthwiseConv(c.Input(x.Gpu), c.Spec, c.Weight(w.Gpu), Bias(b.Gpu), c.Output(y.Gpu));
             pair.Cpu.DepthwiseConv(c.Input(x.Cpu), c.Spec, c.Weight(w.Cpu), Bias(b.Cpu), c.Output(y.Cpu));
             pair.Compare($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+
+    /// <summary>Transposed convolutions in chunks of outputs (a small workspace), bias or not, with an activation on the input copy.</summary>
+    private static void TransposedConvFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        using var gpuWork = new ConvWorkspace(pair.Gpu, maxColumnFloats: 200);
+        using var cpuWork = new ConvWorkspace(pair.Cpu, maxColumnFloats: 200);
+        foreach (string kind in TransposedKinds)
+        {
+            var (spec, inChannels) = RandomTransposed(data, kind);
+            var input = TransposedInput(data, inChannels, spec.InLength);
+            var x = pair.Tensor(1, inChannels * spec.InLength);
+            var weight = pair.Matrix(data.Matrix("ups", spec.Columns, inChannels));
+            var bias = pair.Tensor(1, spec.Channels);
+            bool hasBias = data.Chance();
+            int outputs = spec.Channels * spec.OutLength;
+            var y = pair.Tensor(1, outputs, NaNs(outputs));
+            TensorView? Bias(DeviceTensor t) => hasBias ? TensorView.Of(t, spec.Channels) : null;
+            TransposedConvolution.Forward(pair.Gpu, weight.Gpu, Bias(bias.Gpu), input(x.Gpu), spec, TensorView.Of(y.Gpu, spec.Channels, spec.OutLength), gpuWork, new LeakyRelu(0.1f));
+            TransposedConvolution.Forward(pair.Cpu, weight.Cpu, Bias(bias.Cpu), input(x.Cpu), spec, TensorView.Of(y.Cpu, spec.Channels, spec.OutLength), cpuWork, new LeakyRelu(0.1f));
+            pair.Compare($"transposed conv {kind} {spec} from {inChannels}", y.Gpu.All, y.Cpu.All, 1e-5);
+
+            // The overlap-add alone over a broadcast column (the iSTFT's window envelope).
+            var taps = pair.Tensor(1, spec.Columns);
+            var envelope = pair.Tensor(1, outputs, NaNs(outputs));
+            TensorView Spread(DeviceTensor t) => TensorView.Of(t, 1, spec.Columns).BroadcastTo(spec.InLength, spec.Columns);
+            pair.Gpu.OverlapAdd(Spread(taps.Gpu), spec, 0, 0, null, TensorView.Of(envelope.Gpu, spec.Channels, spec.OutLength));
+            pair.Cpu.OverlapAdd(Spread(taps.Cpu), spec, 0, 0, null, TensorView.Of(envelope.Cpu, spec.Channels, spec.OutLength));
+            pair.Compare($"overlap-add of a broadcast column {spec}", envelope.Gpu.All, envelope.Cpu.All, 1e-5);
         }
     }
 
@@ -344,6 +479,22 @@ public static class OpChecks
             Run(pair.Gpu, q.Gpu, kv.Gpu, bias.Gpu, y.Gpu);
             Run(pair.Cpu, q.Cpu, kv.Cpu, bias.Cpu, y.Cpu);
             pair.Compare($"attention {kind} {c}", y.Gpu.All, y.Cpu.All, 1e-5);
+        }
+    }
+
+    private static void ProductFamily(BackendFactory create, int seed)
+    {
+        using var data = new RandomData(seed);
+        using var pair = new BackendPair(create(IlgpuOptions.Default), data);
+        foreach (string kind in ProductKinds)
+        {
+            var c = RandomProduct(data, kind);
+            var a = pair.Tensor(1, c.LeftLength);
+            var b = pair.Tensor(1, c.RightLength);
+            var y = pair.Tensor(1, c.OutputLength, NaNs(c.OutputLength));
+            pair.Gpu.MatrixProduct(c.Left(a.Gpu), c.Right(b.Gpu), c.Output(y.Gpu), c.Scale);
+            pair.Cpu.MatrixProduct(c.Left(a.Cpu), c.Right(b.Cpu), c.Output(y.Cpu), c.Scale);
+            pair.Compare($"{c}", y.Gpu.All, y.Cpu.All, 1e-5);
         }
     }
 
@@ -403,7 +554,7 @@ public static class OpChecks
             var (aLength, a) = RandomViews.Any(data, shape, allowBroadcast: true);
             var (bLength, b) = RandomViews.Any(data, shape, allowBroadcast: true);
             var (destinationLength, destination) = RandomViews.Any(data, shape, allowBroadcast: false);
-            var left = pair.Tensor(1, aLength, data.Values(aLength, scale: 3f));
+            var left = pair.Tensor(1, aLength, FirstOperand(data, name, aLength));
             var right = pair.Tensor(1, bLength, SecondOperand(data, name, bLength));
             var y = pair.Tensor(1, destinationLength, NaNs(destinationLength));
             run(pair.Gpu, a(left.Gpu), b(right.Gpu), destination(y.Gpu));
