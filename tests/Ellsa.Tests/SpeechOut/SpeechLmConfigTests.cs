@@ -14,19 +14,16 @@ namespace Ellsa.Tests.SpeechOut;
 /// </summary>
 public sealed class SpeechLmConfigTests
 {
-    private static LlmConfig ReadLlm(string sectionJson)
+    /// <summary>Reads <c>speech_decoder.<paramref name="key"/></c> = <paramref name="sectionJson"/> of an ellsa.json.</summary>
+    private static T Read<T>(string key, string sectionJson, Func<JsonSection?, string, T> read)
     {
-        using var document = JsonDocument.Parse("{\"speech_decoder\": {\"llm\": " + sectionJson + "}}");
-        var root = new JsonSection("ellsa.json", "", document.RootElement);
-        return LlmConfig.Read(root.Section("speech_decoder")!.Value.Section("llm"), "ellsa.json");
+        using var document = JsonDocument.Parse($"{{\"speech_decoder\": {{\"{key}\": {sectionJson}}}}}");
+        return read(new JsonSection("ellsa.json", "", document.RootElement).Section("speech_decoder")!.Value.Section(key), "ellsa.json");
     }
 
-    private static GeneratorProjConfig ReadProjection(string sectionJson)
-    {
-        using var document = JsonDocument.Parse("{\"speech_decoder\": {\"generator_proj\": " + sectionJson + "}}");
-        var root = new JsonSection("ellsa.json", "", document.RootElement);
-        return GeneratorProjConfig.Read(root.Section("speech_decoder")!.Value.Section("generator_proj"), "ellsa.json");
-    }
+    private static LlmConfig ReadLlm(string sectionJson) => Read("llm", sectionJson, LlmConfig.Read);
+
+    private static GeneratorProjConfig ReadProjection(string sectionJson) => Read("generator_proj", sectionJson, GeneratorProjConfig.Read);
 
     [Fact]
     public void NoSectionIsTheRelease()
@@ -123,7 +120,7 @@ public sealed class SpeechLmConfigTests
     public void AConfigTheTensorsContradictNamesTheFileAndTensor()
     {
         var (llm, projection) = SpeechLmGoldens.Configuration("small");
-        using var tensors = TensorSet.OpenFile(Path.Combine(SpeechLmGoldens.ModelDirectory("small"), SpeechLmGoldens.WeightsFile), SpeechLmGoldens.WeightsFile);
+        using var tensors = SpeechOutGoldens.Weights("small");
         var backend = SharedBackends.Cpu;
 
         var error = Assert.Throws<CheckpointException>(() => SpeechLm.Load(tensors, llm with { Qwen2 = llm.Qwen2 with { IntermediateSize = 128 } }, backend, new WeightBindings()));
@@ -144,7 +141,7 @@ public sealed class SpeechLmConfigTests
     [Fact]
     public void EveryTensorOfTheLmAndProjectionIsBoundOrDeclaredUnused()
     {
-        foreach (string config in SpeechLmGoldens.Configs)
+        foreach (string config in SpeechOutGoldens.Configs)
         {
             using var loaded = new SpeechLmGoldens.Loaded(config, SharedBackends.Cpu);
             var unused = loaded.Bindings.Unused(loaded.Tensors).Where(n => n.StartsWith("speech_expert.generator.llm.", StringComparison.Ordinal)

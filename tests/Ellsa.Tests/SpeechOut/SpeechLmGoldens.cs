@@ -2,40 +2,32 @@ using Ellsa.Kernels.Backend;
 using Ellsa.Runtime.Codecs.SpeechOut;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Networks;
-using Ellsa.Tests.Support;
 using Ellsa.Tests.Vision;
 
 namespace Ellsa.Tests.SpeechOut;
 
 /// <summary>
-/// The speech LM's goldens (lm.safetensors of tests/goldens/speech_out/{small,wide}, written by
-/// tests/reference/make_speech_decoder_goldens.py from the authors' Qwen2LM and driver in float64,
-/// decoding greedily) and the model directories they came from.
+/// The speech LM's goldens (lm.safetensors of <see cref="SpeechOutGoldens"/>' model directories, written
+/// from the authors' Qwen2LM and driver in float64, decoding greedily) and its parts of those directories.
 /// </summary>
 public static class SpeechLmGoldens
 {
-    public const string WeightsFile = "speech_decoder.safetensors";
+    public static VisionGoldens.Tensors Lm(string config) => SpeechOutGoldens.Goldens(config, "lm");
 
-    public static readonly string[] Configs = ["small", "wide"];
-
-    public static string ModelDirectory(string config) => Path.Combine(TestPaths.Root, "tests", "goldens", "speech_out", config);
-
-    public static VisionGoldens.Tensors Lm(string config) => new(Path.Combine(ModelDirectory(config), "lm.safetensors"));
-
-    /// <summary>The cases of a config's lm.safetensors: "n1", "n3", … by hidden rows.</summary>
+    /// <summary>The cases of a config's lm.safetensors: "n1", "n3", … in the order of their hidden rows.</summary>
     public static IEnumerable<string> Cases(string config)
     {
         using var lm = Lm(config);
-        var names = Enumerable.Range(0, 1000).Select(n => $"n{n}").Where(n => lm.Has(n + ".tokens")).ToArray();
-        return names;
+        return lm.Names.Where(n => n.StartsWith('n') && n.EndsWith(".tokens", StringComparison.Ordinal))
+            .Select(n => n[..^".tokens".Length]).OrderBy(n => int.Parse(n[1..])).ToArray();
     }
 
-    public static IEnumerable<object[]> AllCases() => Configs.SelectMany(c => Cases(c).Select(n => new object[] { c, n }));
+    public static IEnumerable<object[]> AllCases() => SpeechOutGoldens.Configs.SelectMany(c => Cases(c).Select(n => new object[] { c, n }));
 
     /// <summary>The "llm" and "generator_proj" subsections of the config's ellsa.json "speech_decoder" section.</summary>
     public static (LlmConfig Llm, GeneratorProjConfig Projection) Configuration(string config)
     {
-        using var document = JsonSection.ParseFile(Path.Combine(ModelDirectory(config), EllsaSettings.FileName));
+        using var document = SpeechOutGoldens.Settings(config);
         var section = new JsonSection(EllsaSettings.FileName, "", document.RootElement).Section("speech_decoder")!.Value;
         var llm = LlmConfig.Read(section.Section("llm"), EllsaSettings.FileName);
         var projection = GeneratorProjConfig.Read(section.Section("generator_proj"), EllsaSettings.FileName);
@@ -48,7 +40,7 @@ public static class SpeechLmGoldens
     {
         public Loaded(string config, IComputeBackend backend)
         {
-            Tensors = TensorSet.OpenFile(Path.Combine(ModelDirectory(config), WeightsFile), WeightsFile);
+            Tensors = SpeechOutGoldens.Weights(config);
             try
             {
                 var (llm, projection) = Configuration(config);

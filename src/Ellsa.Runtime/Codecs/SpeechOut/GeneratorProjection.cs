@@ -11,30 +11,13 @@ namespace Ellsa.Runtime.Codecs.SpeechOut;
 /// speech expert, giving the speech LM's text features. Tensors <c>0.*</c>, <c>2.*</c> (the Linears) and
 /// <c>3.*</c> (the LayerNorm) of the nn.Sequential.
 /// </summary>
-public sealed class GeneratorProjection : IDisposable
+public sealed class GeneratorProjection(GeneratorProjConfig config, IComputeBackend backend, List<IDisposable> owned, Linear first, Linear second,
+    DeviceTensor normWeight, DeviceTensor normBias) : IDisposable
 {
     public const string DefaultPrefix = "speech_expert.generator_proj.";
 
-    private readonly List<IDisposable> _owned;
-    private readonly Linear _first;
-    private readonly Linear _second;
-    private readonly DeviceTensor _normWeight;
-    private readonly DeviceTensor _normBias;
-
-    private GeneratorProjection(GeneratorProjConfig config, IComputeBackend backend, List<IDisposable> owned, Linear first, Linear second,
-        DeviceTensor normWeight, DeviceTensor normBias)
-    {
-        Config = config;
-        Backend = backend;
-        _owned = owned;
-        _first = first;
-        _second = second;
-        _normWeight = normWeight;
-        _normBias = normBias;
-    }
-
-    public GeneratorProjConfig Config { get; }
-    public IComputeBackend Backend { get; }
+    public GeneratorProjConfig Config => config;
+    public IComputeBackend Backend => backend;
 
     public static GeneratorProjection Load(TensorSet tensors, GeneratorProjConfig config, IComputeBackend backend, WeightBindings log,
         string prefix = DefaultPrefix)
@@ -73,12 +56,12 @@ public sealed class GeneratorProjection : IDisposable
         var input = ws.Rows("generator_proj.input", rows, width);
         Backend.Upload(hidden, input);
         var inner = ws.Rows("generator_proj.hidden", rows, Config.HiddenSize);
-        _first.Forward(Backend, input, inner);
+        first.Forward(Backend, input, inner);
         Backend.Unary(inner, inner, new Relu());
         var output = ws.Rows("generator_proj.output", rows, Config.OutputSize);
-        _second.Forward(Backend, inner, output);
+        second.Forward(Backend, inner, output);
         Backend.Normalize(output, output, NormSpec.LayerNorm((float)Config.LayerNormEps),
-            TensorView.Of(_normWeight, Config.OutputSize), TensorView.Of(_normBias, Config.OutputSize));
+            TensorView.Of(normWeight, Config.OutputSize), TensorView.Of(normBias, Config.OutputSize));
         for (int r = 0; r < rows; r++)
         {
             features[r] = new float[Config.OutputSize];
@@ -87,5 +70,5 @@ public sealed class GeneratorProjection : IDisposable
         return features;
     }
 
-    public void Dispose() => Owned.DisposeAll(_owned);
+    public void Dispose() => Owned.DisposeAll(owned);
 }
