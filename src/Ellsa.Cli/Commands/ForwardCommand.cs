@@ -55,7 +55,7 @@ public static class ForwardCommand
     /// <summary>Streams each position's logits straight into the output, so memory stays bounded by one chunk.</summary>
     private sealed class JsonLogitsWriter(Utf8JsonWriter json) : ILogitsSink
     {
-        public void Accept(int position, Expert expert, ReadOnlySpan<float> logits)
+        public void Accept(int position, int expert, ReadOnlySpan<float> logits)
         {
             json.WriteStartArray();
             foreach (float value in logits)

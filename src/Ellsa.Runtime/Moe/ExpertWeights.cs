@@ -12,24 +12,28 @@ public sealed record DeviceLayer(
 /// <summary>One expert resident on the backend, with its configuration and RoPE frequencies.</summary>
 public sealed class ExpertWeights : IDisposable
 {
-    private ExpertWeights(Expert expert, ExpertConfig config, DeviceMatrix embedding, DeviceLayer[] layers,
-        DeviceVector finalNorm, DeviceMatrix head, double[] ropeFrequencies)
+    private ExpertWeights(string name, ExpertConfig config, DeviceMatrix embedding, DeviceLayer[] layers,
+        DeviceVector finalNorm, DeviceMatrix head, DeviceVector? headBias)
     {
-        Expert = expert;
+        Name = name;
         Config = config;
         Embedding = embedding;
         Layers = layers;
         FinalNorm = finalNorm;
         Head = head;
-        RopeFrequencies = ropeFrequencies;
+        HeadBias = headBias;
+        RopeFrequencies = Moe.RopeFrequencies.Compute(config.HeadDim, config.RopeTheta, config.RopeScaling);
     }
 
-    public Expert Expert { get; }
+    /// <summary>What errors call the expert ("speech", "vision").</summary>
+    public string Name { get; }
     public ExpertConfig Config { get; }
     public DeviceMatrix Embedding { get; }
     public DeviceLayer[] Layers { get; }
     public DeviceVector FinalNorm { get; }
     public DeviceMatrix Head { get; }
+    /// <summary>The head's bias (CosyVoice2's llm_decoder has one; the SA-MoE heads do not).</summary>
+    public DeviceVector? HeadBias { get; }
     public double[] RopeFrequencies { get; }
     public float Eps => (float)Config.RmsNormEps;
     /// <summary>Ids the embedding accepts (original plus extra rows).</summary>
@@ -43,8 +47,12 @@ public sealed class ExpertWeights : IDisposable
     /// <summary>Wraps parameters already on the device (benchmarks generate random weights there).</summary>
     public static ExpertWeights FromDevice(Expert expert, ExpertConfig config, DeviceMatrix embedding, DeviceLayer[] layers,
         DeviceVector finalNorm, DeviceMatrix head) =>
-        new(expert, config, embedding, layers, finalNorm, head,
-            Moe.RopeFrequencies.Compute(config.HeadDim, config.RopeTheta, config.RopeScaling));
+        FromDevice(expert.Describe(), config, embedding, layers, finalNorm, head, null);
+
+    /// <summary>Wraps parameters already on the device (a network's weight scope made them; its owner may free them instead of <see cref="Dispose"/>).</summary>
+    public static ExpertWeights FromDevice(string name, ExpertConfig config, DeviceMatrix embedding, DeviceLayer[] layers,
+        DeviceVector finalNorm, DeviceMatrix head, DeviceVector? headBias) =>
+        new(name, config, embedding, layers, finalNorm, head, headBias);
 
     public static ExpertWeights Upload(IComputeBackend backend, Expert expert, ExpertConfig config, HostExpert host)
     {
@@ -56,18 +64,19 @@ public sealed class ExpertWeights : IDisposable
             backend.UploadMatrix(l.O),
             backend.UploadMatrix(l.GateUp),
             backend.UploadMatrix(l.Down))).ToArray();
-        return new ExpertWeights(expert, config,
+        return new ExpertWeights(expert.Describe(), config,
             backend.UploadMatrix(host.Embedding),
             layers,
             backend.UploadVector(host.FinalNorm),
             backend.UploadMatrix(host.Head),
-            Moe.RopeFrequencies.Compute(config.HeadDim, config.RopeTheta, config.RopeScaling));
+            headBias: null);
     }
 
     public void Dispose()
     {
         Embedding.Dispose();
         Head.Dispose();
+        HeadBias?.Dispose();
         FinalNorm.Dispose();
         foreach (var layer in Layers)
         {

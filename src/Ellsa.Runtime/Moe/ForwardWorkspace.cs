@@ -4,26 +4,25 @@ namespace Ellsa.Runtime.Moe;
 
 /// <summary>
 /// The activations of one forward pass over up to <see cref="Rows"/> positions, allocated once per
-/// sequence so that decode steps allocate nothing. Columns are sized for the wider expert.
+/// sequence so that decode steps allocate nothing. Columns are sized for the widest expert.
 /// </summary>
 internal sealed class ForwardWorkspace : IDisposable
 {
-    public ForwardWorkspace(IComputeBackend backend, SaMoeModel model, int rows)
+    public ForwardWorkspace(IComputeBackend backend, IReadOnlyList<ExpertWeights> experts, int rows)
     {
-        var speech = model.Config.Speech;
-        var vision = model.Config.Vision;
-        int d = speech.HiddenSize;
-        int ff = Math.Max(speech.IntermediateSize, vision.IntermediateSize);
+        var geometry = experts[0].Config;
+        int d = geometry.HiddenSize;
+        int ff = experts.Max(e => e.Config.IntermediateSize);
         Rows = rows;
-        QueryWidth = speech.QueryWidth;
-        KvWidth = speech.KvWidth;
+        QueryWidth = geometry.QueryWidth;
+        KvWidth = geometry.KvWidth;
         X = backend.AllocateTensor(rows, d);
         Normed = backend.AllocateTensor(rows, d);
         Qkv = backend.AllocateTensor(rows, QueryWidth + 2 * KvWidth);
         Attention = backend.AllocateTensor(rows, QueryWidth);
         Activation = backend.AllocateTensor(rows, ff);
         LogitRows = Math.Min(rows, 64);
-        Logits = backend.AllocateTensor(LogitRows, Math.Max(model.Speech.HeadSize, model.Vision.HeadSize));
+        Logits = backend.AllocateTensor(LogitRows, experts.Max(e => e.HeadSize));
         Ids = backend.AllocateIndices(rows);
         Positions = backend.AllocateIndices(rows);
         HostIds = new int[rows];

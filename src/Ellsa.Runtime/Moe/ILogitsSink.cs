@@ -4,6 +4,6 @@ namespace Ellsa.Runtime.Moe;
 public interface ILogitsSink
 {
     /// <param name="position">The absolute position in the sequence.</param>
-    /// <param name="expert">The expert the position was routed to; its head produced the logits.</param>
-    void Accept(int position, Expert expert, ReadOnlySpan<float> logits);
+    /// <param name="expert">The index of the expert the position was routed to (SA-MoE: <see cref="Expert"/>); its head produced the logits.</param>
+    void Accept(int position, int expert, ReadOnlySpan<float> logits);
 }

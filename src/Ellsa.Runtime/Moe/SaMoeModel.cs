@@ -9,9 +9,10 @@ namespace Ellsa.Runtime.Moe;
 /// The loaded SA-MoE: both experts resident on one backend. Immutable after loading and safe
 /// to share; each sequence (or duplex session) gets its own <see cref="SequenceState"/>.
 /// </summary>
-public sealed class SaMoeModel : IDisposable
+public sealed class SaMoeModel : IExpertModel, IDisposable
 {
     private readonly HostWeights? _host;
+    private readonly ExpertWeights[] _experts;
     private int _disposed;
 
     public SaMoeModel(ModelConfig config, IComputeBackend backend, HostWeights host)
@@ -22,6 +23,7 @@ public sealed class SaMoeModel : IDisposable
         Router = new MarkerRouter(config.Settings.Tokens);
         Speech = ExpertWeights.Upload(backend, Expert.Speech, config.Speech, host.Speech);
         Vision = ExpertWeights.Upload(backend, Expert.Vision, config.Vision, host.Vision);
+        _experts = [Speech, Vision];
         if (!backend.UsesHostWeightsInPlace)
         {
             // The device holds its own copy: release the mapped files and merged buffers now.
@@ -39,6 +41,7 @@ public sealed class SaMoeModel : IDisposable
         Router = new MarkerRouter(config.Settings.Tokens);
         Speech = speech;
         Vision = vision;
+        _experts = [Speech, Vision];
     }
 
     public ModelConfig Config { get; }
@@ -48,6 +51,12 @@ public sealed class SaMoeModel : IDisposable
     public ExpertWeights Vision { get; }
 
     public ExpertWeights this[Expert expert] => expert == Expert.Speech ? Speech : Vision;
+
+    IReadOnlyList<ExpertWeights> IExpertModel.Experts => _experts;
+
+    int IExpertModel.Route(int id, int current) => (int)Router.Route(id, (Expert)current);
+
+    void IExpertModel.ThrowIfDisposed() => ThrowIfDisposed();
 
     /// <summary>Reads the configs, binds and loads the checkpoint of <paramref name="directory"/>, and uploads it.</summary>
     public static SaMoeModel Load(string directory, IComputeBackend backend, IProgress<LoadProgress>? progress = null)

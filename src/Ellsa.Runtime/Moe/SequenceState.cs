@@ -3,63 +3,72 @@ using Ellsa.Kernels.Backend;
 namespace Ellsa.Runtime.Moe;
 
 /// <summary>
-/// One sequence on the model: the shared KV cache, its position counter and the routing state.
-/// Prefill (<see cref="Append"/>) and single-token decode (<see cref="Step"/>) write the same
+/// One sequence on a model of N experts (<see cref="IExpertModel"/>: SA-MoE's two, the speech-token
+/// LM's one): the shared KV cache, its position counter and the routing state. Prefill
+/// (<see cref="Append"/>) and single-token decode (<see cref="Step(int, int)"/>) write the same
 /// cache, so prefilling a prefix and decoding the rest equals prefilling everything.
 ///
-/// Within a forward pass the rows are grouped by expert (speech ids, speech embeddings,
-/// vision ids, vision embeddings) so each expert runs its projections once over a contiguous
-/// block; every row carries its own position, which is all RoPE, the cache and the causal
-/// mask need. <see cref="Step"/> allocates nothing.
+/// Within a forward pass the rows are grouped by expert (expert 0's ids, its embeddings, expert
+/// 1's ids, …) so each expert runs its projections once over a contiguous block; every row
+/// carries its own position, which is all RoPE, the cache and the causal mask need.
+/// <see cref="Step(int, int)"/> allocates nothing. Experts are named by index; for SA-MoE the
+/// index is <see cref="Expert"/>, and <see cref="SaMoeSequence"/> takes that enum.
 /// </summary>
 public sealed class SequenceState : IDisposable
 {
-    private readonly SaMoeModel _model;
+    private readonly IExpertModel _model;
+    private readonly ExpertWeights[] _experts;
     private readonly IComputeBackend _backend;
     private readonly ForwardWorkspace _ws;
     private readonly DeviceRopeTable[] _rope;
     private readonly IdRange[][] _fullVocabulary;
-    private readonly Expert[] _expertAt;
-    private readonly Expert[] _routingAfter;
-    private readonly int[] _groupStart = new int[2];
-    private readonly int[] _groupIds = new int[2];
-    private readonly int[] _groupRows = new int[2];
+    private readonly int[] _expertAt;
+    private readonly int[] _routingAfter;
+    private readonly int[] _groupStart;
+    private readonly int[] _groupIds;
+    private readonly int[] _groupRows;
     private float[] _logitStaging = [];
-    private readonly Expert[] _expertOfChunk;
-    private Expert _routing = Expert.Speech;
+    private readonly int[] _expertOfChunk;
+    private int _routing;
     private int _lastRow = -1;
     private int _disposed;
 
-    internal SequenceState(SaMoeModel model, int capacity, int chunkRows)
+    internal SequenceState(IExpertModel model, int capacity, int chunkRows)
     {
         if (capacity < 1)
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a sequence needs room for at least one position");
         _model = model;
+        _experts = model.Experts.ToArray();
         _backend = model.Backend;
-        var config = model.Config.Speech;
+        var config = _experts[0].Config;
+        foreach (var expert in _experts)
+        {
+            var c = expert.Config;
+            if (c.HiddenSize != config.HiddenSize || c.Layers != config.Layers || c.Heads != config.Heads || c.KvHeads != config.KvHeads || c.HeadDim != config.HeadDim)
+                throw new ArgumentException($"the {expert.Name} expert's attention geometry differs from the {_experts[0].Name} expert's; experts share one attention and KV cache");
+        }
         Cache = _backend.AllocateKvCache(config.Layers, config.KvHeads, config.HeadDim, capacity);
-        _ws = new ForwardWorkspace(_backend, model, Math.Max(1, Math.Min(chunkRows, capacity)));
-        _rope =
-        [
-            _backend.CreateRopeTable(model.Speech.RopeFrequencies, capacity),
-            _backend.CreateRopeTable(model.Vision.RopeFrequencies, capacity),
-        ];
-        _fullVocabulary = [[new IdRange(0, model.Speech.HeadSize - 1)], [new IdRange(0, model.Vision.HeadSize - 1)]];
-        _expertAt = new Expert[capacity];
-        _routingAfter = new Expert[capacity];
-        _expertOfChunk = new Expert[_ws.Rows];
+        _ws = new ForwardWorkspace(_backend, _experts, Math.Max(1, Math.Min(chunkRows, capacity)));
+        _rope = _experts.Select(e => _backend.CreateRopeTable(e.RopeFrequencies, capacity)).ToArray();
+        _fullVocabulary = _experts.Select(e => new[] { new IdRange(0, e.HeadSize - 1) }).ToArray();
+        _groupStart = new int[_experts.Length];
+        _groupIds = new int[_experts.Length];
+        _groupRows = new int[_experts.Length];
+        _expertAt = new int[capacity];
+        _routingAfter = new int[capacity];
+        _expertOfChunk = new int[_ws.Rows];
     }
 
     public DeviceKvCache Cache { get; }
     public int Capacity => Cache.Capacity;
     /// <summary>Positions held in the cache.</summary>
     public int Length { get; private set; }
-    /// <summary>The expert of the last appended position.</summary>
-    public Expert LastExpert => Length == 0 ? Expert.Speech : _expertAt[Length - 1];
-    /// <summary>The expert the marker rule assigns to the next appended non-marker position.</summary>
-    public Expert Routing => _routing;
+    /// <summary>The expert of the last appended position (0 before any).</summary>
+    public int LastExpert => Length == 0 ? 0 : _expertAt[Length - 1];
+    /// <summary>The expert routing assigns to the next appended non-marker position.</summary>
+    public int Routing => _routing;
 
-    /// <summary>Prefills positions Length… with the batch, routing each by the marker rule.</summary>
+    /// <summary>Prefills positions Length… with the batch, routing each by the model's rule.</summary>
     public void Append(TokenBatch batch, ILogitsSink? sink = null)
     {
         int count = batch.Count;
@@ -88,7 +97,7 @@ public sealed class SequenceState : IDisposable
             for (int i = start; i < start + n; i++)
             {
                 _expertAt[Length] = experts[i];
-                _routing = _model.Router.Route(batch.IsEmbedding(i) ? -1 : batch.Id(i), _routing);
+                _routing = _model.Route(batch.IsEmbedding(i) ? -1 : batch.Id(i), _routing);
                 _routingAfter[Length] = _routing;
                 Length++;
             }
@@ -96,25 +105,25 @@ public sealed class SequenceState : IDisposable
     }
 
     /// <summary>Decodes one token routed explicitly to <paramref name="expert"/> (01-model.md §1.2: decode tokens are not marker-routed).</summary>
-    public void Step(int id, Expert expert)
+    public void Step(int id, int expert)
     {
         _model.ThrowIfDisposed();
         EnsureRoom(1);
-        var weights = _model[expert];
+        var weights = _experts[expert];
         if ((uint)id >= (uint)weights.VocabSize)
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"token id {id} is outside the {expert.Describe()} vocabulary ({weights.VocabSize} ids)");
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"token id {id} is outside the {weights.Name} vocabulary ({weights.VocabSize} ids)");
         _ws.HostIds[0] = id;
         _ws.HostPositions[0] = Length;
         _backend.Upload(_ws.HostIds.AsSpan(0, 1), _ws.Ids, 0);
         _backend.Upload(_ws.HostPositions.AsSpan(0, 1), _ws.Positions, 0);
         _backend.Embed(weights.Embedding, _ws.Ids, 0, _ws.X.RowRange(0, 1));
-        _groupStart[(int)expert] = 0;
-        _groupRows[(int)expert] = 1;
-        _groupRows[1 - (int)expert] = 0;
+        for (int e = 0; e < _groupRows.Length; e++)
+            _groupRows[e] = e == expert ? 1 : 0;
+        _groupStart[expert] = 0;
         RunLayers(1);
         _lastRow = 0;
         _expertAt[Length] = expert;
-        _routing = _model.Router.Route(id, _routing);
+        _routing = _model.Route(id, _routing);
         _routingAfter[Length] = _routing;
         Length++;
     }
@@ -124,22 +133,22 @@ public sealed class SequenceState : IDisposable
     /// <paramref name="head"/>'s projection, restricted to <paramref name="allowed"/> (all ids when empty).
     /// </summary>
     /// <exception cref="NonFiniteException">The chosen logit is NaN or infinite: the hidden state overflowed, and any id would be garbage.</exception>
-    public int ArgMax(Expert head, ReadOnlySpan<IdRange> allowed = default)
+    public int ArgMax(int head, ReadOnlySpan<IdRange> allowed = default)
     {
         var logits = ComputeLastLogits(head);
-        int id = _backend.ArgMax(logits, allowed.IsEmpty ? _fullVocabulary[(int)head] : allowed);
+        int id = _backend.ArgMax(logits, allowed.IsEmpty ? _fullVocabulary[head] : allowed);
         // A non-finite hidden row makes every logit NaN, so the winner's value alone tells: one
         // float back to the host per token, no allocation.
         Span<float> chosen = stackalloc float[1];
         _backend.Download(new TensorSlice(_ws.Logits, 0, 1, id, 1), chosen);
         if (!float.IsFinite(chosen[0]))
             throw new NonFiniteException(
-                $"position {Length - 1}: the {head.Describe()} head's best logit (id {id}) is {chosen[0]}; the hidden state is not finite (do the checkpoint's weights overflow, e.g. through ellsa.json lora.alpha?)");
+                $"position {Length - 1}: the {_experts[head].Name} head's best logit (id {id}) is {chosen[0]}; the hidden state is not finite (do the checkpoint's weights overflow, e.g. through ellsa.json lora.alpha?)");
         return id;
     }
 
     /// <summary>The last position's logits under <paramref name="head"/>, copied to the host.</summary>
-    public void LastLogits(Expert head, Span<float> destination)
+    public void LastLogits(int head, Span<float> destination)
     {
         var logits = ComputeLastLogits(head);
         _backend.Download(logits, destination);
@@ -153,22 +162,22 @@ public sealed class SequenceState : IDisposable
         if (length == Length)
             return;
         Length = length;
-        _routing = length == 0 ? Expert.Speech : _routingAfter[length - 1];
+        _routing = length == 0 ? 0 : _routingAfter[length - 1];
         _lastRow = -1;
     }
 
-    private TensorSlice ComputeLastLogits(Expert head)
+    private TensorSlice ComputeLastLogits(int head)
     {
         _model.ThrowIfDisposed();
         if (_lastRow < 0)
             throw new InvalidOperationException("no position has been computed since the sequence was created or truncated");
-        var norm = _model[LastExpert];
-        var weights = _model[head];
+        var norm = _experts[LastExpert];
+        var weights = _experts[head];
         var row = _ws.X.RowRange(_lastRow, 1);
         var normed = _ws.Normed.RowRange(_lastRow, 1);
         _backend.RmsNorm(row, norm.FinalNorm, norm.Eps, normed);
         var logits = new TensorSlice(_ws.Logits, 0, 1, 0, weights.HeadSize);
-        _backend.MatMul(weights.Head, normed, logits, null, false);
+        _backend.MatMul(weights.Head, normed, logits, weights.HeadBias, false);
         return logits;
     }
 
@@ -179,31 +188,34 @@ public sealed class SequenceState : IDisposable
                 $"the sequence needs {Length + count} positions but its KV cache holds {Capacity}; create the state with a larger capacity");
     }
 
-    private Expert[] Route(TokenBatch batch)
+    private int[] Route(TokenBatch batch)
     {
-        var experts = _model.Router.RouteAll(batch, _routing);
-        int d = _model.Config.Speech.HiddenSize;
+        var experts = new int[batch.Count];
+        int current = _routing;
+        int d = _experts[0].Config.HiddenSize;
         for (int i = 0; i < batch.Count; i++)
         {
+            current = _model.Route(batch.IsEmbedding(i) ? -1 : batch.Id(i), current);
+            experts[i] = current;
             if (batch.IsEmbedding(i))
             {
                 if (batch.Embedding(i).Length != d)
                     throw new ArgumentException($"{batch.Describe(i)} has {batch.Embedding(i).Length} values; hidden_size is {d}");
             }
-            else if (batch.Id(i) >= _model[experts[i]].VocabSize)
+            else if (batch.Id(i) >= _experts[current].VocabSize)
             {
                 throw new ArgumentException(
-                    $"{batch.Describe(i)} is routed to the {experts[i].Describe()} expert, whose vocabulary has {_model[experts[i]].VocabSize} ids");
+                    $"{batch.Describe(i)} is routed to the {_experts[current].Name} expert, whose vocabulary has {_experts[current].VocabSize} ids");
             }
         }
         return experts;
     }
 
-    /// <summary>Orders a chunk's rows as speech ids, speech embeddings, vision ids, vision embeddings.</summary>
-    private void Layout(TokenBatch batch, Expert[] experts, int start, int n)
+    /// <summary>Orders a chunk's rows expert by expert, each expert's ids before its embeddings.</summary>
+    private void Layout(TokenBatch batch, int[] experts, int start, int n)
     {
         int row = 0;
-        for (int e = 0; e < 2; e++)
+        for (int e = 0; e < _experts.Length; e++)
         {
             _groupStart[e] = row;
             for (int pass = 0; pass < 2; pass++)
@@ -211,7 +223,7 @@ public sealed class SequenceState : IDisposable
                 bool embeddings = pass == 1;
                 for (int i = start; i < start + n; i++)
                 {
-                    if ((int)experts[i] != e || batch.IsEmbedding(i) != embeddings)
+                    if (experts[i] != e || batch.IsEmbedding(i) != embeddings)
                         continue;
                     _ws.RowSource[row] = i;
                     _ws.HostIds[row] = embeddings ? 0 : batch.Id(i);
@@ -229,13 +241,13 @@ public sealed class SequenceState : IDisposable
     {
         _backend.Upload(_ws.HostIds.AsSpan(0, n), _ws.Ids, 0);
         _backend.Upload(_ws.HostPositions.AsSpan(0, n), _ws.Positions, 0);
-        int d = _model.Config.Speech.HiddenSize;
-        for (int e = 0; e < 2; e++)
+        int d = _experts[0].Config.HiddenSize;
+        for (int e = 0; e < _experts.Length; e++)
         {
             int ids = _groupIds[e];
             int embeddings = _groupRows[e] - ids;
             if (ids > 0)
-                _backend.Embed(_model[(Expert)e].Embedding, _ws.Ids, _groupStart[e], _ws.X.RowRange(_groupStart[e], ids));
+                _backend.Embed(_experts[e].Embedding, _ws.Ids, _groupStart[e], _ws.X.RowRange(_groupStart[e], ids));
             if (embeddings == 0)
                 continue;
             if (_ws.Staging.Length < embeddings * d)
@@ -250,17 +262,17 @@ public sealed class SequenceState : IDisposable
     {
         int qd = _ws.QueryWidth;
         int kvd = _ws.KvWidth;
-        int headDim = _model.Config.Speech.HeadDim;
+        int headDim = _experts[0].Config.HeadDim;
         var cache = Cache;
-        for (int l = 0; l < _model.Config.Speech.Layers; l++)
+        for (int l = 0; l < _experts[0].Layers.Length; l++)
         {
-            for (int e = 0; e < 2; e++)
+            for (int e = 0; e < _experts.Length; e++)
             {
                 int rows = _groupRows[e];
                 if (rows == 0)
                     continue;
                 int r0 = _groupStart[e];
-                var expert = _model[(Expert)e];
+                var expert = _experts[e];
                 var layer = expert.Layers[l];
                 var normed = _ws.Normed.RowRange(r0, rows);
                 var qkv = _ws.Qkv.RowRange(r0, rows);
@@ -273,13 +285,13 @@ public sealed class SequenceState : IDisposable
 
             _backend.Attention(cache, l, _ws.Qkv.RowRange(0, n).Columns(0, qd), _ws.Positions, 0, _ws.Attention.RowRange(0, n));
 
-            for (int e = 0; e < 2; e++)
+            for (int e = 0; e < _experts.Length; e++)
             {
                 int rows = _groupRows[e];
                 if (rows == 0)
                     continue;
                 int r0 = _groupStart[e];
-                var expert = _model[(Expert)e];
+                var expert = _experts[e];
                 var layer = expert.Layers[l];
                 int ff = expert.Config.IntermediateSize;
                 var x = _ws.X.RowRange(r0, rows);
@@ -301,17 +313,17 @@ public sealed class SequenceState : IDisposable
             _logitStaging = new float[2 * n * width];
         var ordered = _logitStaging.AsSpan(0, n * width);
         var downloaded = _logitStaging.AsSpan(n * width, n * width);
-        for (int e = 0; e < 2; e++)
+        for (int e = 0; e < _experts.Length; e++)
         {
             int rows = _groupRows[e];
             if (rows == 0)
                 continue;
             int r0 = _groupStart[e];
-            var expert = _model[(Expert)e];
+            var expert = _experts[e];
             var normed = _ws.Normed.RowRange(r0, rows);
             _backend.RmsNorm(_ws.X.RowRange(r0, rows), expert.FinalNorm, expert.Eps, normed);
             var logits = new TensorSlice(_ws.Logits, 0, rows, 0, expert.HeadSize);
-            _backend.MatMul(expert.Head, normed, logits, null, accumulate: false);
+            _backend.MatMul(expert.Head, normed, logits, expert.HeadBias, accumulate: false);
             _backend.Download(logits, downloaded);
             for (int r = 0; r < rows; r++)
             {
@@ -321,12 +333,12 @@ public sealed class SequenceState : IDisposable
         }
         for (int i = 0; i < n; i++)
         {
-            var expert = _expertOfChunk[i];
-            var row = ordered.Slice(i * width, _model[expert].HeadSize);
+            int expert = _expertOfChunk[i];
+            var row = ordered.Slice(i * width, _experts[expert].HeadSize);
             int bad = FiniteValues.FirstNonFinite(row);
             if (bad >= 0)
                 throw new NonFiniteException(
-                    $"position {Length + i}: the {expert.Describe()} head's logit {bad} is {row[bad]}; the hidden state is not finite (do the checkpoint's weights overflow, e.g. through ellsa.json lora.alpha?)");
+                    $"position {Length + i}: the {_experts[expert].Name} head's logit {bad} is {row[bad]}; the hidden state is not finite (do the checkpoint's weights overflow, e.g. through ellsa.json lora.alpha?)");
             sink.Accept(Length + i, expert, row);
         }
     }

@@ -78,6 +78,20 @@ public sealed unsafe class WeightScope
         return Own(_backend.UploadMatrix(new HostMatrix(FullName(name), [part])));
     }
 
+    /// <summary>
+    /// Several [rows, <paramref name="cols"/>] tensors stacked by rows into one matrix, each block in its
+    /// stored dtype: the fused q|k|v and gate|up projections the transformer's kernels take.
+    /// </summary>
+    public DeviceMatrix StackedMatrix(long cols, params (string Name, long Rows)[] blocks)
+    {
+        var parts = blocks.Select(b => TensorConversion.Matrix(Take(b.Name, [b.Rows, cols], "matrix block"), checked((int)b.Rows), checked((int)cols), _owned)).ToArray();
+        return Own(_backend.UploadMatrix(new HostMatrix(string.Join("|", blocks.Select(b => FullName(b.Name))), parts)));
+    }
+
+    /// <summary>fp32 vectors laid end to end as one backend vector (the biases of a stacked matrix).</summary>
+    public DeviceVector StackedVector(params (string Name, long Length)[] pieces) =>
+        Own(_backend.UploadVector(pieces.SelectMany(p => Floats(p.Name, p.Length)).ToArray()));
+
     /// <summary>fp32 parameters (a bias, a norm weight) as a backend vector.</summary>
     public DeviceVector Vector(string name, long length) => Own(_backend.UploadVector(Floats(name, length)));
 

@@ -68,10 +68,10 @@ public sealed class GoldenTests
         public List<Expert> Experts { get; } = [];
         public List<float[]> Rows { get; } = [];
 
-        public void Accept(int position, Expert expert, ReadOnlySpan<float> logits)
+        public void Accept(int position, int expert, ReadOnlySpan<float> logits)
         {
             Positions.Add(position);
-            Experts.Add(expert);
+            Experts.Add((Expert)expert);
             Rows.Add(logits.ToArray());
         }
     }

@@ -4,6 +4,7 @@ namespace Ellsa.Tests.Support;
 /// The SA-MoE forward written as plainly as possible in double precision from 01-model.md: no KV
 /// cache, no grouping, no fusion, each position recomputed from scratch. Slow, and independent
 /// of the engine's loader and kernels: it reads the values <see cref="RandomCheckpoint"/> drew.
+/// Its core takes any number of experts (the speech-token LM is one: <see cref="SpeechOut.NaiveSpeechLm"/>).
 /// </summary>
 public static class NaiveSaMoe
 {
@@ -30,33 +31,42 @@ public static class NaiveSaMoe
     }
 
     /// <summary>The final residual stream (before the final norm) of every position.</summary>
-    public static double[][] Residuals(RandomCheckpoint model, IReadOnlyList<Item> items)
-    {
-        int n = items.Count, d = model.Hidden, hd = model.HeadDim, group = model.Heads / model.KvHeads;
-        var x = new double[n][];
-        for (int i = 0; i < n; i++)
+    public static double[][] Residuals(RandomCheckpoint model, IReadOnlyList<Item> items) =>
+        Residuals(new Geometry(model.LayersCount, model.Heads, model.KvHeads, model.HeadDim), items.Select(item =>
         {
-            var expert = Of(model, items[i]);
-            x[i] = items[i].Embedding is { } e ? e.Select(v => (double)v).ToArray() : (double[])expert.Embedding[items[i].Id].Clone();
-        }
-        for (int l = 0; l < model.LayersCount; l++)
+            var expert = Of(model, item);
+            return (item.Embedding is { } e ? e.Select(v => (double)v).ToArray() : expert.Embedding[item.Id], expert);
+        }).ToList());
+
+    /// <summary>The attention geometry every expert shares.</summary>
+    public readonly record struct Geometry(int Layers, int Heads, int KvHeads, int HeadDim);
+
+    /// <summary>
+    /// The forward of N experts: each position brings its input row (a spliced embedding, or its id's
+    /// table row) and the expert whose weights it runs through; returns the final residual stream.
+    /// </summary>
+    public static double[][] Residuals(Geometry geometry, IReadOnlyList<(double[] Input, RandomCheckpoint.Expert Expert)> positions)
+    {
+        int n = positions.Count, hd = geometry.HeadDim, group = geometry.Heads / geometry.KvHeads;
+        var x = positions.Select(p => (double[])p.Input.Clone()).ToArray();
+        for (int l = 0; l < geometry.Layers; l++)
         {
             var q = new double[n][];
             var k = new double[n][];
             var v = new double[n][];
             for (int i = 0; i < n; i++)
             {
-                var expert = Of(model, items[i]);
+                var expert = positions[i].Expert;
                 var layer = expert.Layers[l];
                 var h = Norm(x[i], layer.InputNorm, expert.Spec.Eps);
-                q[i] = Rope(Add(MatVec(layer.Q, h), layer.QBias), i, hd, Frequencies(model, expert.Spec));
-                k[i] = Rope(Add(MatVec(layer.K, h), layer.KBias), i, hd, Frequencies(model, expert.Spec));
+                q[i] = Rope(Add(MatVec(layer.Q, h), layer.QBias), i, hd, Frequencies(hd, expert.Spec));
+                k[i] = Rope(Add(MatVec(layer.K, h), layer.KBias), i, hd, Frequencies(hd, expert.Spec));
                 v[i] = Add(MatVec(layer.V, h), layer.VBias);
             }
             for (int i = 0; i < n; i++)
             {
-                var attention = new double[model.Heads * hd];
-                for (int head = 0; head < model.Heads; head++)
+                var attention = new double[geometry.Heads * hd];
+                for (int head = 0; head < geometry.Heads; head++)
                 {
                     int kvHead = head / group;
                     var scores = new double[i + 1];
@@ -76,7 +86,7 @@ public static class NaiveSaMoe
                             attention[head * hd + c] += p * v[j][kvHead * hd + c];
                     }
                 }
-                var expert = Of(model, items[i]);
+                var expert = positions[i].Expert;
                 var layer = expert.Layers[l];
                 var residual = Add(x[i], MatVec(layer.O, attention));
                 var h = Norm(residual, layer.PostNorm, expert.Spec.Eps);
@@ -94,8 +104,12 @@ public static class NaiveSaMoe
     {
         var norm = normByVision ? model.Vision : model.Speech;
         var head = headVision ? model.Vision : model.Speech;
-        return MatVec(head.Head, Norm(residual, norm.FinalNorm, norm.Spec.Eps));
+        return Logits(norm, head, residual);
     }
+
+    /// <summary>Logits of a residual: <paramref name="norm"/>'s final norm, then <paramref name="head"/>'s projection.</summary>
+    public static double[] Logits(RandomCheckpoint.Expert norm, RandomCheckpoint.Expert head, double[] residual) =>
+        MatVec(head.Head, Norm(residual, norm.FinalNorm, norm.Spec.Eps));
 
     /// <summary>
     /// The block decode of 00-design.md §5, by recomputing the whole sequence at every step. Also
@@ -152,9 +166,8 @@ public static class NaiveSaMoe
 
     private static RandomCheckpoint.Expert Of(RandomCheckpoint model, Item item) => item.Vision ? model.Vision : model.Speech;
 
-    private static double[] Frequencies(RandomCheckpoint model, RandomCheckpoint.ExpertSpec spec)
+    private static double[] Frequencies(int hd, RandomCheckpoint.ExpertSpec spec)
     {
-        int hd = model.HeadDim;
         var f = new double[hd / 2];
         for (int i = 0; i < f.Length; i++)
         {

@@ -184,44 +184,15 @@ public sealed class RandomCheckpoint
 
     private double[][] Matrix(string name, int rows, int cols, double scale)
     {
-        var flat = Store(name, [rows, cols], rows * cols, () => Gaussian() * scale);
+        var flat = Store(name, [rows, cols], () => Gaussian() * scale);
         return Enumerable.Range(0, rows).Select(r => flat.AsSpan(r * cols, cols).ToArray()).ToArray();
     }
 
-    private double[] Norm(string name, int length) => Store(name, [length], length, () => 1 + 0.1 * Gaussian());
+    private double[] Norm(string name, int length) => Store(name, [length], () => 1 + 0.1 * Gaussian());
 
-    private double[] Vector(string name, int length, double scale) => Store(name, [length], length, () => scale * Gaussian());
+    private double[] Vector(string name, int length, double scale) => Store(name, [length], () => scale * Gaussian());
 
-    /// <summary>Draws values, rounds them to the tensor's dtype and records the tensor; returns the stored values.</summary>
-    private double[] Store(string name, long[] shape, int count, Func<double> draw)
-    {
-        var dtype = PickDtype();
-        var values = new double[count];
-        var bytes = new byte[count * SafetensorsDtypes.Bits(dtype) / 8];
-        for (int i = 0; i < count; i++)
-        {
-            float v = (float)draw();
-            switch (dtype)
-            {
-                case SafetensorsDtype.BF16:
-                    ushort b = BFloat16.FromSingle(v);
-                    BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), b);
-                    values[i] = BFloat16.ToSingle(b);
-                    break;
-                case SafetensorsDtype.F16:
-                    var h = (Half)v;
-                    BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), h);
-                    values[i] = (double)h;
-                    break;
-                default:
-                    BitConverter.TryWriteBytes(bytes.AsSpan(4 * i), v);
-                    values[i] = v;
-                    break;
-            }
-        }
-        _tensors.Add(new TensorData(name, dtype, shape, bytes));
-        return values;
-    }
+    private double[] Store(string name, long[] shape, Func<double> draw) => RoundedTensors.Store(_tensors, name, shape, PickDtype(), draw);
 
     private double Gaussian() => Math.Sqrt(-2 * Math.Log(1 - _random.NextDouble())) * Math.Cos(2 * Math.PI * _random.NextDouble());
 

@@ -69,10 +69,10 @@ public static class GoldenChecks
         public float[]?[] Rows { get; } = new float[count][];
         public char[] Experts { get; } = new char[count];
 
-        public void Accept(int position, Expert expert, ReadOnlySpan<float> logits)
+        public void Accept(int position, int expert, ReadOnlySpan<float> logits)
         {
             Rows[position] = logits.ToArray();
-            Experts[position] = expert.Letter();
+            Experts[position] = ((Expert)expert).Letter();
         }
     }
 }
