@@ -154,6 +154,21 @@ public sealed class SequenceState : IDisposable
         _backend.Download(logits, destination);
     }
 
+    /// <summary>
+    /// The last position's hidden state after its routed expert's final norm (the row every head
+    /// reads; the authors' <c>hidden_states[-1]</c>, which feeds the speech decoder), copied to the host.
+    /// </summary>
+    public void LastHidden(Span<float> destination)
+    {
+        _model.ThrowIfDisposed();
+        if (_lastRow < 0)
+            throw new InvalidOperationException("no position has been computed since the sequence was created or truncated");
+        var norm = _experts[LastExpert];
+        var normed = _ws.Normed.RowRange(_lastRow, 1);
+        _backend.RmsNorm(_ws.X.RowRange(_lastRow, 1), norm.FinalNorm, norm.Eps, normed);
+        _backend.Download(normed, destination);
+    }
+
     /// <summary>Forgets positions from <paramref name="length"/> on; their cache slots are overwritten by later appends.</summary>
     public void Truncate(int length)
     {

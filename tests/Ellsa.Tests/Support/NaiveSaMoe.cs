@@ -114,14 +114,21 @@ public static class NaiveSaMoe
     /// <summary>
     /// The block decode of 00-design.md §5, by recomputing the whole sequence at every step. Also
     /// returns each greedy choice's top-2 margin: ids are only promised where it exceeds 1e-3.
+    /// With <paramref name="hidden"/>, also the speech decoder's rows by the authors' rule
+    /// (emu:L3436-3488): the final-normed state that produced each text token but an eot after the
+    /// first, none when the first token is silence.
     /// </summary>
-    public static (int[] Text, int[] Actions, List<double> Margins) Generate(RandomCheckpoint model, List<Item> items, int maxText, int maxAction)
+    public static (int[] Text, int[] Actions, List<double> Margins) Generate(RandomCheckpoint model, List<Item> items, int maxText, int maxAction,
+        List<double[]>? hidden = null)
     {
         var t = model.Tokens;
         var margins = new List<double>();
+        double[] lastNormed = [];
         int Next(bool headVision, Func<int, bool> allowed)
         {
             var last = Residuals(model, items)[^1];
+            var norm = items[^1].Vision ? model.Vision : model.Speech;
+            lastNormed = Norm(last, norm.FinalNorm, norm.Spec.Eps);
             var logits = Logits(model, last, items[^1].Vision, headVision);
             int best = -1;
             double second = double.NegativeInfinity;
@@ -145,13 +152,17 @@ public static class NaiveSaMoe
         }
 
         var text = new List<int> { Next(false, _ => true) };
+        hidden?.Add(lastNormed);
         for (int i = 1; i < maxText; i++)
         {
             items.Add(new Item(text[^1], null, false));
             text.Add(Next(false, _ => true));
             if (text[^1] == t["eot"])
                 break;
+            hidden?.Add(lastNormed);
         }
+        if (text[0] == t["silence"])
+            hidden?.Clear();
         items.Add(new Item(text[^1], null, false));
         var actions = new List<int> { t["boa"] };
         for (int i = 1; i < maxAction; i++)
