@@ -253,8 +253,9 @@ public sealed record EllsaSettings
     public const string FileName = "ellsa.json";
 
     /// <summary>The sections ellsa.json may have; each section lists its own keys.</summary>
-    /// <remarks>"speech_encoder" is read by the speech input itself (Codecs/Speech), which a directory without the SA-MoE may hold alone.</remarks>
-    public static readonly List<string> Sections = ["tokens", "lora", "image", "fast", "text", "session", "speech_encoder"];
+    /// <remarks>"speech_encoder" and "speech_decoder" are read by the speech input and output themselves (Codecs/Speech,
+    /// Codecs/SpeechOut), which a directory without the SA-MoE may hold alone.</remarks>
+    public static readonly List<string> Sections = ["tokens", "lora", "image", "fast", "text", "session", "speech_encoder", "speech_decoder"];
 
     public SpecialTokens Tokens { get; init; } = new();
     public LoraSettings Lora { get; init; } = LoraSettings.Released;
