@@ -96,8 +96,10 @@ public sealed class SpeechSegmenterTests
         return text;
     }
 
-    /// <summary>The wrapper's code, statement by statement.</summary>
-    private static void Wrapper(List<List<int>> ttsFeatures, int[] generated, List<int> validHidden)
+    /// <summary>The wrapper's code, statement by statement, over any row type (tags here, hidden rows in the session tests).</summary>
+    internal static void Wrapper<T>(List<List<T>> ttsFeatures, int[] generated, List<T> validHidden) => Wrapper(ttsFeatures, generated, validHidden, Dots);
+
+    internal static void Wrapper<T>(List<List<T>> ttsFeatures, int[] generated, List<T> validHidden, IReadOnlyList<int> dots)
     {
         if (validHidden.Count == 0)
             return;
@@ -106,7 +108,7 @@ public sealed class SpeechSegmenterTests
             outputs[^1] = Tokens.Eot;
         var validOut = outputs.Where(id => id != Tokens.Silence && id != Tokens.Eot).ToList();
         int splitIdx = -1;
-        foreach (int d in Dots)
+        foreach (int d in dots)
         {
             int last = validOut.LastIndexOf(d);
             if (last >= 0 && last > splitIdx)
