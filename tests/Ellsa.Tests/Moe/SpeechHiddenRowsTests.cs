@@ -47,14 +47,7 @@ public sealed class SpeechHiddenRowsTests
                 continue;
             using var model = SaMoeModel.Load(temp.Path, SharedBackends.Cpu);
             using var state = model.CreateSequence(positions.Count + 16);
-            var batch = new TokenBatch();
-            foreach (var (id, embedding) in positions)
-            {
-                if (embedding is null)
-                    batch.AddId(id);
-                else
-                    batch.AddEmbedding(embedding);
-            }
+            var batch = NaiveSaMoe.Batch(positions);
             state.Append(batch);
             var rows = new List<float[]>();
             var ids = new BlockDecoder(model).DecodeText(state, 6, rows);

@@ -1,3 +1,5 @@
+using Ellsa.Runtime.Moe;
+
 namespace Ellsa.Tests.Support;
 
 /// <summary>
@@ -10,6 +12,20 @@ public static class NaiveSaMoe
 {
     /// <summary>A position: a token id or a spliced embedding row, and the expert it runs through.</summary>
     public readonly record struct Item(int Id, float[]? Embedding, bool Vision);
+
+    /// <summary>The engine's batch of the same positions (an id, or an embedding row where one is given).</summary>
+    public static TokenBatch Batch(IEnumerable<(int Id, float[]? Embedding)> positions)
+    {
+        var batch = new TokenBatch();
+        foreach (var (id, embedding) in positions)
+        {
+            if (embedding is null)
+                batch.AddId(id);
+            else
+                batch.AddEmbedding(embedding);
+        }
+        return batch;
+    }
 
     /// <summary>The marker rule, restated: bos/bot open speech, boi/boa open vision, speech before any marker.</summary>
     public static List<Item> Route(RandomCheckpoint model, IEnumerable<(int Id, float[]? Embedding)> positions)
