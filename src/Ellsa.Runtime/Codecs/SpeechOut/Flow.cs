@@ -52,6 +52,9 @@ public sealed class Flow : IDisposable
     /// </summary>
     public bool ReusePromptRows { get; set; } = true;
 
+    /// <summary>When set, each call's encoder and estimator are timed into it (benchmarks only; see <see cref="SpeechOutTimings"/>).</summary>
+    public SpeechOutTimings? Timings { get; set; }
+
     /// <summary>Device bytes of the stored prompt rows (0 before the first call or without reuse).</summary>
     public long PromptRowsBytes
     {
@@ -111,6 +114,8 @@ public sealed class Flow : IDisposable
         var backend = Backend;
         using var pass = new FlowPass(backend, probe);
 
+        var timings = Timings;
+        long start = timings?.Start() ?? 0;
         var ids = pass.Own(backend.AllocateIndices(t));
         backend.Upload(prompt.Tokens, ids, 0);
         backend.Upload(tokens, ids, prompt.Tokens.Length);
@@ -145,7 +150,18 @@ public sealed class Flow : IDisposable
         if (promptFrames > 0)
             backend.Upload(prompt.Feat, condition.RowRange(0, promptFrames));
 
+        if (timings is not null)
+        {
+            timings.FlowEncoderMs += timings.Since(start);
+            start = timings.Start();
+        }
         Solve(pass, conditioned, unconditioned, prompt, reuse: probe is null && ReusePromptRows);
+        if (timings is not null)
+        {
+            timings.EstimatorMs += timings.Since(start);
+            timings.FlowCalls++;
+            timings.MelFrames += frames - promptFrames;
+        }
 
         int outputFrames = frames - promptFrames;
         var rows = new float[outputFrames * mel];
