@@ -57,7 +57,7 @@ public static class SpeechOutBenchmark
                           $"flow encoder {model.Flow.Config.Encoder.OutputSize}-d, estimator {model.Flow.Config.Estimator.Channels} channels, " +
                           $"HiFT {model.Hift.Config.BaseChannels} channels; weights {model.WeightBytes / 1e9:F2} GB; prompt {model.Prompt.Tokens.Length} tokens / {model.Prompt.FeatFrames} frames");
         Console.WriteLine($"{seconds} s of speech: {tokens.Length} tokens in {windows.Count} windows (step {(step > 0 ? step : tokens.Length)}), {audio:F2} s of audio; " +
-                          $"stored prompt rows {(reuse ? $"{EstimatorPrefix.PromptRows(model.Flow.Config, model.Prompt)} frames, {model.Flow.PromptRowsBytes / 1e6:F0} MB" : "off")}");
+                          $"stored prompt rows {(reuse ? $"{model.Flow.StoredPromptRows(model.Prompt)} frames, {model.Flow.PromptRowsBytes / 1e6:F0} MB" : "off")}");
         Console.WriteLine($"LM: {lmTokens} tokens ({lmAudio:F2} s) wall {lmWall:F3} s, CPU {lmCpu:F3} s → {lmCpu / lmAudio:F3} CPU-s per audio second, {1000 * lmWall / lmTokens:F1} ms per token");
         Console.WriteLine($"flow: wall {flowWall:F3} s, CPU {flowCpu:F3} s → {flowCpu / audio:F3} CPU-s per audio second; " +
                           $"encoder {timings.FlowEncoderMs / 1000 / audio:F3} s, estimator {timings.EstimatorMs / 1000 / audio:F3} s per audio second (wall)");
@@ -103,7 +103,7 @@ public static class SpeechOutBenchmark
     }
 
     /// <summary>Segments of at most the driver's calls, each fed its rows and finished (greedy); returns the tokens.</summary>
-    private static int Lm(SpeechOutModel model, ReadOnlySpan<float> hidden, int seconds, SpeechOutTimings? timings)
+    internal static int Lm(SpeechOutModel model, ReadOnlySpan<float> hidden, int seconds, SpeechOutTimings? timings)
     {
         int rowsPerSecond = model.Lm.Config.TextChunk, width = model.Projection.Config.InputSize;
         int perSegment = SpeechLmDriver.MaxCalls(rowsPerSecond), produced = 0;
@@ -120,7 +120,7 @@ public static class SpeechOutBenchmark
     }
 
     /// <summary>HiFT over each window's mel with the previous window's cached mel frames and source in front, as token2wav does; returns the samples.</summary>
-    private static long Hift(SpeechOutModel model, List<FlowOutput> mels, List<Window> windows)
+    internal static long Hift(SpeechOutModel model, List<FlowOutput> mels, List<Window> windows)
     {
         int channels = FlowOutput.Channels;
         float[]? cachedMel = null, cachedSource = null;

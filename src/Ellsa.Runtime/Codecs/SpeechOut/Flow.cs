@@ -55,6 +55,9 @@ public sealed class Flow : IDisposable
     /// <summary>When set, each call's encoder and estimator are timed into it (benchmarks only; see <see cref="SpeechOutTimings"/>).</summary>
     public SpeechOutTimings? Timings { get; set; }
 
+    /// <summary>The prompt's first frames whose estimator work is stored and reused (0: none; see <see cref="EstimatorPrefix.PromptRows"/>).</summary>
+    public int StoredPromptRows(SpeechPrompt prompt) => EstimatorPrefix.PromptRows(Config, prompt);
+
     /// <summary>Device bytes of the stored prompt rows (0 before the first call or without reuse).</summary>
     public long PromptRowsBytes
     {
