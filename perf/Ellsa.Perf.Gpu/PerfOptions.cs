@@ -18,12 +18,14 @@ public sealed record PerfOptions
     public int Seconds { get; init; } = 20;
 
     public const string Usage =
-        "ellsa-perf-gpu [all|selftest|bench|speech|ptx] [--device cuda|ilgpu-cpu] [--size real|small] [--out DIR] [--torch torch.json] [--context N] [--repeats N] [--seconds N]\n" +
+        "ellsa-perf-gpu [all|selftest|bench|speech|speech-out|vision|ptx] [--device cuda|ilgpu-cpu] [--size real|small] [--out DIR] [--torch torch.json] [--context N] [--repeats N] [--seconds N]\n" +
         "  selftest  the kernel checks and golden checks the xunit CUDA tests run, on this device\n" +
         "  bench     decode, prefill and block timings at the real size beside their floors and PyTorch eager\n" +
         "  speech    the speech encoder streaming N seconds (default 20) of audio in 1-second pushes, checked against the CPU backend first\n" +
+        "  speech-out  the speech decoder (LM, flow, HiFT): first packet after the block's text and compute per second of audio (--seconds, default 20), checked against the CPU backend first\n" +
+        "  vision    one 200x200 frame through the vision tokenizer's encoder (median of --repeats), checked against the CPU backend first\n" +
         "  ptx       every kernel's PTX (for ptxas -v on the device machine)\n" +
-        "  all       selftest, ptx, bench, speech; writes results.md and speech.md to --out";
+        "  all       selftest, ptx, bench, speech, speech-out, vision; writes results.md, speech.md, speech_out.md and vision.md to --out";
 
     public static PerfOptions Parse(string[] args)
     {
@@ -47,7 +49,7 @@ public sealed record PerfOptions
                 _ => throw new ArgumentException($"unknown option {args[i]}\n{Usage}"),
             };
         }
-        if (options.Command is not ("all" or "selftest" or "bench" or "speech" or "ptx"))
+        if (options.Command is not ("all" or "selftest" or "bench" or "speech" or "speech-out" or "vision" or "ptx"))
             throw new ArgumentException($"unknown command {options.Command}\n{Usage}");
         if (options.Device is not ("cuda" or "ilgpu-cpu"))
             throw new ArgumentException($"--device {options.Device}: cuda or ilgpu-cpu\n{Usage}");

@@ -69,6 +69,16 @@ try
         Console.WriteLine();
         Console.WriteLine(SpeechBench.Run(options, create, Log));
     }
+    if (options.Command is "all" or "speech-out")
+    {
+        Console.WriteLine();
+        Console.WriteLine(SpeechOutBench.Run(options, create, Log));
+    }
+    if (options.Command is "all" or "vision")
+    {
+        Console.WriteLine();
+        Console.WriteLine(VisionBench.Run(options, create, Log));
+    }
     return failures == 0 ? 0 : 1;
 }
 catch (Exception e)

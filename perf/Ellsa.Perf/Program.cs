@@ -24,6 +24,12 @@ public static class Program
                       a model directory's speech input streaming N seconds (default 20) of audio in
                       1-second pushes after a warm-up stream: s per audio second, stages, layer parts;
                       perf/speech/side_by_side.py runs it beside the authors' encoder in PyTorch
+                  ellsa-perf speech-out-cpu --model DIR [--seconds N] [--step N] [--threads N] [--no-reuse]
+                      a model directory's speech decoder for N seconds (default 10) of speech: the LM
+                      (8 random hidden rows a second), the flow over the evaluation's windows (step 50;
+                      0 = one offline call) and HiFT: CPU s per audio second each; --no-reuse recomputes
+                      the prompt's rows in every estimator pass; perf/speech_out/side_by_side.py runs it
+                      beside the authors' modules in PyTorch
                   ellsa-perf gemm-cpu [--threads N] [--rounds N]
                       the weight GEMM on the speech encoder's release shapes at the rows a 1-s push
                       brings each stack: GFLOP/s and the weights' read rate
@@ -53,6 +59,12 @@ public static class Program
                 if (model < 0 || model + 1 >= args.Length)
                     throw new ArgumentException("speech-cpu needs --model DIR (ellsa.json and speech_encoder.safetensors, or a checkpoint with the encoder)");
                 return SpeechBenchmark.Run(args[model + 1], Option(args, "--seconds", 20), Option(args, "--warmup", 4), Option(args, "--threads", 0));
+            case "speech-out-cpu":
+                int decoder = Array.IndexOf(args, "--model");
+                if (decoder < 0 || decoder + 1 >= args.Length)
+                    throw new ArgumentException("speech-out-cpu needs --model DIR (ellsa.json with a speech_decoder section, its weights and prompt files)");
+                return SpeechOutBenchmark.Run(args[decoder + 1], Option(args, "--seconds", 10), Option(args, "--step", 50), Option(args, "--threads", 0),
+                    reuse: !args.Contains("--no-reuse"));
             case "gemm-cpu":
                 return GemmBenchmark.Run(Option(args, "--threads", 0), Option(args, "--rounds", 5));
             case "conv-cpu":
@@ -61,7 +73,7 @@ public static class Program
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
                 return 0;
             default:
-                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, vision-cpu, speech-cpu, gemm-cpu, conv-cpu, kernels)");
+                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, vision-cpu, speech-cpu, speech-out-cpu, gemm-cpu, conv-cpu, kernels)");
                 return 2;
         }
     }

@@ -3,9 +3,10 @@
 # .device-pack/ carried (built here by perf/gpu/run.sh). No .NET is needed there: the package
 # is a self-contained linux-x64 build.
 #
-#   bash perf/gpu/device.sh [all|selftest|bench] [extra ellsa-perf-gpu options]
+#   bash perf/gpu/device.sh [all|selftest|bench|speech|speech-out|vision] [extra ellsa-perf-gpu options]
 #
-# Writes to $OUT: results.md, results.json, speech.md, speech.json, selftest.txt, log.txt,
+# Writes to $OUT: results.md, results.json, speech.md, speech.json, speech_out.md, speech_out.json,
+# vision.md, vision.json, selftest.txt, log.txt,
 # torch.json, ptxas.txt, ptx.tar.gz, machine.txt.
 set -uo pipefail
 mode="${1:-all}"
@@ -36,7 +37,7 @@ torch_arg=()
 (cd "$work" && ./ellsa-perf-gpu/ellsa-perf-gpu "$mode" --device cuda --out "$work/out" "${torch_arg[@]}" "$@")
 status=$?
 
-for f in results.md results.json speech.md speech.json selftest.txt log.txt; do
+for f in results.md results.json speech.md speech.json speech_out.md speech_out.json vision.md vision.json selftest.txt log.txt; do
   [ -f "$work/out/$f" ] && cp "$work/out/$f" "$out/"
 done
 if [ -d "$work/out/ptx" ]; then
@@ -51,5 +52,7 @@ if [ -d "$work/out/ptx" ]; then
 fi
 [ -f "$out/results.md" ] && cat "$out/results.md"
 [ -f "$out/speech.md" ] && cat "$out/speech.md"
+[ -f "$out/speech_out.md" ] && cat "$out/speech_out.md"
+[ -f "$out/vision.md" ] && cat "$out/vision.md"
 [ -f "$out/selftest.txt" ] && tail -3 "$out/selftest.txt"
 exit $status

@@ -30,6 +30,11 @@ for variant in merged_f32 d96_mixed; do
   cp -r "tests/goldens/variants/$variant" "$stage/tests/goldens/variants/"
 done
 cp -r weights/tiny "$stage/weights/"
+# speech-out --size small reads the goldens' small decoder; --size real and vision --size real redraw
+# the release weights from the manifests (perf/gpu/make_manifest.py).
+mkdir -p "$stage/tests/goldens/speech_out/small" "$stage/perf/gpu"
+cp tests/goldens/speech_out/small/{ellsa.json,speech_decoder.safetensors,speech_prompt.safetensors} "$stage/tests/goldens/speech_out/small/"
+cp -r perf/gpu/manifests "$stage/perf/gpu/"
 cp perf/gpu/torch_baseline.py "$stage/"
 echo "commit $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)'), built $(date -u +%Y-%m-%dT%H:%MZ)" > "$stage/BUILD.txt"
 

@@ -174,61 +174,93 @@ RESIDUAL_GAIN = [r".*\.o_proj\.weight", r".*\.down_proj\.weight", r".*\.linear_o
                  r".*\.mlp\.1\.weight"]
 
 
+def draw_one(name, shape, sd, cfg, rng):
+    """Random float64 values for one checkpoint tensor (see the module docstring); None for a weight-norm g,
+    which `split_weight_norm` makes from its v."""
+    eos = sd["llm"]["speech_token_size"]
+    n_mag = sd["hift"]["istft_params"]["n_fft"] // 2 + 1
+    local = name[len(sr.PREFIX_GENERATOR):] if name.startswith(sr.PREFIX_GENERATOR) else "proj." + name[
+        len(sr.PREFIX_PROJ):]
+    normal = lambda std: rng.standard_normal(shape) * std  # noqa: E731
+    if local.endswith("original0"):
+        return None
+    if re.fullmatch(r".*(norm\w*|norm[13]|out\.1|block\.2|after_norm|layernorm|proj\.3)\.weight", local):
+        v = 1 + normal(0.1)
+    elif re.fullmatch(r".*(norm\w*|norm[13]|out\.1|block\.2|after_norm|proj\.3)\.bias", local):
+        v = normal(0.1)
+    elif local == "hift.f0_predictor.classifier.bias":
+        v = np.full(shape, cfg["f0_bias"])
+    elif local == "hift.f0_predictor.classifier.weight":
+        v = normal(cfg["f0_spread"] / np.sqrt(shape[1]))
+    elif local == "hift.conv_post.bias":
+        v = np.concatenate([-1.0 + rng.standard_normal(n_mag) * 0.1,
+                            rng.standard_normal(shape[0] - n_mag) * 0.3])
+    elif local == "llm.llm_decoder.bias":
+        v = normal(0.5)
+        v[eos] += cfg["eos_bias"]
+    elif local == "llm.llm_decoder.weight":
+        v = normal(2.0 / np.sqrt(shape[1]))
+    elif local.endswith(".alpha"):
+        v = rng.uniform(0.5, 2.0, shape)
+    elif re.fullmatch(r".*pos_bias_[uv]", local):
+        v = normal(0.3)
+    elif re.fullmatch(r".*(embedding|embed_tokens)\.weight|flow\.spk_embed_affine_layer\.weight|"
+                      r"hift\.m_source\.l_linear\.weight", local):
+        v = normal(1.0)
+    elif local.endswith("bias"):
+        v = normal(0.05)
+    elif len(shape) >= 2:
+        gain = 0.5 if any(re.fullmatch(p, local) for p in RESIDUAL_GAIN) else (
+            2.0 if local == "proj.2.weight" else 1.0)
+        if re.fullmatch(r"hift\.source_downs\.\d+\.weight", local):
+            gain = cfg["source_gain"] ** 2
+        v = normal(np.sqrt(gain / _fan_in(local, shape, sd)))
+    else:
+        raise ValueError(f"no rule for {name} {shape}")
+    return v
+
+
+def split_weight_norm(w, g_shape, rng):
+    """(g, v) of an effective weight W drawn under original1's name: g = ||W|| per output slice, v = W rescaled."""
+    norms = np.sqrt((w.reshape(w.shape[0], -1) ** 2).sum(axis=1))
+    g = (norms * (1 + rng.standard_normal(w.shape[0]) * 0.05)).reshape(g_shape)
+    return g, w * rng.uniform(0.5, 2.0, (w.shape[0],) + (1,) * (w.ndim - 1))
+
+
 def draw(names, sd, cfg, rng):
     """Random float64 values for every checkpoint name (see the module docstring)."""
     out = {}
-    eos = sd["llm"]["speech_token_size"]
-    n_mag = sd["hift"]["istft_params"]["n_fft"] // 2 + 1
     pending_g = {}
     for name, (_, _, shape) in names.items():
-        local = name[len(sr.PREFIX_GENERATOR):] if name.startswith(sr.PREFIX_GENERATOR) else "proj." + name[
-            len(sr.PREFIX_PROJ):]
-        normal = lambda std: rng.standard_normal(shape) * std  # noqa: E731
-        if local.endswith("original0"):
+        v = draw_one(name, shape, sd, cfg, rng)
+        if v is None:
             pending_g[name] = shape
             continue
-        if re.fullmatch(r".*(norm\w*|norm[13]|out\.1|block\.2|after_norm|layernorm|proj\.3)\.weight", local):
-            v = 1 + normal(0.1)
-        elif re.fullmatch(r".*(norm\w*|norm[13]|out\.1|block\.2|after_norm|proj\.3)\.bias", local):
-            v = normal(0.1)
-        elif local == "hift.f0_predictor.classifier.bias":
-            v = np.full(shape, cfg["f0_bias"])
-        elif local == "hift.f0_predictor.classifier.weight":
-            v = normal(cfg["f0_spread"] / np.sqrt(shape[1]))
-        elif local == "hift.conv_post.bias":
-            v = np.concatenate([-1.0 + rng.standard_normal(n_mag) * 0.1,
-                                rng.standard_normal(shape[0] - n_mag) * 0.3])
-        elif local == "llm.llm_decoder.bias":
-            v = normal(0.5)
-            v[eos] += cfg["eos_bias"]
-        elif local == "llm.llm_decoder.weight":
-            v = normal(2.0 / np.sqrt(shape[1]))
-        elif local.endswith(".alpha"):
-            v = rng.uniform(0.5, 2.0, shape)
-        elif re.fullmatch(r".*pos_bias_[uv]", local):
-            v = normal(0.3)
-        elif re.fullmatch(r".*(embedding|embed_tokens)\.weight|flow\.spk_embed_affine_layer\.weight|"
-                          r"hift\.m_source\.l_linear\.weight", local):
-            v = normal(1.0)
-        elif local.endswith("bias"):
-            v = normal(0.05)
-        elif len(shape) >= 2:
-            gain = 0.5 if any(re.fullmatch(p, local) for p in RESIDUAL_GAIN) else (
-                2.0 if local == "proj.2.weight" else 1.0)
-            if re.fullmatch(r"hift\.source_downs\.\d+\.weight", local):
-                gain = cfg["source_gain"] ** 2
-            v = normal(np.sqrt(gain / _fan_in(local, shape, sd)))
-        else:
-            raise ValueError(f"no rule for {name} {shape}")
         out[name] = v
     # weight norm: the effective W was drawn under original1's name; split it into g and v.
     for g_name, g_shape in pending_g.items():
         v_name = g_name[:-1] + "1"
-        w = out[v_name]
-        norms = np.sqrt((w.reshape(w.shape[0], -1) ** 2).sum(axis=1))
-        out[g_name] = (norms * (1 + rng.standard_normal(w.shape[0]) * 0.05)).reshape(g_shape)
-        out[v_name] = w * rng.uniform(0.5, 2.0, (w.shape[0],) + (1,) * (w.ndim - 1))
+        out[g_name], out[v_name] = split_weight_norm(out[v_name], g_shape, rng)
     return {k: out[k] for k in names}
+
+
+def draw_each(names, sd, cfg, rng):
+    """(name, float64 value) one tensor at a time by draw's rules, without holding them all (the release's
+    LM is 0.5 G values); a weight-norm pair comes out when its v is drawn, so the RNG order and the values
+    differ from draw's."""
+    pending_g = {}
+    for name, (_, _, shape) in names.items():
+        v = draw_one(name, shape, sd, cfg, rng)
+        if v is None:
+            pending_g[name] = shape
+            continue
+        g_name = name[:-1] + "0"
+        if name.endswith("original1") and g_name in pending_g:
+            g, v = split_weight_norm(v, pending_g.pop(g_name), rng)
+            yield g_name, g
+        yield name, v
+    if pending_g:
+        raise ValueError(f"weight-norm g without its v: {sorted(pending_g)[:3]}")
 
 
 def make_prompt(sd, cfg, rng):

@@ -28,9 +28,29 @@ internal sealed class CfmSolver(Estimator estimator, CfmConfig config)
     /// <summary>
     /// Integrates in place: <paramref name="conditioned"/> and <paramref name="unconditioned"/> are
     /// the two [F, 320] estimator inputs, their first 80 columns x (the conditioned one holds the
-    /// start noise, and the result), the rest [μ | speaker | condition] and zeros.
+    /// start noise, and the result), the rest [μ | speaker | condition] and zeros. With a
+    /// <paramref name="prefix"/> of the prompt's first rows the passes compute only the frames after
+    /// it (recording it first, from these inputs' first rows, if it is new); x of the prefix's rows
+    /// is then left as it was, as nothing after it reads them.
     /// </summary>
-    public void Solve(FlowPass pass, TensorSlice conditioned, TensorSlice unconditioned)
+    public void Solve(FlowPass pass, TensorSlice conditioned, TensorSlice unconditioned, EstimatorPrefix? prefix = null)
+    {
+        if (prefix is null)
+        {
+            Integrate(pass, conditioned, unconditioned, null, recording: false);
+            return;
+        }
+        int rows = prefix.Rows, frames = conditioned.Rows - rows;
+        if (!prefix.Recorded)
+        {
+            Integrate(pass, conditioned.RowRange(0, rows), unconditioned.RowRange(0, rows), prefix, recording: true);
+            prefix.Complete();
+        }
+        Integrate(pass, conditioned.RowRange(rows, frames), unconditioned.RowRange(rows, frames), prefix, recording: false);
+    }
+
+    /// <summary>The Euler steps over the given rows; with a prefix, each pass records or replays it.</summary>
+    private void Integrate(FlowPass pass, TensorSlice conditioned, TensorSlice unconditioned, EstimatorPrefix? prefix, bool recording)
     {
         var backend = pass.Backend;
         int frames = conditioned.Rows, mel = FlowConfig.MelChannels;
@@ -45,10 +65,13 @@ internal sealed class CfmSolver(Estimator estimator, CfmConfig config)
         {
             estimator.TimeRows(pass, t, timeRows);
             Shapes.Copy(backend, x, unconditioned.Columns(0, mel));
+            pass.Prefix = prefix?.Begin(2 * (step - 1), recording);
             estimator.Forward(pass, conditioned, timeRows, velocity);
             if (step == 1)
                 pass.Tap("estimator.cond", velocity);
+            pass.Prefix = prefix?.Begin(2 * (step - 1) + 1, recording);
             estimator.Forward(pass, unconditioned, timeRows, unguided);
+            pass.Prefix = null;
             if (step == 1)
                 pass.Tap("estimator.uncond", unguided);
             backend.Unary(velocity, velocity, new Affine(guided, 0f));
@@ -61,4 +84,7 @@ internal sealed class CfmSolver(Estimator estimator, CfmConfig config)
                 dt = span[step + 1] - t;
         }
     }
+
+    /// <summary>Estimator passes per call: two (conditioned, unconditioned) per Euler step.</summary>
+    public static int Passes => 2 * FlowConfig.Timesteps;
 }

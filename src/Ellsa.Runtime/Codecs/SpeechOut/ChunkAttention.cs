@@ -17,13 +17,17 @@ internal static class ChunkAttention
     /// <summary>
     /// out = softmax(q·k·scale + bias) · v for q, k, v, out: [T, heads·d] row-major slices.
     /// <paramref name="bias"/> gives a group's [heads, queries, keys] score bias (or null for none)
-    /// from its first query, query count and key count.
+    /// from its first query, query count and key count. With <paramref name="firstQuery"/> (a
+    /// multiple of <paramref name="chunk"/>) q and out hold the queries from that position on, k and
+    /// v still every key from position 0.
     /// </summary>
     public static void Run(INetworkOps backend, TensorSlice q, TensorSlice k, TensorSlice v, TensorSlice output, int heads, float scale, int chunk,
-        Func<int, int, int, TensorView?>? bias = null)
+        Func<int, int, int, TensorView?>? bias = null, int firstQuery = 0)
     {
-        int rows = q.Rows, group = GroupRows(chunk);
-        for (int first = 0; first < rows; first += group)
+        if (firstQuery % chunk != 0 || k.Rows < firstQuery + q.Rows)
+            throw new ArgumentException($"queries from position {firstQuery} with {k.Rows} keys: the first query must start a chunk of {chunk} and every query have its key");
+        int rows = firstQuery + q.Rows, group = GroupRows(chunk);
+        for (int first = firstQuery; first < rows; first += group)
         {
             int queries = Math.Min(group, rows - first), keys = first + queries;
             var spec = new AttentionSpec
@@ -31,8 +35,8 @@ internal static class ChunkAttention
                 Heads = heads, KvHeads = heads, Scale = scale, Mask = AttentionMask.Chunk, ChunkSize = chunk, LeftChunks = -1,
                 QueryOffset = first, MaskedScore = float.NegativeInfinity,
             };
-            backend.Attention(Heads(q.RowRange(first, queries), heads), Heads(k.RowRange(0, keys), heads), Heads(v.RowRange(0, keys), heads),
-                Heads(output.RowRange(first, queries), heads), spec, bias?.Invoke(first, queries, keys));
+            backend.Attention(Heads(q.RowRange(first - firstQuery, queries), heads), Heads(k.RowRange(0, keys), heads), Heads(v.RowRange(0, keys), heads),
+                Heads(output.RowRange(first - firstQuery, queries), heads), spec, bias?.Invoke(first, queries, keys));
         }
     }
 

@@ -58,18 +58,22 @@ internal sealed class Estimator
             stage.Resnet.TimeRow(backend, embedding, rows.RowRange(r++, 1));
     }
 
-    /// <summary>output [F, 80] = estimator(input [F, 320] = [x | μ | speaker | condition]) with a step's time rows.</summary>
+    /// <summary>
+    /// output [F, 80] = estimator(input [F, 320] = [x | μ | speaker | condition]) with a step's time
+    /// rows. Replaying a <see cref="FlowPass.Prefix"/>, input and output are the frames after the
+    /// prompt's stored rows, and input has <see cref="FlowPass.CausalLead"/> rows of its tensor before it.
+    /// </summary>
     public void Forward(FlowPass pass, TensorSlice input, TensorSlice timeRows, TensorSlice output)
     {
         var backend = pass.Backend;
         int frames = input.Rows, c = _config.Channels, chunk = _config.StaticChunkSize;
-        var x = pass.Rows("estimator.x", frames, c);
+        var x = pass.Frames("estimator.x", frames, c);
         // The up stage reads [x | skip]: the down stage leaves its skip in the second half.
-        var joined = pass.Rows("estimator.joined", frames, 2 * c);
+        var joined = pass.Frames("estimator.joined", frames, 2 * c);
         var skip = joined.Columns(c, c);
         _down.Forward(pass, input, timeRows.RowRange(0, 1), skip, chunk);
-        pass.Conv1d(_downConv, CausalBlock.Kernel, skip, x, padBefore: CausalBlock.Kernel - 1);
-        var other = pass.Rows("estimator.other", frames, c);
+        pass.CausalConv1d(_downConv, CausalBlock.Kernel, skip, x);
+        var other = pass.Frames("estimator.other", frames, c);
         for (int i = 0; i < _mid.Length; i++)
         {
             _mid[i].Forward(pass, x, timeRows.RowRange(1 + i, 1), other, chunk);
@@ -77,7 +81,7 @@ internal sealed class Estimator
         }
         Shapes.Copy(backend, x, joined.Columns(0, c));
         _up.Forward(pass, joined, timeRows.RowRange(1 + _mid.Length, 1), other, chunk);
-        pass.Conv1d(_upConv, CausalBlock.Kernel, other, x, padBefore: CausalBlock.Kernel - 1);
+        pass.CausalConv1d(_upConv, CausalBlock.Kernel, other, x);
         _final.Forward(pass, x, other);
         _finalProjection.Forward(backend, other, output);
     }

@@ -22,7 +22,7 @@ internal sealed class CausalBlock(Conv conv, LayerNorm norm)
     /// <summary>output [F, out] = block(input [F, in]); output must not overlap input.</summary>
     public void Forward(FlowPass pass, TensorSlice input, TensorSlice output)
     {
-        pass.Conv1d(conv, Kernel, input, output, padBefore: Kernel - 1);
+        pass.CausalConv1d(conv, Kernel, input, output);
         norm.Forward(pass.Backend, output, output, new Mish());
     }
 }
@@ -54,7 +54,7 @@ internal sealed class CausalResnetBlock(CausalBlock block1, CausalBlock block2, 
     {
         var backend = pass.Backend;
         int frames = input.Rows, channels = OutChannels;
-        var h = pass.Rows("resnet.h", frames, channels);
+        var h = pass.Frames("resnet.h", frames, channels);
         block1.Forward(pass, input, h);
         backend.Binary(h, ((TensorView)timeRow).BroadcastTo(frames, channels), h, new Add());
         block2.Forward(pass, h, output);
@@ -98,13 +98,16 @@ internal sealed class EstimatorTransformer
         var normed = pass.Rows("transformer.normed", frames, dim);
         _norm1.Forward(backend, x, normed);
         var q = pass.Rows("transformer.q", frames, inner);
-        var k = pass.Rows("transformer.k", frames, inner);
-        var v = pass.Rows("transformer.v", frames, inner);
+        // Replaying the prompt's stored rows, the keys and values start with theirs.
+        int lead = pass.Prefix?.KeyLead ?? 0;
+        var k = pass.Rows("transformer.k", lead + frames, inner);
+        var v = pass.Rows("transformer.v", lead + frames, inner);
         _query.Forward(backend, normed, q);
-        _key.Forward(backend, normed, k);
-        _value.Forward(backend, normed, v);
+        _key.Forward(backend, normed, k.RowRange(lead, frames));
+        _value.Forward(backend, normed, v.RowRange(lead, frames));
+        pass.Prefix?.KeysAndValues(k, v);
         var attended = pass.Rows("transformer.attended", frames, inner);
-        ChunkAttention.Run(backend, q, k, v, attended, _heads, 1f / MathF.Sqrt(_headDim), chunk);
+        ChunkAttention.Run(backend, q, k, v, attended, _heads, 1f / MathF.Sqrt(_headDim), chunk, firstQuery: lead);
         _out.AddTo(backend, attended, x);
         _norm3.Forward(backend, x, normed);
         var hidden = pass.Rows("transformer.hidden", frames, 4 * dim);

@@ -11,8 +11,11 @@ namespace Ellsa.Runtime.Codecs.SpeechOut;
 /// Conformer encoder → encoder_proj (μ, two mel frames per token) → conditional flow matching from
 /// the prompt file's frozen noise, conditioned on μ, the projected speaker x-vector and the
 /// prompt's mel → the mel of the window's frames (the prompt's removed). Activations are fp32,
-/// weights stay in their stored dtype; the flow holds only weights, so calls are independent (the
-/// streaming loop encodes every window afresh with the prompt prepended, as the authors do).
+/// weights stay in their stored dtype. Every window is encoded afresh with the prompt prepended, as
+/// the authors do; besides its weights the flow keeps only the estimator's work on the prompt's
+/// complete chunks (<see cref="EstimatorPrefix"/>), which is the same for every window and call,
+/// so calls give what independent calls give. Calls may overlap while they share one prompt; the
+/// first call with another prompt replaces the stored rows and must not overlap any other.
 /// The tensor set must stay open while the flow is used (the CPU backend reads weights in place).
 /// </summary>
 public sealed class Flow : IDisposable
@@ -24,6 +27,8 @@ public sealed class Flow : IDisposable
     private readonly Linear _speaker, _projection;
     private readonly ConformerEncoder _encoder;
     private readonly CfmSolver _solver;
+    private readonly object _prefixLock = new();
+    private EstimatorPrefix? _prefix;
 
     private Flow(FlowConfig config, IComputeBackend backend, WeightScope scope)
     {
@@ -39,6 +44,29 @@ public sealed class Flow : IDisposable
 
     public FlowConfig Config { get; }
     public IComputeBackend Backend { get; }
+
+    /// <summary>
+    /// Whether the estimator reuses its stored work on the prompt's complete chunks (default): the
+    /// release's 100 of 167 prompt frames are then computed once, not in each of the 20 passes of
+    /// every window. Off, every pass computes every frame, as the authors' code does.
+    /// </summary>
+    public bool ReusePromptRows { get; set; } = true;
+
+    /// <summary>When set, each call's encoder and estimator are timed into it (benchmarks only; see <see cref="SpeechOutTimings"/>).</summary>
+    public SpeechOutTimings? Timings { get; set; }
+
+    /// <summary>The prompt's first frames whose estimator work is stored and reused (0: none; see <see cref="EstimatorPrefix.PromptRows"/>).</summary>
+    public int StoredPromptRows(SpeechPrompt prompt) => EstimatorPrefix.PromptRows(Config, prompt);
+
+    /// <summary>Device bytes of the stored prompt rows (0 before the first call or without reuse).</summary>
+    public long PromptRowsBytes
+    {
+        get
+        {
+            lock (_prefixLock)
+                return _prefix?.Bytes ?? 0;
+        }
+    }
 
     /// <summary>
     /// Binds the flow's weights from <paramref name="tensors"/> (speech_decoder.safetensors or the
@@ -89,6 +117,8 @@ public sealed class Flow : IDisposable
         var backend = Backend;
         using var pass = new FlowPass(backend, probe);
 
+        var timings = Timings;
+        long start = timings?.Start() ?? 0;
         var ids = pass.Own(backend.AllocateIndices(t));
         backend.Upload(prompt.Tokens, ids, 0);
         backend.Upload(tokens, ids, prompt.Tokens.Length);
@@ -123,12 +153,60 @@ public sealed class Flow : IDisposable
         if (promptFrames > 0)
             backend.Upload(prompt.Feat, condition.RowRange(0, promptFrames));
 
-        _solver.Solve(pass, conditioned, unconditioned);
+        if (timings is not null)
+        {
+            timings.FlowEncoderMs += timings.Since(start);
+            start = timings.Start();
+        }
+        Solve(pass, conditioned, unconditioned, prompt, reuse: probe is null && ReusePromptRows);
+        if (timings is not null)
+        {
+            timings.EstimatorMs += timings.Since(start);
+            timings.FlowCalls++;
+            timings.MelFrames += frames - promptFrames;
+        }
 
         int outputFrames = frames - promptFrames;
         var rows = new float[outputFrames * mel];
         backend.Download(conditioned.Columns(0, mel).RowRange(promptFrames, outputFrames), rows);
         return new FlowOutput(Transposed(rows, outputFrames, mel, mel), outputFrames);
+    }
+
+    /// <summary>The Euler steps, reusing (and first recording) the prompt's stored rows when asked and there are any.</summary>
+    private void Solve(FlowPass pass, TensorSlice conditioned, TensorSlice unconditioned, SpeechPrompt prompt, bool reuse)
+    {
+        int rows = reuse ? EstimatorPrefix.PromptRows(Config, prompt) : 0;
+        if (rows == 0)
+        {
+            _solver.Solve(pass, conditioned, unconditioned);
+            return;
+        }
+        EstimatorPrefix prefix;
+        lock (_prefixLock)
+        {
+            if (_prefix is null || !ReferenceEquals(_prefix.Prompt, prompt))
+            {
+                _prefix?.Dispose();
+                _prefix = new EstimatorPrefix(Backend, prompt, rows, CfmSolver.Passes);
+            }
+            prefix = _prefix;
+            if (!prefix.Recorded)
+            {
+                // Recording writes the stored rows: no other call may replay them meanwhile.
+                try
+                {
+                    _solver.Solve(pass, conditioned, unconditioned, prefix);
+                }
+                catch
+                {
+                    _prefix.Dispose();
+                    _prefix = null;
+                    throw;
+                }
+                return;
+            }
+        }
+        _solver.Solve(pass, conditioned, unconditioned, prefix);
     }
 
     /// <summary>The flow's frames for the window (refusing what the authors' code would fail on or silently misread).</summary>
@@ -176,6 +254,8 @@ public sealed class Flow : IDisposable
     public void Dispose()
     {
         Backend.Synchronize();
+        _prefix?.Dispose();
+        _prefix = null;
         foreach (var item in _owned)
             item.Dispose();
         _owned.Clear();

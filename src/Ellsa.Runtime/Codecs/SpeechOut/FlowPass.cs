@@ -37,6 +37,28 @@ internal sealed class FlowPass(IComputeBackend backend, IFlowProbe? probe) : IDi
 
     public bool Probing => probe is not null;
 
+    /// <summary>The estimator pass's stored prompt rows, while the solver records or replays them; null otherwise.</summary>
+    public EstimatorPrefix.Cursor? Prefix { get; set; }
+
+    /// <summary>
+    /// A causal conv (zeros for the kernel − 1 frames before the first) of the estimator; with a
+    /// <see cref="Prefix"/> those frames are the prompt's stored ones when replaying, so every input
+    /// it reads must have kernel − 1 rows of its tensor before it (<see cref="Frames"/>).
+    /// </summary>
+    public void CausalConv1d(Conv conv, int kernel, TensorSlice input, TensorSlice output)
+    {
+        if (Prefix is { } prefix)
+            prefix.CausalConv(this, conv, kernel, input, output);
+        else
+            Conv1d(conv, kernel, input, output, padBefore: kernel - 1);
+    }
+
+    /// <summary>Rows [0, rows) of the purpose's buffer with <see cref="CausalLead"/> rows of its tensor before them, for a causal conv's input.</summary>
+    public TensorSlice Frames(string purpose, int rows, int cols) => _work.Rows(purpose, CausalLead + rows, cols).RowRange(CausalLead, rows);
+
+    /// <summary>The history of the estimator's causal convs (3 taps).</summary>
+    public const int CausalLead = CausalBlock.Kernel - 1;
+
     public void Tap(string name, TensorSlice rows)
     {
         if (probe is null)

@@ -77,6 +77,9 @@ public sealed class Hift : IDisposable
 
     public HiftConfig Config { get; }
     public IComputeBackend Backend { get; }
+
+    /// <summary>When set, each call is timed into it (benchmarks only; see <see cref="SpeechOutTimings"/>).</summary>
+    public SpeechOutTimings? Timings { get; set; }
     /// <summary>Output samples per mel frame (480 at the release: 20 ms at 24 kHz).</summary>
     public int SamplesPerFrame => Config.SamplesPerFrame;
 
@@ -120,6 +123,8 @@ public sealed class Hift : IDisposable
         int samples = CheckInput(mel, frames, cachedSource.Length);
         lock (_gate)
         {
+            var timings = Timings;
+            long start = timings?.Start() ?? 0;
             var pass = _pass;
             int channels = Config.InChannels;
             // The flow hands the mel over channel-major; the layers keep rows per frame, so it goes up transposed.
@@ -145,6 +150,11 @@ public sealed class Hift : IDisposable
             var result = new HiftOutput(pass.Download(wave), source, f0, keepConvPost ? ChannelMajor(pass.Download(post), post.Rows, post.Cols) : null);
             if (result.Samples.Length != samples)
                 throw new InvalidOperationException($"HiFT produced {result.Samples.Length} samples for {frames} frames, expected {samples}");
+            if (timings is not null)
+            {
+                timings.HiftMs += timings.Since(start);
+                timings.HiftSamples += samples;
+            }
             return result;
         }
     }

@@ -75,6 +75,9 @@ public sealed class SpeechLmStream : IDisposable
     /// <summary>The raw llm_decoder output (V+3 logits) at the segment's first decode step; null before it.</summary>
     public ReadOnlySpan<float> FirstLogits => _firstLogits;
 
+    /// <summary>When set, Feed and Finish are timed into it with the tokens they produce (benchmarks only; see <see cref="SpeechOutTimings"/>).</summary>
+    public SpeechOutTimings? Timings { get; set; }
+
     private LlmConfig Config => _lm.Config;
     private int TextChunk => Config.TextChunk;
     private int MaxFeatures => SpeechLmDriver.MaxCalls(TextChunk) * TextChunk;
@@ -90,17 +93,31 @@ public sealed class SpeechLmStream : IDisposable
         int width = _projection.Config.InputSize;
         if (rows < 0 || hidden.Length != (long)rows * width)
             throw new ArgumentException($"{hidden.Length} hidden values are not {rows} rows of generator_proj.input_size {width}");
+        var timings = Timings;
+        long start = timings?.Start() ?? 0;
         // Rows past the last call's text end are never read (the driver's limit).
         int used = Math.Clamp(MaxFeatures - _features.Count, 0, rows);
         _features.AddRange(_projection.Project(_workspace, hidden[..(used * width)], used));
-        return RunReadyCalls();
+        return Timed(RunReadyCalls(), timings, start);
     }
 
     /// <summary>The segment's text is complete: runs the remaining calls and returns the tokens they produced.</summary>
     public int[] Finish()
     {
         _textComplete = true;
-        return RunReadyCalls();
+        var timings = Timings;
+        long start = timings?.Start() ?? 0;
+        return Timed(RunReadyCalls(), timings, start);
+    }
+
+    private static int[] Timed(int[] tokens, SpeechOutTimings? timings, long start)
+    {
+        if (timings is not null)
+        {
+            timings.LmMs += timings.Since(start);
+            timings.LmTokens += tokens.Length;
+        }
+        return tokens;
     }
 
     /// <summary>Forgets the segment (keeping the allocations) so the stream takes the next one.</summary>
