@@ -36,20 +36,21 @@ public static class DuplexCommand
         };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
+        var weights = CommonOptions.Weights();
         var command = new Command("duplex",
             "Run a scripted duplex session block by block: speech dialogue (an empty image slot, the no-op action chunk) or " +
             "acting with speech (two camera views, a window of 2 blocks). Prints a line per block and a summary.")
         {
-            model, input, audio, output, parity, contextLimit, device, threads,
+            model, input, audio, output, parity, contextLimit, device, threads, weights,
         };
         command.SetAction(result => ErrorReporting.Run(() => Execute(
             result.GetValue(model)!, result.GetValue(input), result.GetValue(audio), result.GetValue(output)!, result.GetValue(parity),
-            result.GetValue(contextLimit), result.GetValue(device)!, result.GetValue(threads))));
+            result.GetValue(contextLimit), result.GetValue(device)!, result.GetValue(threads), result.GetValue(weights))));
         return command;
     }
 
     private static int Execute(DirectoryInfo directory, FileInfo? input, FileInfo? audio, FileInfo output, bool parity, int? contextLimit, string device,
-        int threads)
+        int threads, string? weights)
     {
         if (input is null && audio is null)
             throw new UserError("give --input SESSION.json, --audio IN.wav, or both");
@@ -67,7 +68,7 @@ public static class DuplexCommand
             ? new SessionScript(SessionMode.Speech, null, SessionAudioFile.SpeechBlocks(wav!))
             : SessionFile.Read(input.FullName, new SessionShape(config.Speech.HiddenSize, config.Settings.Image.CodesPerFrame), audioElsewhere: wav is not null);
         using var backend = CommonOptions.CreateBackend(device, threads);
-        using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay());
+        using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay(), CommonOptions.WeightFormatOf(weights));
         if (wav is not null && loaded.Speech is null)
             throw new UserError($"--audio: {directory.Name} has no speech encoder ({Runtime.Codecs.Speech.SpeechListener.ComponentFile}, or speech_expert.speechencoder.* in its checkpoint)");
         var hearing = wav is null ? null : new SessionAudioFile(wav, script.Blocks.Count);
