@@ -50,11 +50,12 @@ public static class DuplexCommand
         var seed = new Option<int?>("--seed") { Description = "Seeds RAS sampling and HiFT's noise, so the speech is reproducible" };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
+        var weights = CommonOptions.Weights();
         var command = new Command("duplex",
             "Run a scripted duplex session block by block: speech dialogue (an empty image slot, the no-op action chunk) or " +
             "acting with speech (two camera views, a window of 2 blocks). Prints a line per block and a summary.")
         {
-            model, input, audio, output, parity, contextLimit, speechOut, speechStep, noSpeech, greedy, deterministic, seed, device, threads,
+            model, input, audio, output, parity, contextLimit, speechOut, speechStep, noSpeech, greedy, deterministic, seed, device, threads, weights,
         };
         command.SetAction(result => ErrorReporting.Run(() => Execute(
             result.GetValue(model)!, result.GetValue(input), result.GetValue(audio), result.GetValue(output)!, result.GetValue(parity),
@@ -65,14 +66,14 @@ public static class DuplexCommand
                 Greedy = result.GetValue(greedy),
                 Deterministic = result.GetValue(deterministic),
                 Seed = result.GetValue(seed),
-            }), result.GetValue(device)!, result.GetValue(threads))));
+            }), result.GetValue(device)!, result.GetValue(threads), result.GetValue(weights))));
         return command;
     }
 
     private sealed record SpeechRequest(FileInfo? Out, bool Off, SpeakOptions Options);
 
     private static int Execute(DirectoryInfo directory, FileInfo? input, FileInfo? audio, FileInfo output, bool parity, int? contextLimit,
-        SpeechRequest speech, string device, int threads)
+        SpeechRequest speech, string device, int threads, string? weights)
     {
         if (speech.Out is not null && speech.Off)
             throw new UserError("--speech-out and --no-speech: give one of them");
@@ -93,7 +94,7 @@ public static class DuplexCommand
             ? new SessionScript(SessionMode.Speech, null, SessionAudioFile.SpeechBlocks(wav!))
             : SessionFile.Read(input.FullName, new SessionShape(config.Speech.HiddenSize, config.Settings.Image.CodesPerFrame), audioElsewhere: wav is not null);
         using var backend = CommonOptions.CreateBackend(device, threads);
-        using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay());
+        using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay(), CommonOptions.WeightFormatOf(weights));
         if (wav is not null && loaded.Speech is null)
             throw new UserError($"--audio: {directory.Name} has no speech encoder ({Runtime.Codecs.Speech.SpeechListener.ComponentFile}, or speech_expert.speechencoder.* in its checkpoint)");
         if (speech.Out is not null && loaded.Speaker is null)

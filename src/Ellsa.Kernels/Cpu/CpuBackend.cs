@@ -49,7 +49,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _pool.Run(work, chunks);
     }
 
-    public DeviceMatrix UploadMatrix(HostMatrix matrix) => new CpuMatrix(matrix);
+    public DeviceMatrix UploadMatrix(HostMatrix matrix) => CpuQ8Matrix.IsQ8(matrix) ? new CpuQ8Matrix(matrix) : new CpuMatrix(matrix);
 
     public DeviceVector UploadVector(ReadOnlySpan<float> values) => new CpuVector(values);
 
@@ -124,6 +124,11 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         BackendChecks.MatMul(weight, input, output, bias);
         if (input.Rows == 0)
             return;
+        if (weight is CpuQ8Matrix q8)
+        {
+            MatMulQ8(q8, input, output, bias, accumulate);
+            return;
+        }
         lock (_gate)
         {
             var matrix = (CpuMatrix)weight;
@@ -317,6 +322,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         foreach (var job in _jobs.Values)
             (job as IDisposable)?.Dispose();
         _split.Dispose();
+        DisposeQ8();
         _gateUpScratch?.Dispose();
         foreach (var scratch in _scores)
             scratch.Dispose();

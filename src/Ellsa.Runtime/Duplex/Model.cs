@@ -50,9 +50,10 @@ public sealed class Model : IDisposable
     public SpeechSpeaker? Speaker { get; init; }
 
     /// <summary>Loads the network and every codec asset that <c>ellsa.json</c> points to and that exists.</summary>
-    public static Model Load(string directory, IComputeBackend backend, IProgress<LoadProgress>? progress = null)
+    /// <param name="format">The projections' format (null: ellsa.json's <c>weights.format</c>).</param>
+    public static Model Load(string directory, IComputeBackend backend, IProgress<LoadProgress>? progress = null, WeightFormat? format = null)
     {
-        var network = SaMoeModel.Load(directory, backend, progress);
+        var network = SaMoeModel.Load(directory, backend, progress, format);
         try
         {
             var settings = network.Config.Settings;
