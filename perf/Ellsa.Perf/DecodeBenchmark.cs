@@ -25,8 +25,12 @@ public static class DecodeBenchmark
         Console.Error.WriteLine($"model built in {clock.Elapsed.TotalSeconds:F1} s");
 
         double bandwidth;
-        using (var memory = new MemoryBandwidth())
+        string bandwidthLine;
+        using (var memory = new MemoryBandwidth(backend.Threads))
+        {
             bandwidth = memory.Measure(backend);
+            bandwidthLine = memory.Describe(bandwidth);
+        }
 
         using var state = model.CreateSequence(context + 2 * (tokens + WarmUpSteps) + 1);
         var random = new Random(7);
@@ -52,7 +56,7 @@ public static class DecodeBenchmark
 
         Console.WriteLine($"bench model: d={config.Speech.HiddenSize}, {config.Speech.Layers} layers, {config.Speech.Heads} heads / {config.Speech.KvHeads} KV, ff {config.Speech.IntermediateSize}, vocabularies {config.Speech.VocabSize}/{config.Vision.VocabSize}, bf16");
         Console.WriteLine($"machine: {MachineInfo.Describe(backend)}");
-        Console.WriteLine($"measured read bandwidth: {bandwidth / 1e9:F1} GB/s ({backend.Threads} threads, 1 GiB buffer, best of 7)");
+        Console.WriteLine($"measured read bandwidth: {bandwidthLine}");
         Console.WriteLine($"context: {context} prompt tokens, then {tokens} timed steps per expert after {WarmUpSteps} warm-up steps");
         Console.WriteLine();
         Console.WriteLine("| step | weight bytes/token | floor ms | median ms | p90 ms | tok/s | % of floor |");
