@@ -14,9 +14,10 @@ public static class Program
         {
             Console.WriteLine("""
                 usage:
-                  ellsa-perf decode-cpu [--threads N] [--tokens N] [--context N] [--small]
+                  ellsa-perf decode-cpu [--threads N] [--tokens N] [--context N] [--small] [--profile N]
                       decode ms/token on the bench model (d 2048, 16 layers, 16/4 heads, ff 5632,
-                      vocabularies 32000/40000, random bf16) against weight bytes ÷ measured bandwidth
+                      vocabularies 32000/40000, random bf16) against weight bytes ÷ measured bandwidth;
+                      --profile N then times N more steps per expert kernel by kernel (off: no cost)
                   ellsa-perf bandwidth [--threads N] [--passes N]
                       the read-bandwidth probe alone (each thread streams its own 256 MiB buffer)
                   ellsa-perf vision-cpu --tokenizer DIR [--frames N] [--threads N]
@@ -44,7 +45,8 @@ public static class Program
                     threads: Option(args, "--threads", 0),
                     tokens: Option(args, "--tokens", 32),
                     context: Option(args, "--context", 64),
-                    small: args.Contains("--small"));
+                    small: args.Contains("--small"),
+                    profileSteps: Option(args, "--profile", 0));
             case "bandwidth":
                 using (var backend = new Ellsa.Kernels.Cpu.CpuBackend(Option(args, "--threads", 0)))
                 using (var memory = new MemoryBandwidth(backend.Threads))

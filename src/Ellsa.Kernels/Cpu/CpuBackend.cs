@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Cpu.Jobs;
 
@@ -35,6 +36,24 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public CpuIsa Isa { get; }
     public int Threads => _pool.ThreadCount;
+
+    private KernelTimings? _timings;
+
+    /// <summary>Attach to time every kernel by kind (a benchmark's per-kernel breakdown); null (the default) turns it off.</summary>
+    public KernelTimings? Timings
+    {
+        get => _timings;
+        set
+        {
+            lock (_gate)
+            {
+                _timings = value;
+                _pool.Timings = value;
+            }
+        }
+    }
+
+    private long StartTiming() => _timings is null ? 0 : Stopwatch.GetTimestamp();
     /// <summary>Bytes allocated so far on the backend's worker threads (see <see cref="WorkerPool.WorkerAllocatedBytes"/>).</summary>
     public long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
     public string Name => "cpu";
@@ -90,6 +109,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     {
         var values = ((CpuIndices)ids).Values;
         BackendChecks.Embed(table, values, idOffset, destination);
+        long started = StartTiming();
         lock (_gate)
         {
             _embed.Table = (CpuMatrix)table;
@@ -99,12 +119,14 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _embed.DestinationStride = destination.Tensor.Cols;
             _embed.Plan(destination.Rows, destination.Cols);
             _pool.Run(_embed, _embed.ChunkCount);
+            _timings?.Add("embed", started);
         }
     }
 
     public void RmsNorm(TensorSlice source, DeviceVector weight, float eps, TensorSlice destination)
     {
         BackendChecks.RmsNorm(source, weight, destination);
+        long started = StartTiming();
         lock (_gate)
         {
             _rmsNorm.Source = At(source);
@@ -116,6 +138,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _rmsNorm.Eps = eps;
             _rmsNorm.Plan(source.Rows, source.Cols);
             _pool.Run(_rmsNorm, _rmsNorm.ChunkCount);
+            _timings?.Add("rms norm", started);
         }
     }
 
@@ -124,6 +147,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         BackendChecks.MatMul(weight, input, output, bias);
         if (input.Rows == 0)
             return;
+        long started = StartTiming();
         lock (_gate)
         {
             var matrix = (CpuMatrix)weight;
@@ -153,6 +177,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _matMul.Bias = bias is null ? null : ((CpuVector)bias).Storage.Pointer;
             _matMul.Accumulate = accumulate;
             _pool.Run(_matMul, _matMul.ChunkCount);
+            _timings?.Add(matrix.TimingName, started);
         }
     }
 
@@ -160,6 +185,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     {
         var pos = ((CpuIndices)positions).Values;
         BackendChecks.Rope(heads, headDim, pos, positionOffset, table);
+        long started = StartTiming();
         lock (_gate)
         {
             _rope.Heads = At(heads);
@@ -171,6 +197,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _rope.Table = (CpuRopeTable)table;
             _rope.Plan(heads.Rows, heads.Cols * 4);
             _pool.Run(_rope, _rope.ChunkCount);
+            _timings?.Add("rope", started);
         }
     }
 
@@ -180,6 +207,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         int headDim = kv.HeadDim;
         var pos = ((CpuIndices)positions).Values;
         BackendChecks.WriteKv(kv, layer, keys, values, pos, positionOffset);
+        long started = StartTiming();
         lock (_gate)
         {
             float* k = At(keys);
@@ -196,6 +224,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
                         .CopyTo(new Span<float>(kv.Values.Pointer + slot, headDim));
                 }
             }
+            _timings?.Add("write kv", started);
         }
     }
 
@@ -204,6 +233,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         var kv = (CpuKvCache)cache;
         var pos = ((CpuIndices)positions).Values;
         BackendChecks.Attention(kv, layer, queries, pos, positionOffset, output);
+        long started = StartTiming();
         lock (_gate)
         {
             EnsureScores(queries.Cols / kv.HeadDim / kv.KvHeads * (long)kv.Capacity);
@@ -219,12 +249,14 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _attention.Scale = 1f / MathF.Sqrt(kv.HeadDim);
             _attention.Scratch = _scores;
             _pool.Run(_attention, _attention.ChunkCount(queries.Rows));
+            _timings?.Add("attention", started);
         }
     }
 
     public void SwiGlu(TensorSlice gateUp, TensorSlice output)
     {
         BackendChecks.SwiGlu(gateUp, output);
+        long started = StartTiming();
         lock (_gate)
         {
             _swiGlu.GateUp = At(gateUp);
@@ -234,6 +266,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _swiGlu.Width = output.Cols;
             _swiGlu.Plan(output.Rows, gateUp.Cols);
             _pool.Run(_swiGlu, _swiGlu.ChunkCount);
+            _timings?.Add("swiglu", started);
         }
     }
 
@@ -258,6 +291,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     public int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed)
     {
         BackendChecks.ArgMax(row, allowed);
+        long started = StartTiming();
         var values = new ReadOnlySpan<float>(At(row), row.Cols);
         int best = -1;
         float bestValue = float.NegativeInfinity;
@@ -276,6 +310,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             }
         }
         // BackendChecks.ArgMax made sure some allowed id lies inside the row, so best is one.
+        _timings?.Add("argmax", started);
         return best;
     }
 
