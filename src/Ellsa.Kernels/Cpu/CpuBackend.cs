@@ -19,9 +19,10 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     private readonly RmsNormJob _rmsNorm = new();
     private readonly RopeJob _rope = new();
     private readonly SwiGluJob _swiGlu = new();
+    private readonly GateUpSwiGluJob _gateUp = new();
+    private readonly ProjectArgMaxJob _projectArgMax = new();
     private readonly EmbedJob _embed = new();
     private NativeArray<float> _split = new(0);
-    private CpuTensor? _gateUpScratch;
     private NativeArray<float>[] _scores;
 
     public CpuBackend(int threads = 0, CpuIsa? isa = null)
@@ -151,34 +152,69 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         lock (_gate)
         {
             var matrix = (CpuMatrix)weight;
-            int k = weight.Cols;
-            float* x = At(input);
-            int xStride = input.Tensor.Cols;
-            if (matrix.HasBf16 && DotKernels.BlockWidth(Isa) > 0)
-            {
-                long need = (long)input.Rows * k;
-                if (_split.Length < need)
-                {
-                    _split.Dispose();
-                    _split = new NativeArray<float>(need, zero: false);
-                }
-                for (int t = 0; t < input.Rows; t++)
-                    DotKernels.SplitEvenOdd(Isa, x + (long)t * xStride, _split.Pointer + (long)t * k, k);
-            }
-            _matMul.Isa = Isa;
-            _matMul.Weight = matrix;
-            _matMul.Input = x;
-            _matMul.InputStride = xStride;
-            _matMul.Split = _split.Pointer;
-            _matMul.SplitStride = k;
-            _matMul.Output = At(output);
-            _matMul.OutputStride = output.Tensor.Cols;
-            _matMul.Tokens = input.Rows;
-            _matMul.Bias = bias is null ? null : ((CpuVector)bias).Storage.Pointer;
-            _matMul.Accumulate = accumulate;
+            Configure(_matMul, matrix, input, output, bias, accumulate);
             _pool.Run(_matMul, _matMul.ChunkCount);
             _timings?.Add(matrix.TimingName, started);
         }
+    }
+
+    /// <summary>
+    /// The head's projection of one row and its greedy choice in one dispatch (see
+    /// <see cref="ProjectArgMaxJob"/>): the logits are written as <see cref="MatMul"/> writes them
+    /// and the id is the one <see cref="ArgMax"/> would choose from them.
+    /// </summary>
+    public int MatMulArgMax(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias, ReadOnlySpan<IdRange> allowed)
+    {
+        BackendChecks.MatMul(weight, input, output, bias);
+        BackendChecks.ArgMax(output, allowed);
+        long started = StartTiming();
+        int best;
+        lock (_gate)
+        {
+            var matrix = (CpuMatrix)weight;
+            Configure(_projectArgMax.Product, matrix, input, output, bias, accumulate: false);
+            _projectArgMax.Prepare(allowed);
+            _pool.Run(_projectArgMax, _projectArgMax.ChunkCount);
+            best = _projectArgMax.Merge();
+            _timings?.Add(matrix.TimingName + " + argmax", started);
+        }
+        // A NaN logit: the serial scan's rule decides, so both paths agree on every row.
+        return best >= 0 ? best : ArgMax(output, allowed);
+    }
+
+    /// <summary>Points a product job at its operands; splits the activations for the bf16 kernels.</summary>
+    private void Configure(MatMulJob job, CpuMatrix matrix, TensorSlice input, TensorSlice output, DeviceVector? bias, bool accumulate)
+    {
+        float* x = At(input);
+        int xStride = input.Tensor.Cols;
+        int k = matrix.Cols;
+        SplitRows(matrix, x, xStride, input.Rows, k);
+        job.Isa = Isa;
+        job.Weight = matrix;
+        job.Input = x;
+        job.InputStride = xStride;
+        job.Split = _split.Pointer;
+        job.SplitStride = k;
+        job.Output = At(output);
+        job.OutputStride = output.Tensor.Cols;
+        job.Tokens = input.Rows;
+        job.Bias = bias is null ? null : ((CpuVector)bias).Storage.Pointer;
+        job.Accumulate = accumulate;
+    }
+
+    /// <summary>The activation rows in the bf16 kernels' even/odd order, when the matrix has bf16 rows.</summary>
+    private void SplitRows(CpuMatrix matrix, float* x, int xStride, int rows, int k)
+    {
+        if (!matrix.HasBf16 || DotKernels.BlockWidth(Isa) == 0)
+            return;
+        long need = (long)rows * k;
+        if (_split.Length < need)
+        {
+            _split.Dispose();
+            _split = new NativeArray<float>(need, zero: false);
+        }
+        for (int t = 0; t < rows; t++)
+            DotKernels.SplitEvenOdd(Isa, x + (long)t * xStride, _split.Pointer + (long)t * k, k);
     }
 
     public void Rope(TensorSlice heads, int headDim, DeviceIndices positions, int positionOffset, DeviceRopeTable table)
@@ -273,18 +309,27 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     public void GateUpSwiGlu(DeviceMatrix gateUp, TensorSlice input, TensorSlice output)
     {
         BackendChecks.GateUpSwiGlu(gateUp, input, output);
+        if (input.Rows == 0)
+            return;
+        long started = StartTiming();
         lock (_gate)
         {
-            if (_gateUpScratch is null || _gateUpScratch.Rows < input.Rows || _gateUpScratch.Cols < gateUp.Rows)
-            {
-                int rows = Math.Max(input.Rows, _gateUpScratch?.Rows ?? 0);
-                int cols = Math.Max(gateUp.Rows, _gateUpScratch?.Cols ?? 0);
-                _gateUpScratch?.Dispose();
-                _gateUpScratch = new CpuTensor(rows, cols);
-            }
-            var product = new TensorSlice(_gateUpScratch, 0, input.Rows, 0, gateUp.Rows);
-            MatMul(gateUp, input, product, null, accumulate: false);
-            SwiGlu(product, output);
+            var matrix = (CpuMatrix)gateUp;
+            float* x = At(input);
+            int xStride = input.Tensor.Cols;
+            SplitRows(matrix, x, xStride, input.Rows, matrix.Cols);
+            _gateUp.Isa = Isa;
+            _gateUp.Weight = matrix;
+            _gateUp.Input = x;
+            _gateUp.InputStride = xStride;
+            _gateUp.Split = _split.Pointer;
+            _gateUp.SplitStride = matrix.Cols;
+            _gateUp.Output = At(output);
+            _gateUp.OutputStride = output.Tensor.Cols;
+            _gateUp.Tokens = input.Rows;
+            _gateUp.Ff = output.Cols;
+            _pool.Run(_gateUp, _gateUp.ChunkCount);
+            _timings?.Add(matrix.TimingName + " + swiglu", started);
         }
     }
 
@@ -352,7 +397,6 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         foreach (var job in _jobs.Values)
             (job as IDisposable)?.Dispose();
         _split.Dispose();
-        _gateUpScratch?.Dispose();
         foreach (var scratch in _scores)
             scratch.Dispose();
     }
