@@ -19,9 +19,9 @@ namespace Ellsa.Kernels.Cpu;
 /// path too; it is exact, where <c>vdpbf16ps</c> would round the activations to bf16.
 ///
 /// A decode GEMV is bound by how fast weight rows stream in. A bf16 row of the bench model is 4 KB,
-/// one page, and the hardware prefetchers stop at page ends, so every four-row group would start
-/// with four cold streams; the four-row kernel therefore prefetches the next group's rows (into L2)
-/// line by line while it reads the current group.
+/// one page, and the hardware prefetchers stop at page ends, so every row group would start
+/// with cold streams; the row-group kernels therefore prefetch the next group's rows (into L2)
+/// line by line while they read the current group.
 /// </summary>
 internal static unsafe class DotKernels
 {
@@ -50,6 +50,27 @@ internal static unsafe class DotKernels
                 dst[j] = src[2 * j];
                 dst[half + j] = src[2 * j + 1];
             }
+        }
+    }
+
+    /// <summary>
+    /// Eight consecutive bf16 rows (row stride in elements) dotted with x (given plain and split):
+    /// eight row streams in flight per thread, with the next eight rows prefetched, read memory
+    /// faster than four (measured single-threaded on the 2-core machine: about 28 against 22 GB/s).
+    /// </summary>
+    public static void Bf16Rows8(CpuIsa isa, ushort* w, nint stride, float* x, float* split, int k, float* result)
+    {
+        int done = isa switch
+        {
+            CpuIsa.Avx512 => Bf16Rows8<Simd512, Vector512<float>>(w, stride, split, k, result),
+            CpuIsa.Avx2 => Bf16Rows8<Simd256, Vector256<float>>(w, stride, split, k, result),
+            _ => Clear(result, 8),
+        };
+        for (int i = done; i < k; i++)
+        {
+            float xi = x[i];
+            for (int r = 0; r < 8; r++)
+                result[r] += BFloat16.ToSingle(w[r * stride + i]) * xi;
         }
     }
 
@@ -164,6 +185,53 @@ internal static unsafe class DotKernels
         result[2] = TSimd.Sum(a2, b2);
         result[3] = TSimd.Sum(a3, b3);
         return blocks * block;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Bf16Rows8<TSimd, TVector>(ushort* w, nint stride, float* split, int k, float* result)
+        where TSimd : struct, ISimdWidth<TVector> where TVector : struct
+    {
+        int block = 2 * TSimd.Count;
+        int blocks = k / block;
+        // One accumulator per row (even then odd products chained): eight independent chains.
+        TVector a0 = default, a1 = default, a2 = default, a3 = default;
+        TVector a4 = default, a5 = default, a6 = default, a7 = default;
+        ushort* next = w + 8 * stride;
+        for (int b = 0; b < blocks; b++)
+        {
+            nint o = b * block;
+            if (Sse.IsSupported)
+            {
+                for (int r = 0; r < 8; r++)
+                    Sse.Prefetch1(next + r * stride + o);
+            }
+            var xe = TSimd.Load(split + o);
+            var xo = TSimd.Load(split + o + TSimd.Count);
+            a0 = Row(w + o, xe, xo, a0);
+            a1 = Row(w + stride + o, xe, xo, a1);
+            a2 = Row(w + 2 * stride + o, xe, xo, a2);
+            a3 = Row(w + 3 * stride + o, xe, xo, a3);
+            a4 = Row(w + 4 * stride + o, xe, xo, a4);
+            a5 = Row(w + 5 * stride + o, xe, xo, a5);
+            a6 = Row(w + 6 * stride + o, xe, xo, a6);
+            a7 = Row(w + 7 * stride + o, xe, xo, a7);
+        }
+        result[0] = TSimd.Sum(a0, default);
+        result[1] = TSimd.Sum(a1, default);
+        result[2] = TSimd.Sum(a2, default);
+        result[3] = TSimd.Sum(a3, default);
+        result[4] = TSimd.Sum(a4, default);
+        result[5] = TSimd.Sum(a5, default);
+        result[6] = TSimd.Sum(a6, default);
+        result[7] = TSimd.Sum(a7, default);
+        return blocks * block;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static TVector Row(ushort* row, TVector xe, TVector xo, TVector acc)
+        {
+            TSimd.LoadBf16(row, out var even, out var odd);
+            return TSimd.MultiplyAdd(odd, xo, TSimd.MultiplyAdd(even, xe, acc));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

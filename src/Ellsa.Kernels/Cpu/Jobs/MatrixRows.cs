@@ -24,6 +24,8 @@ internal static unsafe class MatrixRows
             if (part.Dtype == WeightDtype.BF16)
             {
                 ushort* w = (ushort*)part.Data + (long)skip * k;
+                for (; r + 8 <= rows; r += 8)
+                    DotKernels.Bf16Rows8(isa, w + (long)r * k, k, x, split, k, dst + r);
                 for (; r + 4 <= rows; r += 4)
                     DotKernels.Bf16Rows4(isa, w + (long)r * k, k, x, split, k, dst + r);
                 for (; r < rows; r++)
