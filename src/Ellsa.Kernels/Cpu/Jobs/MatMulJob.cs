@@ -38,7 +38,7 @@ internal sealed unsafe class MatMulJob : IParallelWork
         int rows = Weight.ChunkRows[rowChunk];
         int outRow = Weight.ChunkOutputRow[rowChunk];
         int k = part.Cols;
-        float* dots = stackalloc float[4];
+        float* dots = stackalloc float[8];
 
         for (int t = firstToken; t < lastToken; t++)
         {
@@ -50,6 +50,11 @@ internal sealed unsafe class MatMulJob : IParallelWork
             if (part.Dtype == WeightDtype.BF16)
             {
                 ushort* w = (ushort*)part.Data + (long)partRow * k;
+                for (; r + 8 <= rows; r += 8)
+                {
+                    DotKernels.Bf16Rows8(Isa, w + (long)r * k, k, x, split, k, dots);
+                    Store(y, bias, r, dots, 8);
+                }
                 for (; r + 4 <= rows; r += 4)
                 {
                     DotKernels.Bf16Rows4(Isa, w + (long)r * k, k, x, split, k, dots);
