@@ -174,6 +174,12 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     {
         BackendChecks.MatMul(weight, input, output, bias);
         BackendChecks.ArgMax(output, allowed);
+        if (weight is CpuQ8Matrix)
+        {
+            // The fused job reads bf16/fp32 rows: Q8 heads take the Q8 product, then the scan.
+            MatMul(weight, input, output, bias, accumulate: false);
+            return ArgMax(output, allowed);
+        }
         long started = StartTiming();
         int best;
         lock (_gate)
