@@ -152,3 +152,22 @@ public sealed class SpeakCommandTests
             Assert.Contains(option, help.Stdout);
     }
 }
+
+/// <summary><c>ellsa inspect</c> on weights/tiny lists the speech decoder's config, prompt and bindings.</summary>
+public sealed class InspectSpeechDecoderTests
+{
+    [Fact]
+    public void InspectShowsTheSpeechDecodersBindings()
+    {
+        var result = CliRunner.Process("inspect", "--model", TestPaths.Tiny);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        string text = result.Stdout[result.Stdout.IndexOf("speech decoder", StringComparison.Ordinal)..];
+        Assert.StartsWith("speech decoder (speech_decoder.safetensors): generator_proj 64→64→32", text);
+        Assert.Contains("prompt (speech_prompt.safetensors): 20 tokens, 39 mel frames", text);
+        Assert.Contains("437 tensors bound", text);
+        foreach (string module in new[] { "speech_expert.generator_proj.0.*", "speech_expert.generator.llm.llm_decoder.*",
+                     "speech_expert.generator.flow.decoder.*", "speech_expert.generator.hift.conv_post.*" })
+            Assert.Contains(module, text);
+        Assert.Contains("unused: none", text);
+    }
+}
