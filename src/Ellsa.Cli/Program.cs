@@ -45,6 +45,7 @@ public static class Program
         root.Subcommands.Add(ForwardCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(DuplexCommand.Create());
         root.Subcommands.Add(FastCommand.Create());
         root.Subcommands.Add(LookCommand.Create());

@@ -45,7 +45,13 @@ public static class CommonOptions
             Description = "How the projection matrices are held: bf16 (as the checkpoint stores them) or q8 (block-quantised int8, " +
                           "32 values per fp16 scale, made at load; about half the memory and bytes per token). Default: ellsa.json weights.format, else bf16",
         };
-        option.AcceptOnlyFromAmong("bf16", "q8");
+        // Checked here, not by AcceptOnlyFromAmong, so that the error names the flag.
+        option.Validators.Add(result =>
+        {
+            string? text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
+            if (text is not null && !WeightSettings.TryParse(text, out _))
+                result.AddError($"--weights {text}: expected bf16 or q8");
+        });
         return option;
     }
 
