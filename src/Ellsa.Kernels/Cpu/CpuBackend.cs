@@ -23,6 +23,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     private readonly SwiGluJob _swiGlu = new();
     private readonly GateUpSwiGluJob _gateUp = new();
     private readonly ProjectArgMaxJob _projectArgMax = new();
+    private readonly ContiguousBlocks _blocks = new();
     private readonly EmbedJob _embed = new();
     private NativeArray<float> _split = new(0);
     private NativeArray<float>[] _scores;
@@ -213,6 +214,16 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         job.Tokens = input.Rows;
         job.Bias = bias is null ? null : ((CpuVector)bias).Storage.Pointer;
         job.Accumulate = accumulate;
+        job.Blocks = SingleTokenBlocks(input.Rows, job.ChunkCount);
+    }
+
+    /// <summary>For one token (decode), contiguous row runs per worker; prefill keeps the plain chunk order.</summary>
+    private ContiguousBlocks? SingleTokenBlocks(int tokens, int chunks)
+    {
+        if (tokens != 1)
+            return null;
+        _blocks.Reset(chunks, _pool.ThreadCount);
+        return _blocks;
     }
 
     /// <summary>The activation rows in the bf16 kernels' even/odd order, when the matrix has bf16 rows.</summary>
@@ -346,6 +357,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _gateUp.OutputStride = output.Tensor.Cols;
             _gateUp.Tokens = input.Rows;
             _gateUp.Ff = output.Cols;
+            _gateUp.Blocks = SingleTokenBlocks(input.Rows, _gateUp.ChunkCount);
             _pool.Run(_gateUp, _gateUp.ChunkCount);
             _timings?.Add(matrix.TimingName + " + swiglu", started);
         }

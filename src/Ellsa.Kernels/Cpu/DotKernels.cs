@@ -55,8 +55,8 @@ internal static unsafe class DotKernels
 
     /// <summary>
     /// Eight consecutive bf16 rows (row stride in elements) dotted with x (given plain and split):
-    /// eight row streams in flight per thread, with the next eight rows prefetched, read memory
-    /// faster than four (measured single-threaded on the 2-core machine: about 28 against 22 GB/s).
+    /// eight row streams in flight per thread, with the next eight rows prefetched, keep more
+    /// memory requests outstanding than four (perf/RESULTS.md has the measured rates).
     /// </summary>
     public static void Bf16Rows8(CpuIsa isa, ushort* w, nint stride, float* x, float* split, int k, float* result)
     {

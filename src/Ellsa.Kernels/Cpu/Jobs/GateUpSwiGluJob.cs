@@ -27,11 +27,16 @@ internal sealed unsafe class GateUpSwiGluJob : IParallelWork
 
     private int RowBlocks => (Ff + RowsPerChunk - 1) / RowsPerChunk;
 
+    /// <summary>When set (a single token), row blocks are taken in contiguous runs per worker.</summary>
+    public ContiguousBlocks? Blocks;
+
     public int ChunkCount => RowBlocks * ((Tokens + MatMulJob.TokensPerBlock - 1) / MatMulJob.TokensPerBlock);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int worker)
     {
+        if (Blocks is not null)
+            chunk = Blocks.Take(worker);
         int rowBlocks = RowBlocks;
         int first = chunk % rowBlocks * RowsPerChunk;
         int rows = Math.Min(RowsPerChunk, Ff - first);

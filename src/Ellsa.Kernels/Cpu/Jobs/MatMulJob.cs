@@ -24,10 +24,18 @@ internal sealed unsafe class MatMulJob : IParallelWork
     public float* Bias;
     public bool Accumulate;
 
+    /// <summary>When set (single-token products), chunks are row chunks taken in contiguous runs per worker.</summary>
+    public ContiguousBlocks? Blocks;
+
     public int ChunkCount => Weight.ChunkRows.Length * ((Tokens + TokensPerBlock - 1) / TokensPerBlock);
 
+    /// <summary>The chunk a pool call for <paramref name="chunk"/> on <paramref name="worker"/> computes.</summary>
+    public int Claim(int chunk, int worker) => Blocks is null ? chunk : Blocks.Take(worker);
+
+    public void Execute(int chunk, int worker) => ExecuteChunk(Claim(chunk, worker));
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Execute(int chunk, int worker)
+    public void ExecuteChunk(int chunk)
     {
         int rowChunks = Weight.ChunkRows.Length;
         int rowChunk = chunk % rowChunks;

@@ -39,7 +39,8 @@ internal sealed unsafe class ProjectArgMaxJob : IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int worker)
     {
-        Product.Execute(chunk, worker);
+        chunk = Product.Claim(chunk, worker);
+        Product.ExecuteChunk(chunk);
         var weight = Product.Weight;
         int begin = weight.ChunkOutputRow[chunk];
         int end = begin + weight.ChunkRows[chunk];
