@@ -14,26 +14,9 @@ namespace Ellsa.Tests.SpeechOut;
 /// </summary>
 public sealed class TokenToWaveStreamTests
 {
-    public static TheoryData<string, string> OfflineCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (string config in SpeechOutGoldens.Configs)
-            foreach (string name in SpeechOutGoldens.OfflineCases(config))
-                data.Add(config, name);
-        return data;
-    }
+    public static TheoryData<string, string> OfflineCases() => SpeechOutGoldens.OfflineCaseData();
 
-    public static TheoryData<string, string> StreamCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (string config in SpeechOutGoldens.Configs)
-        {
-            using var goldens = SpeechOutGoldens.Goldens(config, "stream");
-            foreach (string name in goldens.Names.Where(n => n.EndsWith(".wave", StringComparison.Ordinal)).Select(n => n[..^".wave".Length]).Order())
-                data.Add(config, name);
-        }
-        return data;
-    }
+    public static TheoryData<string, string> StreamCases() => SpeechOutGoldens.CaseData("stream", ".wave");
 
     [Theory]
     [MemberData(nameof(OfflineCases))]
