@@ -357,6 +357,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _gateUp.OutputStride = output.Tensor.Cols;
             _gateUp.Tokens = input.Rows;
             _gateUp.Ff = output.Cols;
+            _gateUp.Plan(matrix);
             _gateUp.Blocks = SingleTokenBlocks(input.Rows, _gateUp.ChunkCount);
             _pool.Run(_gateUp, _gateUp.ChunkCount);
             _timings?.Add(matrix.TimingName + " + swiglu", started);

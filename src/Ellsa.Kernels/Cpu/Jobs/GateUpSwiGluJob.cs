@@ -11,8 +11,11 @@ namespace Ellsa.Kernels.Cpu.Jobs;
 /// </summary>
 internal sealed unsafe class GateUpSwiGluJob : IParallelWork
 {
-    /// <summary>Gate rows per chunk (and as many up rows): 256 KB of bf16 weights at d = 2048.</summary>
-    public const int RowsPerChunk = 32;
+    /// <summary>The most gate rows a chunk takes (its stack buffers' size).</summary>
+    public const int MaxRowsPerChunk = 64;
+
+    /// <summary>Gate rows per chunk (and as many up rows): see <see cref="Plan"/>.</summary>
+    public int RowsPerChunk = 32;
 
     public CpuIsa Isa;
     public CpuMatrix Weight = null!;
@@ -24,6 +27,18 @@ internal sealed unsafe class GateUpSwiGluJob : IParallelWork
     public int OutputStride;
     public int Tokens;
     public int Ff;
+
+    /// <summary>
+    /// About 128 KB of gate rows and as many of up rows per chunk, in multiples of eight rows (the
+    /// bf16 kernel's group): 32 rows at d = 2048 in bf16, the size a prefill's eight-token block
+    /// reuses from L2.
+    /// </summary>
+    public void Plan(CpuMatrix weight)
+    {
+        int elementBytes = weight.AllBf16 ? 2 : 4;
+        int rows = 128 * 1024 / Math.Max(1, weight.Cols * elementBytes) / 8 * 8;
+        RowsPerChunk = Math.Clamp(rows, 8, MaxRowsPerChunk);
+    }
 
     private int RowBlocks => (Ff + RowsPerChunk - 1) / RowsPerChunk;
 
@@ -42,8 +57,8 @@ internal sealed unsafe class GateUpSwiGluJob : IParallelWork
         int rows = Math.Min(RowsPerChunk, Ff - first);
         int firstToken = chunk / rowBlocks * MatMulJob.TokensPerBlock;
         int lastToken = Math.Min(Tokens, firstToken + MatMulJob.TokensPerBlock);
-        float* gate = stackalloc float[RowsPerChunk];
-        float* up = stackalloc float[RowsPerChunk];
+        float* gate = stackalloc float[MaxRowsPerChunk];
+        float* up = stackalloc float[MaxRowsPerChunk];
         for (int t = firstToken; t < lastToken; t++)
         {
             float* x = Input + (long)t * InputStride;
