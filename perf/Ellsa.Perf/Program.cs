@@ -14,9 +14,10 @@ public static class Program
         {
             Console.WriteLine("""
                 usage:
-                  ellsa-perf decode-cpu [--threads N] [--tokens N] [--context N] [--small]
+                  ellsa-perf decode-cpu [--threads N] [--tokens N] [--context N] [--small] [--weights bf16|q8]
                       decode ms/token on the bench model (d 2048, 16 layers, 16/4 heads, ff 5632,
-                      vocabularies 32000/40000, random bf16) against weight bytes ÷ measured bandwidth
+                      vocabularies 32000/40000, random bf16; q8: projections and heads quantised)
+                      against weight bytes ÷ measured bandwidth
                   ellsa-perf vision-cpu --tokenizer DIR [--frames N] [--threads N]
                       one 200×200 frame through the vision tokenizer's encoder (median of N frames)
                       and its 2-D encoder's GFLOP/s; perf/vision/side_by_side.py runs it beside PyTorch
@@ -42,7 +43,8 @@ public static class Program
                     threads: Option(args, "--threads", 0),
                     tokens: Option(args, "--tokens", 32),
                     context: Option(args, "--context", 64),
-                    small: args.Contains("--small"));
+                    small: args.Contains("--small"),
+                    q8: Weights(args));
             case "vision-cpu":
                 int at = Array.IndexOf(args, "--tokenizer");
                 if (at < 0 || at + 1 >= args.Length)
@@ -64,6 +66,17 @@ public static class Program
                 Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, vision-cpu, speech-cpu, gemm-cpu, conv-cpu, kernels)");
                 return 2;
         }
+    }
+
+    /// <summary>--weights bf16 (default) or q8.</summary>
+    private static bool Weights(string[] args)
+    {
+        int i = Array.IndexOf(args, "--weights");
+        if (i < 0)
+            return false;
+        return i + 1 < args.Length && args[i + 1] is "bf16" or "q8"
+            ? args[i + 1] == "q8"
+            : throw new ArgumentException("--weights needs bf16 or q8");
     }
 
     private static int Option(string[] args, string name, int fallback)

@@ -1,6 +1,5 @@
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Gpu;
-using Ellsa.Tests.Q8;
 using Ellsa.Tests.Support;
 
 namespace Ellsa.Tests.Gpu.Checks;
