@@ -37,20 +37,22 @@ public static class BenchModel
         return new ModelConfig("(bench)", speech, vision, new EllsaSettings { Tokens = tokens });
     }
 
-    public static SaMoeModel Create(CpuBackend backend, ModelConfig config, int seed = 1) =>
-        new(config, backend, CreateWeights(backend, config, seed));
+    /// <param name="q8">Quantise every projection and head to q8 after making it (the embeddings stay bf16, as a <c>--weights q8</c> load leaves them).</param>
+    public static SaMoeModel Create(CpuBackend backend, ModelConfig config, int seed = 1, bool q8 = false) =>
+        new(config, backend, CreateWeights(backend, config, seed, q8));
 
     /// <summary>The random weights alone (a model made over them owns and releases them): the llama.cpp side-by-side writes them to a GGUF.</summary>
-    public static HostWeights CreateWeights(CpuBackend backend, ModelConfig config, int seed = 1)
+    public static HostWeights CreateWeights(CpuBackend backend, ModelConfig config, int seed = 1, bool q8 = false)
     {
         var owned = new List<IDisposable>();
-        var speech = Expert(config.Speech, "speech", backend, owned, seed);
-        var vision = Expert(config.Vision, "vision", backend, owned, seed + 1000);
+        var speech = Expert(config.Speech, "speech", backend, owned, seed, q8);
+        var vision = Expert(config.Vision, "vision", backend, owned, seed + 1000, q8);
         return new HostWeights(speech, vision, owned);
     }
 
-    private static HostExpert Expert(ExpertConfig c, string name, CpuBackend backend, List<IDisposable> owned, int seed)
+    private static HostExpert Expert(ExpertConfig c, string name, CpuBackend backend, List<IDisposable> owned, int seed, bool q8)
     {
+        HostMatrix Project(HostMatrix m) => q8 ? Quantized(m, owned) : m;
         int d = c.HiddenSize;
         double scale = 1 / Math.Sqrt(d);
         var layers = new HostLayer[c.Layers];
@@ -59,17 +61,21 @@ public static class BenchModel
             string role = $"{name}.layers.{l}";
             layers[l] = new HostLayer(
                 Ones(d), Ones(d),
-                Random($"{role}.qkv_proj", c.QueryWidth + 2 * c.KvWidth, d, scale, backend, owned, seed++),
+                Project(Random($"{role}.qkv_proj", c.QueryWidth + 2 * c.KvWidth, d, scale, backend, owned, seed++)),
                 null,
-                Random($"{role}.o_proj", d, c.QueryWidth, 1 / Math.Sqrt(c.QueryWidth), backend, owned, seed++),
-                Random($"{role}.gate_up_proj", 2 * c.IntermediateSize, d, scale, backend, owned, seed++),
-                Random($"{role}.down_proj", d, c.IntermediateSize, 1 / Math.Sqrt(c.IntermediateSize), backend, owned, seed++));
+                Project(Random($"{role}.o_proj", d, c.QueryWidth, 1 / Math.Sqrt(c.QueryWidth), backend, owned, seed++)),
+                Project(Random($"{role}.gate_up_proj", 2 * c.IntermediateSize, d, scale, backend, owned, seed++)),
+                Project(Random($"{role}.down_proj", d, c.IntermediateSize, 1 / Math.Sqrt(c.IntermediateSize), backend, owned, seed++)));
         }
         return new HostExpert(
             Random($"{name}.embed", c.VocabSize, d, 1, backend, owned, seed++),
             layers, Ones(d),
-            Random($"{name}.head", c.VocabSize, d, scale, backend, owned, seed));
+            Project(Random($"{name}.head", c.VocabSize, d, scale, backend, owned, seed)));
     }
+
+    /// <summary>The matrix as q8 (its bf16 buffer stays owned: the bench keeps it simple, memory is not measured).</summary>
+    private static HostMatrix Quantized(HostMatrix matrix, List<IDisposable> owned) =>
+        new(matrix.Name, matrix.Parts.Select(p => Q8Quantization.Quantize(p, "(bench)", matrix.Name, owned)).ToList());
 
     private static float[] Ones(int n) => Enumerable.Repeat(1f, n).ToArray();
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Ellsa.Kernels.Numerics;
 
 namespace Ellsa.Kernels.Cpu;
@@ -54,10 +56,19 @@ internal sealed unsafe class Q8Activations : IDisposable
             QuantizeRow(x + (long)r * stride, cols, Magnitudes(r), Quants(r), SignMasks(r), Scales(r));
     }
 
+    /// <summary>
+    /// Per block: d = max|x| / 127, q = round(x / d) with ties to even — what llama.cpp's vector
+    /// quantiser does (<c>_mm256_round_ps</c>), and what the vector and scalar code here both do,
+    /// so every ISA sees the same integers.
+    /// </summary>
     private static void QuantizeRow(float* x, int cols, byte* magnitudes, sbyte* quants, sbyte* masks, float* scales)
     {
         int blocks = Q8Format.BlocksPerRow(cols);
-        for (int b = 0; b < blocks; b++)
+        int full = Vector256.IsHardwareAccelerated ? cols / Q8Format.BlockSize : 0;
+        for (int b = 0; b < full; b++)
+            QuantizeBlock256(x + b * Q8Format.BlockSize, magnitudes + b * Q8Format.BlockSize, quants + b * Q8Format.BlockSize,
+                masks + b * Q8Format.BlockSize, scales + b);
+        for (int b = full; b < blocks; b++)
         {
             int start = b * Q8Format.BlockSize;
             int length = Math.Min(Q8Format.BlockSize, cols - start);
@@ -69,12 +80,37 @@ internal sealed unsafe class Q8Activations : IDisposable
             scales[b] = d;
             for (int i = 0; i < Q8Format.BlockSize; i++)
             {
-                int q = i < length ? (int)Math.Clamp(MathF.Round(x[start + i] * inverse, MidpointRounding.AwayFromZero), -Q8Format.MaxQuant, Q8Format.MaxQuant) : 0;
+                int q = i < length ? (int)Math.Clamp(MathF.Round(x[start + i] * inverse), -Q8Format.MaxQuant, Q8Format.MaxQuant) : 0;
                 quants[start + i] = (sbyte)q;
                 magnitudes[start + i] = (byte)Math.Abs(q);
                 masks[start + i] = (sbyte)(q < 0 ? -1 : 0);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuantizeBlock256(float* x, byte* magnitudes, sbyte* quants, sbyte* masks, float* scale)
+    {
+        var v0 = Vector256.Load(x);
+        var v1 = Vector256.Load(x + 8);
+        var v2 = Vector256.Load(x + 16);
+        var v3 = Vector256.Load(x + 24);
+        var top = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
+        float max = 0;
+        for (int i = 0; i < Vector256<float>.Count; i++)
+            max = MathF.Max(max, top.GetElement(i));
+        float d = max / Q8Format.MaxQuant;
+        float inverse = d != 0 ? 1f / d : 0f;
+        *scale = d;
+        var factor = Vector256.Create(inverse);
+        var limit = Vector256.Create((float)Q8Format.MaxQuant);
+        Vector256<int> Quantize(Vector256<float> v) =>
+            Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(v * factor), -limit), limit));
+        // The values lie in [-127, 127], so narrowing (which truncates) is exact.
+        var q = Vector256.Narrow(Vector256.Narrow(Quantize(v0), Quantize(v1)), Vector256.Narrow(Quantize(v2), Quantize(v3)));
+        q.Store(quants);
+        Vector256.Abs(q).AsByte().Store(magnitudes);
+        Vector256.LessThan(q, Vector256<sbyte>.Zero).Store(masks);
     }
 
     public void Dispose()

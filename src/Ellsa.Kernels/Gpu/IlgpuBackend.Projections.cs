@@ -16,6 +16,11 @@ public sealed partial class IlgpuBackend
 {
     public void MatMul(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias, bool accumulate)
     {
+        if (weight is GpuQ8Matrix q8)
+        {
+            MatMulQ8(Own(q8, "matrix"), input, output, bias, accumulate);
+            return;
+        }
         var matrix = Matrix(weight);
         var x = Tensor(input);
         var y = Tensor(output);
@@ -35,6 +40,11 @@ public sealed partial class IlgpuBackend
 
     public void GateUpSwiGlu(DeviceMatrix gateUp, TensorSlice input, TensorSlice output)
     {
+        if (gateUp is GpuQ8Matrix q8)
+        {
+            GateUpSwiGluQ8(Own(q8, "matrix"), input, output);
+            return;
+        }
         var matrix = Matrix(gateUp);
         var x = Tensor(input);
         var y = Tensor(output);

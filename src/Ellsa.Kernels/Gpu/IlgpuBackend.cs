@@ -54,7 +54,8 @@ public sealed partial class IlgpuBackend : IComputeBackend
     public void WarmUp() => Run("WarmUp", "all kernels", () => _kernels.LoadAll(_host.IsCuda && Options.TensorCores));
 
     public DeviceMatrix UploadMatrix(HostMatrix matrix) =>
-        Run("UploadMatrix", $"{matrix.Name} {matrix.Rows}×{matrix.Cols}, {matrix.ByteSize / 1e6:F1} MB", () => MatrixUpload.Upload(_host, matrix));
+        Run("UploadMatrix", $"{matrix.Name} {matrix.Rows}×{matrix.Cols}, {matrix.ByteSize / 1e6:F1} MB", () =>
+            matrix.Parts.Any(p => p.Dtype == WeightDtype.Q8) ? GpuQ8Matrix.Upload(_host, matrix) : (DeviceMatrix)MatrixUpload.Upload(_host, matrix));
 
     public DeviceVector UploadVector(ReadOnlySpan<float> values)
     {
@@ -229,6 +230,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
             GpuIndices i => i.Host,
             GpuVector v => v.Host,
             GpuMatrix m => m.Host,
+            GpuQ8Matrix q => q.Host,
             GpuKvCache c => c.Host,
             GpuRopeTable r => r.Host,
             _ => null,

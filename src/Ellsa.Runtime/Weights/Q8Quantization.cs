@@ -12,7 +12,11 @@ namespace Ellsa.Runtime.Weights;
 internal static unsafe class Q8Quantization
 {
     /// <summary>Quantises every row of <paramref name="part"/> into buffers added to <paramref name="owned"/>.</summary>
-    public static MatrixPart Quantize(MatrixPart part, StoredTensor source, List<IDisposable> owned)
+    public static MatrixPart Quantize(MatrixPart part, StoredTensor source, List<IDisposable> owned) =>
+        Quantize(part, source.FileName, source.Name, owned);
+
+    /// <summary>The same for a part that is not a checkpoint tensor (errors name <paramref name="file"/> and <paramref name="tensor"/>).</summary>
+    public static MatrixPart Quantize(MatrixPart part, string file, string tensor, List<IDisposable> owned)
     {
         if (part.Dtype == WeightDtype.Q8)
             return part;
@@ -38,7 +42,7 @@ internal static unsafe class Q8Quantization
         {
             quants.Dispose();
             scales.Dispose();
-            throw new CheckpointException(source.FileName, source.Name,
+            throw new CheckpointException(file, tensor,
                 $"row {firstBad} cannot be quantised to q8: it holds a non-finite value or one beyond 127 × 65504 (the fp16 block scale overflows)");
         }
         owned.Add(quants);

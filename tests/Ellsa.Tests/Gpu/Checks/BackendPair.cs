@@ -113,6 +113,9 @@ public sealed class BackendPair : IDisposable
         Compare(what, written.Select(i => g[i]).ToArray(), written.Select(i => c[i]).ToArray(), tolerance);
     }
 
+    /// <summary>Disposes <paramref name="value"/> with the pair (objects a check uploads itself).</summary>
+    public void Keep(IDisposable value) => _owned.Add(value);
+
     private T Own<T>(T value) where T : IDisposable
     {
         _owned.Add(value);

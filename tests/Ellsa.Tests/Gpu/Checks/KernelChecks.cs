@@ -33,6 +33,7 @@ public static class KernelChecks
         new("argmax", ArgMax),
         new("swiglu.upload-download", SwiGluAndSlices),
         new("transfers.moving-gc", TransfersWhileTheGcMovesArrays),
+        .. Q8Checks.All,
         .. OpChecks.All,
         .. SpeechEncoderChecks.All,
     ];
