@@ -8,7 +8,7 @@ namespace Ellsa.Perf.LlamaCpp;
 /// <summary>What one run compares: the bench shape, the rounds and which systems.</summary>
 public sealed record SideBySideOptions(
     int Threads, int Rounds, int Tokens, int Context, int WarmUp, int CheckSteps, bool Small,
-    string EngineWeights, IReadOnlyList<GgmlType> LlamaTypes, string? GgufDirectory);
+    IReadOnlyList<string> EngineWeights, IReadOnlyList<GgmlType> LlamaTypes, string? GgufDirectory);
 
 /// <summary>
 /// The engine's speech-expert decode beside llama.cpp's on GGUFs of the same random weights, in
@@ -21,11 +21,6 @@ public static class SideBySide
 {
     public static int Run(SideBySideOptions o)
     {
-        if (o.EngineWeights != "bf16")
-        {
-            Console.Error.WriteLine($"error: --weights {o.EngineWeights}: q8 not available (this build has no 8-bit engine weights yet); use --weights bf16");
-            return 1;
-        }
         LlamaRunner.ConfigureNative();
         using var backend = new CpuBackend(o.Threads);
         var config = o.Small
@@ -37,6 +32,8 @@ public static class SideBySide
         var host = BenchModel.CreateWeights(backend, config);
         using var model = new SaMoeModel(config, backend, host);
         Console.Error.WriteLine($"engine model built in {clock.Elapsed.TotalSeconds:F1} s");
+        // The same draws quantised to Q8_0 blocks (projections and head; embeddings stay bf16), as --weights q8 loads them.
+        using var q8 = o.EngineWeights.Contains("q8") ? BenchModel.Create(backend, config, q8: true) : null;
 
         string dir = o.GgufDirectory ?? Path.Combine(Path.GetTempPath(), $"ellsa-llama-bench-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
@@ -51,7 +48,7 @@ public static class SideBySide
                 ggufs.Add((type, path));
                 Console.Error.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1e9:F3} GB) in {clock.Elapsed.TotalSeconds:F1} s");
             }
-            return Compare(o, backend, model, speech, ggufs);
+            return Compare(o, backend, model, q8, speech, ggufs);
         }
         finally
         {
@@ -60,7 +57,7 @@ public static class SideBySide
         }
     }
 
-    private static int Compare(SideBySideOptions o, CpuBackend backend, SaMoeModel model, ExpertConfig speech, List<(GgmlType Type, string Path)> ggufs)
+    private static int Compare(SideBySideOptions o, CpuBackend backend, SaMoeModel model, SaMoeModel? q8, ExpertConfig speech, List<(GgmlType Type, string Path)> ggufs)
     {
         int positions = o.Context + o.WarmUp + Math.Max(o.Tokens, o.CheckSteps) + 1;
         int llamaContext = (positions + 255) / 256 * 256;
@@ -70,6 +67,12 @@ public static class SideBySide
             prompt[i] = random.Next(0, 100);
 
         using var state = model.CreateSequence(positions);
+        using var q8State = q8?.CreateSequence(positions);
+        var engines = new List<(string Name, SequenceState State, long Bytes)>();
+        if (o.EngineWeights.Contains("bf16"))
+            engines.Add(("engine bf16", state, model.Speech.DecodeBytes));
+        if (q8 is not null)
+            engines.Add(("engine q8", q8State!, q8.Speech.DecodeBytes));
         var runners = ggufs.Select(g => (g.Type, Runner: new LlamaRunner(g.Path, backend.Threads, llamaContext))).ToList();
         try
         {
@@ -94,9 +97,9 @@ public static class SideBySide
             }
             Console.WriteLine($"read bandwidth (floor): {bandwidthLine}");
 
-            var names = new List<string> { "engine bf16" };
+            var names = engines.Select(e => e.Name).ToList();
             names.AddRange(runners.Select(r => $"llama.cpp {r.Type}"));
-            var bytes = new List<long> { model.Speech.DecodeBytes };
+            var bytes = engines.Select(e => e.Bytes).ToList();
             bytes.AddRange(runners.Select(r => LlamaDecodeBytes(speech, r.Type)));
             var medians = names.Select(_ => new List<double>()).ToList();
             for (int round = 0; round < o.Rounds; round++)
@@ -104,9 +107,9 @@ public static class SideBySide
                 for (int k = 0; k < names.Count; k++)
                 {
                     int system = (k + round) % names.Count;
-                    var times = system == 0
-                        ? TimeEngine(state, prompt, o.WarmUp, o.Tokens)
-                        : runners[system - 1].Runner.Time(prompt, o.WarmUp, o.Tokens);
+                    var times = system < engines.Count
+                        ? TimeEngine(engines[system].State, prompt, o.WarmUp, o.Tokens)
+                        : runners[system - engines.Count].Runner.Time(prompt, o.WarmUp, o.Tokens);
                     medians[system].Add(times[times.Length / 2]);
                     Console.Error.WriteLine($"round {round + 1}: {names[system]} median {times[times.Length / 2]:F2} ms/token");
                 }
@@ -117,12 +120,13 @@ public static class SideBySide
             Console.WriteLine();
             Console.WriteLine("| system | weight bytes/token | floor ms | round medians ms | median ms/token | % of floor | engine / it |");
             Console.WriteLine("| --- | ---: | ---: | --- | ---: | ---: | ---: |");
-            double engine = Median(medians[0]);
             for (int s = 0; s < names.Count; s++)
             {
                 double median = Median(medians[s]);
                 double floor = bytes[s] / bandwidth * 1e3;
-                string ratio = s == 0 ? "–" : $"{engine / median:F2}";
+                // Each llama.cpp type beside the engine of its width: Q8_0 beside engine q8, BF16 and F16 beside engine bf16.
+                int peer = s < engines.Count ? -1 : engines.FindIndex(e => e.Name == (runners[s - engines.Count].Type == GgmlType.Q8_0 ? "engine q8" : "engine bf16"));
+                string ratio = peer < 0 ? "–" : $"{Median(medians[peer]) / median:F2} ({names[peer]})";
                 Console.WriteLine($"| {names[s]} | {bytes[s] / 1e9:F3} GB | {floor:F1} | {string.Join(", ", medians[s].Select(m => m.ToString("F1")))} | {median:F1} | {100 * floor / median:F0} % | {ratio} |");
             }
             return 0;
