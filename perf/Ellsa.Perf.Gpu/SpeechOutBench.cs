@@ -13,7 +13,7 @@ namespace Ellsa.Perf.Gpu;
 /// <summary>
 /// The speech decoder on the device (ellsa-perf-gpu speech-out): the release size redrawn from
 /// perf/gpu/manifests/speech_decoder_release.json (--size real; BF16 matrices, the release prompt
-/// shapes) or the goldens' small decoder (--size small). Checked against the CPU backend first:
+/// shapes), the goldens' small decoder (--size small) or --model DIR. Checked against the CPU backend first:
 /// the LM's first logits for 16 hidden rows, the flow's mel of the first window of the CPU's tokens
 /// and HiFT's samples of that mel (relative L2 ≤ 1e-3 each). Then timed:
 /// <list type="bullet">
@@ -37,7 +37,11 @@ public static class SpeechOutBench
         var random = new Random(20251203);
         DirectoryInfo? temporary = null;
         string directory;
-        if (options.Size == "real")
+        if (options.Model is { } model)
+        {
+            directory = model;
+        }
+        else if (options.Size == "real")
         {
             temporary = Directory.CreateTempSubdirectory("ellsa-speech-out-bench-");
             directory = temporary.FullName;
@@ -164,7 +168,7 @@ public static class SpeechOutBench
                      $"estimator {model.Flow.Config.Estimator.Channels} channels, HiFT {model.Hift.Config.BaseChannels} channels; prompt {model.Prompt.Tokens.Length} tokens / {model.Prompt.FeatFrames} frames; " +
                      $"the prompt's stored estimator rows reused; fp32 activations");
         s.AppendLine($"- checks against the CPU backend: LM first logits {check.Logits:E2}, {check.SameTokens}/{check.Tokens} greedy tokens the same, flow mel {check.Mel:E2}, HiFT samples {check.Samples:E2} (limit {Tolerance:E0})");
-        s.AppendLine($"- command: ellsa-perf-gpu speech-out --size {options.Size} --seconds {options.Seconds} --repeats {options.Repeats}").AppendLine();
+        s.AppendLine($"- command: ellsa-perf-gpu speech-out --size {options.Size}{(options.Model is null ? "" : $" --model {options.Model}")} --seconds {options.Seconds} --repeats {options.Repeats}").AppendLine();
         s.AppendLine("| figure | ILGPU (ms) | goal |");
         s.AppendLine("| --- | ---: | --- |");
         s.AppendLine($"| first packet after the block's text (2nd LM call, flow window [0, 50), HiFT; median of {repeats}) | {F(first)} | ≤ 150 ms |");
