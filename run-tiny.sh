@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the ellsa CLI and runs the main job on the committed tiny model: a 14-block speech
-# dialogue session through the duplex engine (timeline in artifacts/out/timeline.jsonl), after
+# dialogue session through the duplex engine (timeline in artifacts/out/timeline.jsonl, its speech
+# through the tiny speech decoder in artifacts/out/speech.wav), after
 # one acting block decoded exactly as the reference's generate does, the tiny vision tokenizer on
 # two camera frames, an acting session fed with image files, and a speech dialogue heard from a WAV
 # file through the tiny speech encoder (the shared prompt wav, 24 kHz, resampled to 16 kHz).
@@ -16,7 +17,8 @@ ellsa=./artifacts/ellsa/ellsa
 echo "one acting block (artifacts/out/acting_block.json): $(cat artifacts/out/acting_block.json)"
 echo
 "$ellsa" duplex --model weights/tiny \
-  --input tests/goldens/sessions/speech_14.session.json --output artifacts/out/timeline.jsonl
+  --input tests/goldens/sessions/speech_14.session.json --output artifacts/out/timeline.jsonl --speech-out artifacts/out/speech.wav
+echo "the session's speech (the tiny speech decoder, 24 kHz): artifacts/out/speech.wav"
 echo
 "$ellsa" look --model weights/tiny --image tests/goldens/vision/images/libero_256.png \
   --image tests/goldens/vision/images/photo_200.jpg --output artifacts/out/look.json --reconstruct artifacts/out/seen.png

@@ -37,12 +37,16 @@ public static class BenchModel
         return new ModelConfig("(bench)", speech, vision, new EllsaSettings { Tokens = tokens });
     }
 
-    public static SaMoeModel Create(CpuBackend backend, ModelConfig config, int seed = 1)
+    public static SaMoeModel Create(CpuBackend backend, ModelConfig config, int seed = 1) =>
+        new(config, backend, CreateWeights(backend, config, seed));
+
+    /// <summary>The random weights alone (a model made over them owns and releases them): the llama.cpp side-by-side writes them to a GGUF.</summary>
+    public static HostWeights CreateWeights(CpuBackend backend, ModelConfig config, int seed = 1)
     {
         var owned = new List<IDisposable>();
         var speech = Expert(config.Speech, "speech", backend, owned, seed);
         var vision = Expert(config.Vision, "vision", backend, owned, seed + 1000);
-        return new SaMoeModel(config, backend, new HostWeights(speech, vision, owned));
+        return new HostWeights(speech, vision, owned);
     }
 
     private static HostExpert Expert(ExpertConfig c, string name, CpuBackend backend, List<IDisposable> owned, int seed)

@@ -15,7 +15,7 @@ public static class DecodeBenchmark
     /// <summary>Steps run before timing: tiered compilation promotes the library code the kernels call (TensorPrimitives).</summary>
     private const int WarmUpSteps = 16;
 
-    public static int Run(int threads, int tokens, int context, bool small)
+    public static int Run(int threads, int tokens, int context, bool small, int profileSteps = 0)
     {
         using var backend = new CpuBackend(threads);
         var config = small ? BenchModel.Config(hidden: 256, layers: 2, heads: 4, kvHeads: 2, ff: 704, speechVocab: 32000, visionVocab: 40000) : BenchModel.Config();
@@ -25,10 +25,14 @@ public static class DecodeBenchmark
         Console.Error.WriteLine($"model built in {clock.Elapsed.TotalSeconds:F1} s");
 
         double bandwidth;
-        using (var memory = new MemoryBandwidth())
+        string bandwidthLine;
+        using (var memory = new MemoryBandwidth(backend.Threads))
+        {
             bandwidth = memory.Measure(backend);
+            bandwidthLine = memory.Describe(bandwidth);
+        }
 
-        using var state = model.CreateSequence(context + 2 * (tokens + WarmUpSteps) + 1);
+        using var state = model.CreateSequence(context + 2 * (tokens + WarmUpSteps + profileSteps) + 1);
         var random = new Random(7);
         var prompt = new TokenBatch();
         for (int i = 0; i < context; i++)
@@ -52,7 +56,7 @@ public static class DecodeBenchmark
 
         Console.WriteLine($"bench model: d={config.Speech.HiddenSize}, {config.Speech.Layers} layers, {config.Speech.Heads} heads / {config.Speech.KvHeads} KV, ff {config.Speech.IntermediateSize}, vocabularies {config.Speech.VocabSize}/{config.Vision.VocabSize}, bf16");
         Console.WriteLine($"machine: {MachineInfo.Describe(backend)}");
-        Console.WriteLine($"measured read bandwidth: {bandwidth / 1e9:F1} GB/s ({backend.Threads} threads, 1 GiB buffer, best of 7)");
+        Console.WriteLine($"measured read bandwidth: {bandwidthLine}");
         Console.WriteLine($"context: {context} prompt tokens, then {tokens} timed steps per expert after {WarmUpSteps} warm-up steps");
         Console.WriteLine();
         Console.WriteLine("| step | weight bytes/token | floor ms | median ms | p90 ms | tok/s | % of floor |");
@@ -60,7 +64,48 @@ public static class DecodeBenchmark
         Row("speech (text) step", model.Speech.DecodeBytes, bandwidth, speech);
         Row("vision (action) step", model.Vision.DecodeBytes, bandwidth, vision);
 
+        if (profileSteps > 0)
+        {
+            // Timed separately, after the figures above: those runs had the timings detached.
+            Profile(backend, "speech (text) step", profileSteps, () =>
+            {
+                state.Step(token, Expert.Speech);
+                token = state.ArgMax(Expert.Speech);
+            });
+            Profile(backend, "vision (action) step", profileSteps, () =>
+            {
+                state.Step(action, Expert.Vision);
+                action = state.ArgMax(Expert.Vision, actions);
+            });
+        }
+
         return 0;
+    }
+
+    /// <summary>Per-kernel wall time of <paramref name="steps"/> decode steps, per step.</summary>
+    private static void Profile(CpuBackend backend, string name, int steps, Action step)
+    {
+        var timings = new KernelTimings();
+        backend.Timings = timings;
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < steps; i++)
+            step();
+        double total = Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
+        backend.Timings = null;
+        Console.WriteLine();
+        Console.WriteLine($"per-kernel timings, {name}, mean of {steps} steps ({total:F2} ms per step with the timers on):");
+        Console.WriteLine();
+        Console.WriteLine("| kernel | calls/step | ms/step | % of step |");
+        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        double timed = 0;
+        foreach (var e in timings.Entries)
+        {
+            double ms = e.Milliseconds / steps;
+            timed += ms;
+            Console.WriteLine($"| {e.Name} | {(double)e.Calls / steps:F0} | {ms:F3} | {100 * ms / total:F1} % |");
+        }
+        Console.WriteLine($"| (host work between kernels) | | {total - timed:F3} | {100 * (total - timed) / total:F1} % |");
+        Console.WriteLine($"| of which inside the kernels above: caller waiting for workers (sync) | {(double)timings.Dispatches / steps:F0} dispatches | {timings.WaitMilliseconds / steps:F3} | {100 * timings.WaitMilliseconds / steps / total:F1} % |");
     }
 
     private static double[] Measure(int count, Action step)

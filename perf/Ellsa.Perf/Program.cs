@@ -14,9 +14,15 @@ public static class Program
         {
             Console.WriteLine("""
                 usage:
-                  ellsa-perf decode-cpu [--threads N] [--tokens N] [--context N] [--small]
+                  ellsa-perf decode-cpu [--threads N] [--tokens N] [--context N] [--small] [--profile N]
                       decode ms/token on the bench model (d 2048, 16 layers, 16/4 heads, ff 5632,
-                      vocabularies 32000/40000, random bf16) against weight bytes ÷ measured bandwidth
+                      vocabularies 32000/40000, random bf16) against weight bytes ÷ measured bandwidth;
+                      --profile N then times N more steps per expert kernel by kernel (off: no cost)
+                  ellsa-perf bandwidth [--threads N] [--passes N]
+                      the read-bandwidth probe alone (each thread streams its own 256 MiB buffer)
+                  ellsa-perf gemv-cpu [--cols N] [--rounds N]
+                      the bf16 row kernels (1, 4 and 8 rows per pass) on one thread over 256 MiB of
+                      weights, beside the one-thread bandwidth probe (cols default 2048)
                   ellsa-perf vision-cpu --tokenizer DIR [--frames N] [--threads N]
                       one 200×200 frame through the vision tokenizer's encoder (median of N frames)
                       and its 2-D encoder's GFLOP/s; perf/vision/side_by_side.py runs it beside PyTorch
@@ -48,7 +54,15 @@ public static class Program
                     threads: Option(args, "--threads", 0),
                     tokens: Option(args, "--tokens", 32),
                     context: Option(args, "--context", 64),
-                    small: args.Contains("--small"));
+                    small: args.Contains("--small"),
+                    profileSteps: Option(args, "--profile", 0));
+            case "bandwidth":
+                using (var backend = new Ellsa.Kernels.Cpu.CpuBackend(Option(args, "--threads", 0)))
+                using (var memory = new MemoryBandwidth(backend.Threads))
+                    Console.WriteLine($"read bandwidth: {memory.Describe(memory.Measure(backend, Math.Max(1, Option(args, "--passes", 7))))}");
+                return 0;
+            case "gemv-cpu":
+                return GemvBenchmark.Run(Math.Max(64, Option(args, "--cols", 2048)), Math.Max(1, Option(args, "--rounds", 10)));
             case "vision-cpu":
                 int at = Array.IndexOf(args, "--tokenizer");
                 if (at < 0 || at + 1 >= args.Length)
@@ -73,7 +87,7 @@ public static class Program
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
                 return 0;
             default:
-                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, vision-cpu, speech-cpu, speech-out-cpu, gemm-cpu, conv-cpu, kernels)");
+                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, bandwidth, gemv-cpu, vision-cpu, speech-cpu, speech-out-cpu, gemm-cpu, conv-cpu, kernels)");
                 return 2;
         }
     }

@@ -40,14 +40,17 @@ public static class Program
             "  ellsa duplex --model weights/tiny --input session.json --output timeline.jsonl\n" +
             "  ellsa fast decode --assets weights/tiny/fast --ids 12,40,7\n" +
             "  ellsa look --model weights/tiny --image frame.png --output codes.json\n" +
-            "  ellsa listen --model weights/tiny --audio question.wav --output embeddings.json");
+            "  ellsa listen --model weights/tiny --audio question.wav --output embeddings.json\n" +
+            "  ellsa speak --model weights/tiny --tokens tokens.json --output speech.json --wav speech.wav");
         root.Subcommands.Add(ForwardCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(DuplexCommand.Create());
         root.Subcommands.Add(FastCommand.Create());
         root.Subcommands.Add(LookCommand.Create());
         root.Subcommands.Add(ListenCommand.Create());
+        root.Subcommands.Add(SpeakCommand.Create());
         return root;
     }
 }

@@ -19,3 +19,6 @@ set -e
 # The speech encoder (speech_encoder.safetensors + the "speech_encoder" section of ellsa.json); it reads
 # hidden_size from the config.json written above.
 /usr/bin/python3 tests/reference/make_speech_encoder.py tiny
+# The speech decoder (speech_decoder.safetensors, speech_prompt.safetensors + the "speech_decoder" section of
+# ellsa.json); its generator_proj reads the tiny model's 64-wide hidden rows.
+/usr/bin/python3 tests/reference/make_speech_decoder.py tiny

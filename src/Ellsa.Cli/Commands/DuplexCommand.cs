@@ -34,28 +34,55 @@ public static class DuplexCommand
         {
             Description = "Positions the sequence may reach before the oldest history is trimmed (default: ellsa.json, else the smaller max_position_embeddings)",
         };
+        var speechOut = new Option<FileInfo?>("--speech-out")
+        {
+            Description = "OUT.wav: the session's speech (16-bit mono at the speech decoder's rate, 24 kHz for the release): every block's ready " +
+                          "audio in order, then the open segment finished at the session's end. Needs a speech decoder in the model directory",
+        };
+        var speechStep = new Option<int?>("--speech-step")
+        {
+            Description = "Speech tokens per token-to-wave window (the evaluation's step; at least the decoder's minimum). Default: the largest step " +
+                          "whose first window runs after the speech LM's first call (21 for the release), so speech starts a text_chunk of rows in",
+        };
+        var noSpeech = new Option<bool>("--no-speech") { Description = "Decode text only, even when the model has a speech decoder" };
+        var greedy = new Option<bool>("--greedy") { Description = "Speech LM: the greedy rule instead of RAS sampling" };
+        var deterministic = new Option<bool>("--deterministic") { Description = "HiFT: sine phases and additive noise zero" };
+        var seed = new Option<int?>("--seed") { Description = "Seeds RAS sampling and HiFT's noise, so the speech is reproducible" };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
+        var weights = CommonOptions.Weights();
         var command = new Command("duplex",
             "Run a scripted duplex session block by block: speech dialogue (an empty image slot, the no-op action chunk) or " +
             "acting with speech (two camera views, a window of 2 blocks). Prints a line per block and a summary.")
         {
-            model, input, audio, output, parity, contextLimit, device, threads,
+            model, input, audio, output, parity, contextLimit, speechOut, speechStep, noSpeech, greedy, deterministic, seed, device, threads, weights,
         };
         command.SetAction(result => ErrorReporting.Run(() => Execute(
             result.GetValue(model)!, result.GetValue(input), result.GetValue(audio), result.GetValue(output)!, result.GetValue(parity),
-            result.GetValue(contextLimit), result.GetValue(device)!, result.GetValue(threads))));
+            result.GetValue(contextLimit), new SpeechRequest(result.GetValue(speechOut), result.GetValue(noSpeech), new SpeakOptions
+            {
+                Enabled = !result.GetValue(noSpeech),
+                WindowStep = result.GetValue(speechStep),
+                Greedy = result.GetValue(greedy),
+                Deterministic = result.GetValue(deterministic),
+                Seed = result.GetValue(seed),
+            }), result.GetValue(device)!, result.GetValue(threads), result.GetValue(weights))));
         return command;
     }
 
-    private static int Execute(DirectoryInfo directory, FileInfo? input, FileInfo? audio, FileInfo output, bool parity, int? contextLimit, string device,
-        int threads)
+    private sealed record SpeechRequest(FileInfo? Out, bool Off, SpeakOptions Options);
+
+    private static int Execute(DirectoryInfo directory, FileInfo? input, FileInfo? audio, FileInfo output, bool parity, int? contextLimit,
+        SpeechRequest speech, string device, int threads, string? weights)
     {
+        if (speech.Out is not null && speech.Off)
+            throw new UserError("--speech-out and --no-speech: give one of them");
         if (input is null && audio is null)
             throw new UserError("give --input SESSION.json, --audio IN.wav, or both");
         if (contextLimit is < MinContextLimit)
             throw new UserError($"--context-limit {contextLimit}: must be at least {MinContextLimit}");
         using var destination = OutputFile.Open(output.FullName, (input ?? audio)!.FullName);
+        using var speechFile = speech.Out is null ? null : OutputFile.Open(speech.Out.FullName, (input ?? audio)!.FullName, "--speech-out");
         using var interruption = new Interruption(destination.Discard);
         var config = ModelConfig.Load(directory.FullName);
         SaMoeModel.CheckLoadable(directory.FullName, config);
@@ -67,9 +94,14 @@ public static class DuplexCommand
             ? new SessionScript(SessionMode.Speech, null, SessionAudioFile.SpeechBlocks(wav!))
             : SessionFile.Read(input.FullName, new SessionShape(config.Speech.HiddenSize, config.Settings.Image.CodesPerFrame), audioElsewhere: wav is not null);
         using var backend = CommonOptions.CreateBackend(device, threads);
-        using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay());
+        using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay(), CommonOptions.WeightFormatOf(weights));
         if (wav is not null && loaded.Speech is null)
             throw new UserError($"--audio: {directory.Name} has no speech encoder ({Runtime.Codecs.Speech.SpeechListener.ComponentFile}, or speech_expert.speechencoder.* in its checkpoint)");
+        if (speech.Out is not null && loaded.Speaker is null)
+            throw new UserError($"--speech-out: {directory.Name} has no speech decoder ({Runtime.Codecs.SpeechOut.SpeechDecoderConfig.DefaultWeightsFile} " +
+                                $"or speech_expert.generator.* in its checkpoint, and {Runtime.Codecs.SpeechOut.SpeechDecoderConfig.DefaultPromptFile})");
+        if (speech.Options.WindowStep is { } step && loaded.Speaker is { } speaker && step < speaker.MinimumWindowStep)
+            throw new UserError($"--speech-step {step}: the speech decoder's windows take at least {speaker.MinimumWindowStep} tokens with this prompt");
         var hearing = wav is null ? null : new SessionAudioFile(wav, script.Blocks.Count);
         using var session = loaded.CreateSession(new SessionOptions
         {
@@ -77,7 +109,9 @@ public static class DuplexCommand
             Parity = parity,
             PromptIds = script.PromptIds,
             ContextLimit = contextLimit,
+            Speak = loaded.Speaker is null && !speech.Off ? null : speech.Options,
         });
+        var spoken = new List<float>();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         if (Console.IsOutputRedirected)
             console.Profile.Width = 160; // Spectre assumes 80 columns when redirected and would squeeze the summary
@@ -97,6 +131,7 @@ public static class DuplexCommand
                     Console.Error.Write($"\rblock {results.Count + 1}/{script.Blocks.Count}…");
                 var result = session.Step(hearing is null ? block : block with { Audio = hearing.Next(session) });
                 results.Add(result);
+                spoken.AddRange(result.Speech);
                 writer.WriteLine(Line(result));
                 // Each finished block reaches the file at once: a pipe reader sees it, and an interrupted run keeps it.
                 writer.Flush();
@@ -106,7 +141,23 @@ public static class DuplexCommand
             }
         }
         destination.Commit();
+        if (interruption.Requested is null)
+            spoken.AddRange(session.FinishSpeech());
+        if (speechFile is not null)
+        {
+            Runtime.Codecs.Speech.WavFile.WritePcm16(speechFile.Stream, spoken.ToArray(), session.SpeechSampleRate);
+            speechFile.Commit();
+        }
         Summary(console, results);
+        if (session.Speaks)
+        {
+            var first = results.Select(r => r.Timings.SpeechFirstPacketMs).OfType<double>().Order().ToArray();
+            console.WriteLine(
+                $"speech: {spoken.Count / (double)session.SpeechSampleRate:F2} s at {session.SpeechSampleRate} Hz{(speechFile is null ? "" : $" in {speech.Out!.Name}")}, " +
+                $"{results.Sum(r => r.Counters.SpeechTokens)} speech tokens from {results.Sum(r => r.Counters.SpeechRows)} rows, window step {session.SpeechWindowStep}; " +
+                $"speech stage {results.Sum(r => r.Timings.SpeechMs):F0} ms in all" +
+                (first.Length == 0 ? "" : $", first packet after the text: median {first[first.Length / 2]:F1} ms, max {first[^1]:F1} ms"));
+        }
         if (interruption.Requested is { } signal)
         {
             Console.Error.WriteLine(
@@ -147,6 +198,11 @@ public static class DuplexCommand
             json.WriteNumber("image_ms", Math.Round(result.Timings.ImageMs, 3));
             json.WriteNumber("fbank_ms", Math.Round(result.Timings.FbankMs, 3));
             json.WriteNumber("speech_encoder_ms", Math.Round(result.Timings.SpeechEncoderMs, 3));
+            json.WriteNumber("speech_ms", Math.Round(result.Timings.SpeechMs, 3));
+            json.WriteNumber("speech_lm_ms", Math.Round(result.Timings.SpeechLmMs, 3));
+            json.WriteNumber("speech_wave_ms", Math.Round(result.Timings.SpeechWaveMs, 3));
+            if (result.Timings.SpeechFirstPacketMs is { } firstPacket)
+                json.WriteNumber("speech_first_packet_ms", Math.Round(firstPacket, 3));
             json.WriteEndObject();
             json.WriteStartObject("counters");
             json.WriteNumber("sequence", result.Counters.SequenceLength);
@@ -157,6 +213,10 @@ public static class DuplexCommand
             json.WriteNumber("frames_encoded", result.Counters.FramesEncoded);
             json.WriteNumber("audio_samples", result.Counters.AudioSamples);
             json.WriteNumber("audio_lookahead_ms", Math.Round(result.Counters.AudioLookaheadMs, 3));
+            json.WriteNumber("speech_rows", result.Counters.SpeechRows);
+            json.WriteNumber("speech_tokens", result.Counters.SpeechTokens);
+            json.WriteNumber("speech_samples", result.Counters.SpeechSamples);
+            json.WriteNumber("speech_dropped_samples", result.Counters.SpeechDroppedSamples);
             json.WriteEndObject();
             if (result.ActionProblems.Count > 0)
             {

@@ -17,26 +17,27 @@ public static class ForwardCommand
         var output = CommonOptions.Output("OUT.json to write: {\"experts\": \"SSV…\", \"logits\": [[…], …]}, one letter and one row per position");
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
+        var weights = CommonOptions.Weights();
         var command = new Command("forward",
             "Run one prefill over a sequence and write every position's logits. Each position is routed to the expert " +
             "of the most recent marker (bos, bot: speech; boi, boa: vision); its row is the full vocabulary of that expert's head " +
             "(the speech head includes its extra rows).")
         {
-            model, input, output, device, threads,
+            model, input, output, device, threads, weights,
         };
         command.SetAction(result => ErrorReporting.Run(() => Execute(
-            result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!, result.GetValue(device)!, result.GetValue(threads))));
+            result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!, result.GetValue(device)!, result.GetValue(threads), result.GetValue(weights))));
         return command;
     }
 
-    private static int Execute(DirectoryInfo modelDirectory, FileInfo input, FileInfo output, string device, int threads)
+    private static int Execute(DirectoryInfo modelDirectory, FileInfo input, FileInfo output, string device, int threads, string? weights)
     {
         using var destination = OutputFile.Open(output.FullName, input.FullName);
         var config = ModelConfig.Load(modelDirectory.FullName);
         SaMoeModel.CheckLoadable(modelDirectory.FullName, config);
         var batch = SequenceFile.Read(input.FullName, config.Speech.HiddenSize, CommonOptions.MaxPositions(config));
         using var backend = CommonOptions.CreateBackend(device, threads);
-        using var model = SaMoeModel.Load(modelDirectory.FullName, backend, new LoadProgressDisplay());
+        using var model = SaMoeModel.Load(modelDirectory.FullName, backend, new LoadProgressDisplay(), CommonOptions.WeightFormatOf(weights));
         var experts = model.Router.RouteAll(batch);
         using var state = model.CreateSequence(batch.Count);
         using (var json = new Utf8JsonWriter(destination.Stream))

@@ -19,23 +19,24 @@ public static class GenerateCommand
         var maxAction = new Option<int>("--max-action") { Description = "Action ids at most, boa and eoa included", DefaultValueFactory = _ => 40 };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
+        var weights = CommonOptions.Weights();
         var command = new Command("generate",
             "Prefill the sequence, then decode one block exactly as the reference: greedy text from the speech head until eot " +
             "(the first token is never tested), the last text token fed once more, then a forced boa and greedy actions from the " +
             "vision head restricted to [action_first, action_last] and eoa, until eoa.")
         {
-            model, input, output, maxText, maxAction, device, threads,
+            model, input, output, maxText, maxAction, device, threads, weights,
         };
         command.SetAction(result => ErrorReporting.Run(() => Execute(
             result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!,
-            result.GetValue(maxText), result.GetValue(maxAction), result.GetValue(device)!, result.GetValue(threads))));
+            result.GetValue(maxText), result.GetValue(maxAction), result.GetValue(device)!, result.GetValue(threads), result.GetValue(weights))));
         return command;
     }
 
     /// <summary>Far beyond a block's needs (40 and 40 when acting), low enough that the decode budget stays small.</summary>
     public const int MaxDecodeIds = 4096;
 
-    private static int Execute(DirectoryInfo modelDirectory, FileInfo input, FileInfo output, int maxText, int maxAction, string device, int threads)
+    private static int Execute(DirectoryInfo modelDirectory, FileInfo input, FileInfo output, int maxText, int maxAction, string device, int threads, string? weights)
     {
         if (maxText is < 1 or > MaxDecodeIds)
             throw new UserError($"--max-text {maxText}: must be 1…{MaxDecodeIds}");
@@ -52,7 +53,7 @@ public static class GenerateCommand
             throw new UserError(
                 $"--max-text {maxText} and --max-action {maxAction}: the sequence's {batch.Count} positions and up to {BlockDecoder.MaxNewPositions(limits)} decoded ones exceed max_position_embeddings {maxPositions}");
         using var backend = CommonOptions.CreateBackend(device, threads);
-        using var model = SaMoeModel.Load(modelDirectory.FullName, backend, new LoadProgressDisplay());
+        using var model = SaMoeModel.Load(modelDirectory.FullName, backend, new LoadProgressDisplay(), CommonOptions.WeightFormatOf(weights));
         var decoder = new BlockDecoder(model);
         using var state = model.CreateSequence(capacity);
         var result = decoder.Generate(state, batch, limits);

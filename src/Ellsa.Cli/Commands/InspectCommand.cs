@@ -2,6 +2,7 @@ using System.CommandLine;
 using Ellsa.Cli.Infrastructure;
 using Ellsa.Runtime.Checkpoints;
 using Ellsa.Runtime.Codecs.Speech;
+using Ellsa.Runtime.Codecs.SpeechOut;
 using Ellsa.Runtime.Duplex;
 using Ellsa.Runtime.Codecs.Vision;
 using Ellsa.Runtime.Configuration;
@@ -48,8 +49,9 @@ public static class InspectCommand
         WriteBindings(output, plan);
         bool visionOk = WriteVisionTokenizer(output, directory.FullName);
         bool speechOk = WriteSpeechEncoder(output, directory.FullName);
+        bool speakOk = WriteSpeechDecoder(output, directory.FullName);
         WriteSummary(output, plan, all);
-        return plan.IsComplete && visionOk && speechOk ? 0 : ErrorReporting.InputError;
+        return plan.IsComplete && visionOk && speechOk && speakOk ? 0 : ErrorReporting.InputError;
     }
 
     /// <summary>
@@ -104,6 +106,39 @@ public static class InspectCommand
             output.WriteLine($"  {listener.RowsPerSecond:G4} rows per second; lookahead past a block's end: {string.Join(", ", lookahead.Select(ms => $"{ms:G5}"))} ms (blocks 0–3)");
             // Module level: speech_expert.<module>.<part>, without a tensor's own last name.
             WriteComponentBindings(output, listener.Bindings, listener.UnusedTensors, name => string.Join('.', name.Split('.')[..^1].Take(3)), 44);
+            return true;
+        }
+        catch (Exception e) when (e is CheckpointException or ConfigException)
+        {
+            output.WriteLine($"  cannot be loaded: {e.Message}");
+            output.WriteLine();
+            return false;
+        }
+    }
+
+    /// <summary>The speech output (generator_proj, speech-token LM, flow, HiFT), when the directory has it: its config, prompt and tensors.</summary>
+    private static bool WriteSpeechDecoder(TextWriter output, string directory)
+    {
+        if (!SpeechSpeaker.IsPresent(directory))
+        {
+            output.WriteLine($"speech decoder: absent (no {SpeechDecoderConfig.DefaultPromptFile} with {SpeechDecoderConfig.DefaultWeightsFile} or " +
+                             $"{SpeechSpeaker.GeneratorPrefix}* tensors): the model cannot speak");
+            return true;
+        }
+        try
+        {
+            using var backend = new Ellsa.Kernels.Cpu.CpuBackend(threads: 1);
+            using var speaker = SpeechSpeaker.Load(directory, backend);
+            var c = speaker.Config;
+            var q = c.Llm.Qwen2;
+            output.WriteLine($"speech decoder ({speaker.Source}): generator_proj {c.GeneratorProj.InputSize}→{c.GeneratorProj.HiddenSize}→{c.GeneratorProj.OutputSize}, " +
+                             $"speech LM Qwen2 {q.Layers} layers × {q.HiddenSize} ({q.Heads} heads, {q.KvHeads} KV), {c.Llm.SpeechTokenSize} speech tokens, " +
+                             $"flow {c.Flow.Encoder.OutputSize} wide, HiFT {c.Hift.BaseChannels} channels at {speaker.SampleRate} Hz ({speaker.Hift.SamplesPerFrame} samples per frame)");
+            output.WriteLine($"  prompt ({speaker.Prompt.FileName}): {speaker.Prompt.Tokens.Length} tokens, {speaker.Prompt.FeatFrames} mel frames, " +
+                             $"x-vector {speaker.Prompt.Embedding.Length}, {speaker.Prompt.NoiseFrames} frames of CFM noise; window step {c.Streaming.WindowStep} " +
+                             $"(at least {speaker.MinimumWindowStep}), caches {c.Streaming.MelCacheLen} frames / {c.Streaming.SourceCacheLen} samples");
+            // Module level: speech_expert.generator.<part>.<module> or speech_expert.generator_proj.<layer>.
+            WriteComponentBindings(output, speaker.Bindings, speaker.UnusedTensors, name => string.Join('.', name.Split('.')[..^1].Take(4)), 48);
             return true;
         }
         catch (Exception e) when (e is CheckpointException or ConfigException)

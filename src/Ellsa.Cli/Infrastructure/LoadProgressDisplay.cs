@@ -7,7 +7,7 @@ namespace Ellsa.Cli.Infrastructure;
 /// Shows loading progress (bytes, tensors, time left) on a terminal, on stderr so stdout stays
 /// clean; stays silent when stderr is redirected (scripts, CI).
 /// </summary>
-public sealed class LoadProgressDisplay : IProgress<LoadProgress>
+public sealed class LoadProgressDisplay(string verb = "loading") : IProgress<LoadProgress>
 {
     private readonly bool _interactive = !Console.IsErrorRedirected;
     private readonly IAnsiConsole _console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -18,7 +18,7 @@ public sealed class LoadProgressDisplay : IProgress<LoadProgress>
         if (!_interactive)
             return;
         string remaining = value.Remaining is { } left ? $", {left.TotalSeconds:F0} s left" : "";
-        string line = $"loading {Size(value.BytesDone)} of {Size(value.BytesTotal)}, {value.TensorsDone}/{value.TensorsTotal} tensors, {value.Elapsed.TotalSeconds:F1} s{remaining}";
+        string line = $"{verb} {Size(value.BytesDone)} of {Size(value.BytesTotal)}, {value.TensorsDone}/{value.TensorsTotal} tensors, {value.Elapsed.TotalSeconds:F1} s{remaining}";
         _console.Write(new Text("\r" + line.PadRight(_lastWidth)));
         _lastWidth = line.Length;
         if (value.BytesDone >= value.BytesTotal)

@@ -5,6 +5,8 @@ public enum WeightDtype
 {
     BF16,
     F32,
+    /// <summary>Block-quantised int8 (<see cref="Numerics.Q8Format"/>): int8 values in Data, one fp16 scale per 32 in Scales.</summary>
+    Q8,
 }
 
 /// <summary>A run of rows of one dtype in host memory (a memory-mapped tensor or a buffer the loader made).</summary>
@@ -14,18 +16,34 @@ public readonly unsafe struct MatrixPart
     {
         if (rows < 0 || cols < 0)
             throw new ArgumentOutOfRangeException(nameof(rows), $"a matrix part cannot be {rows}×{cols}");
+        if (dtype == WeightDtype.Q8)
+            throw new ArgumentException("a Q8 part needs its scales; use the constructor that takes them", nameof(dtype));
         Data = data;
         Dtype = dtype;
         Rows = rows;
         Cols = cols;
     }
 
+    /// <summary>A Q8 part: <paramref name="quants"/> [rows, cols] int8 and <paramref name="scales"/> [rows, ⌈cols/32⌉] fp16.</summary>
+    public MatrixPart(sbyte* quants, ushort* scales, int rows, int cols)
+    {
+        if (rows < 0 || cols < 0)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"a matrix part cannot be {rows}×{cols}");
+        Data = quants;
+        Scales = scales;
+        Dtype = WeightDtype.Q8;
+        Rows = rows;
+        Cols = cols;
+    }
+
     public void* Data { get; }
+    /// <summary>The fp16 block scales of a Q8 part (null otherwise).</summary>
+    public ushort* Scales { get; }
     public WeightDtype Dtype { get; }
     public int Rows { get; }
     public int Cols { get; }
-    public int ElementBytes => Dtype == WeightDtype.BF16 ? 2 : 4;
-    public long ByteSize => (long)Rows * Cols * ElementBytes;
+    public int ElementBytes => Dtype switch { WeightDtype.BF16 => 2, WeightDtype.Q8 => 1, _ => 4 };
+    public long ByteSize => (long)Rows * Cols * ElementBytes + (Dtype == WeightDtype.Q8 ? (long)Rows * Numerics.Q8Format.BlocksPerRow(Cols) * 2 : 0);
 }
 
 /// <summary>

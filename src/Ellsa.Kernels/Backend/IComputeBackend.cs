@@ -70,6 +70,17 @@ public interface IComputeBackend : INetworkOps, IDisposable
     /// <summary>The index of the largest value of a single row within the allowed ranges; ties go to the lowest index.</summary>
     int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed);
 
+    /// <summary>
+    /// A head's greedy step: <see cref="MatMul"/> of one row into <paramref name="output"/> (not
+    /// accumulated), then <see cref="ArgMax"/> of it. Backends may fuse both into one pass over the
+    /// head's rows; the logits are written either way.
+    /// </summary>
+    int MatMulArgMax(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias, ReadOnlySpan<IdRange> allowed)
+    {
+        MatMul(weight, input, output, bias, accumulate: false);
+        return ArgMax(output, allowed);
+    }
+
     /// <summary>Waits until queued work is done (a no-op on synchronous backends).</summary>
     void Synchronize();
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Cpu.Jobs;
 
@@ -13,14 +14,18 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 {
     private readonly object _gate = new();
     private readonly WorkerPool _pool;
+    /// <summary>Q8 gate|up products before SwiGLU (the composed path); grown on demand.</summary>
+    private CpuTensor? _gateUpScratch;
     private readonly MatMulJob _matMul = new();
     private readonly AttentionJob _attention = new();
     private readonly RmsNormJob _rmsNorm = new();
     private readonly RopeJob _rope = new();
     private readonly SwiGluJob _swiGlu = new();
+    private readonly GateUpSwiGluJob _gateUp = new();
+    private readonly ProjectArgMaxJob _projectArgMax = new();
+    private readonly ContiguousBlocks _blocks = new();
     private readonly EmbedJob _embed = new();
     private NativeArray<float> _split = new(0);
-    private CpuTensor? _gateUpScratch;
     private NativeArray<float>[] _scores;
 
     public CpuBackend(int threads = 0, CpuIsa? isa = null)
@@ -35,6 +40,24 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public CpuIsa Isa { get; }
     public int Threads => _pool.ThreadCount;
+
+    private KernelTimings? _timings;
+
+    /// <summary>Attach to time every kernel by kind (a benchmark's per-kernel breakdown); null (the default) turns it off.</summary>
+    public KernelTimings? Timings
+    {
+        get => _timings;
+        set
+        {
+            lock (_gate)
+            {
+                _timings = value;
+                _pool.Timings = value;
+            }
+        }
+    }
+
+    private long StartTiming() => _timings is null ? 0 : Stopwatch.GetTimestamp();
     /// <summary>Bytes allocated so far on the backend's worker threads (see <see cref="WorkerPool.WorkerAllocatedBytes"/>).</summary>
     public long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
     public string Name => "cpu";
@@ -49,7 +72,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _pool.Run(work, chunks);
     }
 
-    public DeviceMatrix UploadMatrix(HostMatrix matrix) => new CpuMatrix(matrix);
+    public DeviceMatrix UploadMatrix(HostMatrix matrix) => CpuQ8Matrix.IsQ8(matrix) ? new CpuQ8Matrix(matrix) : new CpuMatrix(matrix);
 
     public DeviceVector UploadVector(ReadOnlySpan<float> values) => new CpuVector(values);
 
@@ -90,6 +113,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     {
         var values = ((CpuIndices)ids).Values;
         BackendChecks.Embed(table, values, idOffset, destination);
+        long started = StartTiming();
         lock (_gate)
         {
             _embed.Table = (CpuMatrix)table;
@@ -99,12 +123,14 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _embed.DestinationStride = destination.Tensor.Cols;
             _embed.Plan(destination.Rows, destination.Cols);
             _pool.Run(_embed, _embed.ChunkCount);
+            _timings?.Add("embed", started);
         }
     }
 
     public void RmsNorm(TensorSlice source, DeviceVector weight, float eps, TensorSlice destination)
     {
         BackendChecks.RmsNorm(source, weight, destination);
+        long started = StartTiming();
         lock (_gate)
         {
             _rmsNorm.Source = At(source);
@@ -116,6 +142,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _rmsNorm.Eps = eps;
             _rmsNorm.Plan(source.Rows, source.Cols);
             _pool.Run(_rmsNorm, _rmsNorm.ChunkCount);
+            _timings?.Add("rms norm", started);
         }
     }
 
@@ -124,42 +151,101 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         BackendChecks.MatMul(weight, input, output, bias);
         if (input.Rows == 0)
             return;
+        if (weight is CpuQ8Matrix q8)
+        {
+            MatMulQ8(q8, input, output, bias, accumulate);
+            return;
+        }
+        long started = StartTiming();
         lock (_gate)
         {
             var matrix = (CpuMatrix)weight;
-            int k = weight.Cols;
-            float* x = At(input);
-            int xStride = input.Tensor.Cols;
-            if (matrix.HasBf16 && DotKernels.BlockWidth(Isa) > 0)
-            {
-                long need = (long)input.Rows * k;
-                if (_split.Length < need)
-                {
-                    _split.Dispose();
-                    _split = new NativeArray<float>(need, zero: false);
-                }
-                for (int t = 0; t < input.Rows; t++)
-                    DotKernels.SplitEvenOdd(Isa, x + (long)t * xStride, _split.Pointer + (long)t * k, k);
-            }
-            _matMul.Isa = Isa;
-            _matMul.Weight = matrix;
-            _matMul.Input = x;
-            _matMul.InputStride = xStride;
-            _matMul.Split = _split.Pointer;
-            _matMul.SplitStride = k;
-            _matMul.Output = At(output);
-            _matMul.OutputStride = output.Tensor.Cols;
-            _matMul.Tokens = input.Rows;
-            _matMul.Bias = bias is null ? null : ((CpuVector)bias).Storage.Pointer;
-            _matMul.Accumulate = accumulate;
+            Configure(_matMul, matrix, input, output, bias, accumulate);
             _pool.Run(_matMul, _matMul.ChunkCount);
+            _timings?.Add(matrix.TimingName, started);
         }
+    }
+
+    /// <summary>
+    /// The head's projection of one row and its greedy choice in one dispatch (see
+    /// <see cref="ProjectArgMaxJob"/>): the logits are written as <see cref="MatMul"/> writes them
+    /// and the id is the one <see cref="ArgMax"/> would choose from them.
+    /// </summary>
+    public int MatMulArgMax(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias, ReadOnlySpan<IdRange> allowed)
+    {
+        BackendChecks.MatMul(weight, input, output, bias);
+        BackendChecks.ArgMax(output, allowed);
+        if (weight is CpuQ8Matrix)
+        {
+            // The fused job reads bf16/fp32 rows: Q8 heads take the Q8 product, then the scan.
+            MatMul(weight, input, output, bias, accumulate: false);
+            return ArgMax(output, allowed);
+        }
+        long started = StartTiming();
+        int best;
+        lock (_gate)
+        {
+            var matrix = (CpuMatrix)weight;
+            Configure(_projectArgMax.Product, matrix, input, output, bias, accumulate: false);
+            _projectArgMax.Prepare(allowed);
+            _pool.Run(_projectArgMax, _projectArgMax.ChunkCount);
+            best = _projectArgMax.Merge();
+            _timings?.Add(matrix.TimingName + " + argmax", started);
+        }
+        // A NaN logit: the serial scan's rule decides, so both paths agree on every row.
+        return best >= 0 ? best : ArgMax(output, allowed);
+    }
+
+    /// <summary>Points a product job at its operands; splits the activations for the bf16 kernels.</summary>
+    private void Configure(MatMulJob job, CpuMatrix matrix, TensorSlice input, TensorSlice output, DeviceVector? bias, bool accumulate)
+    {
+        float* x = At(input);
+        int xStride = input.Tensor.Cols;
+        int k = matrix.Cols;
+        SplitRows(matrix, x, xStride, input.Rows, k);
+        job.Isa = Isa;
+        job.Weight = matrix;
+        job.Input = x;
+        job.InputStride = xStride;
+        job.Split = _split.Pointer;
+        job.SplitStride = k;
+        job.Output = At(output);
+        job.OutputStride = output.Tensor.Cols;
+        job.Tokens = input.Rows;
+        job.Bias = bias is null ? null : ((CpuVector)bias).Storage.Pointer;
+        job.Accumulate = accumulate;
+        job.Blocks = SingleTokenBlocks(input.Rows, job.ChunkCount);
+    }
+
+    /// <summary>For one token (decode), contiguous row runs per worker; prefill keeps the plain chunk order.</summary>
+    private ContiguousBlocks? SingleTokenBlocks(int tokens, int chunks)
+    {
+        if (tokens != 1)
+            return null;
+        _blocks.Reset(chunks, _pool.ThreadCount);
+        return _blocks;
+    }
+
+    /// <summary>The activation rows in the bf16 kernels' even/odd order, when the matrix has bf16 rows.</summary>
+    private void SplitRows(CpuMatrix matrix, float* x, int xStride, int rows, int k)
+    {
+        if (!matrix.HasBf16 || DotKernels.BlockWidth(Isa) == 0)
+            return;
+        long need = (long)rows * k;
+        if (_split.Length < need)
+        {
+            _split.Dispose();
+            _split = new NativeArray<float>(need, zero: false);
+        }
+        for (int t = 0; t < rows; t++)
+            DotKernels.SplitEvenOdd(Isa, x + (long)t * xStride, _split.Pointer + (long)t * k, k);
     }
 
     public void Rope(TensorSlice heads, int headDim, DeviceIndices positions, int positionOffset, DeviceRopeTable table)
     {
         var pos = ((CpuIndices)positions).Values;
         BackendChecks.Rope(heads, headDim, pos, positionOffset, table);
+        long started = StartTiming();
         lock (_gate)
         {
             _rope.Heads = At(heads);
@@ -171,6 +257,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _rope.Table = (CpuRopeTable)table;
             _rope.Plan(heads.Rows, heads.Cols * 4);
             _pool.Run(_rope, _rope.ChunkCount);
+            _timings?.Add("rope", started);
         }
     }
 
@@ -180,6 +267,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         int headDim = kv.HeadDim;
         var pos = ((CpuIndices)positions).Values;
         BackendChecks.WriteKv(kv, layer, keys, values, pos, positionOffset);
+        long started = StartTiming();
         lock (_gate)
         {
             float* k = At(keys);
@@ -196,6 +284,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
                         .CopyTo(new Span<float>(kv.Values.Pointer + slot, headDim));
                 }
             }
+            _timings?.Add("write kv", started);
         }
     }
 
@@ -204,6 +293,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         var kv = (CpuKvCache)cache;
         var pos = ((CpuIndices)positions).Values;
         BackendChecks.Attention(kv, layer, queries, pos, positionOffset, output);
+        long started = StartTiming();
         lock (_gate)
         {
             EnsureScores(queries.Cols / kv.HeadDim / kv.KvHeads * (long)kv.Capacity);
@@ -219,12 +309,14 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _attention.Scale = 1f / MathF.Sqrt(kv.HeadDim);
             _attention.Scratch = _scores;
             _pool.Run(_attention, _attention.ChunkCount(queries.Rows));
+            _timings?.Add("attention", started);
         }
     }
 
     public void SwiGlu(TensorSlice gateUp, TensorSlice output)
     {
         BackendChecks.SwiGlu(gateUp, output);
+        long started = StartTiming();
         lock (_gate)
         {
             _swiGlu.GateUp = At(gateUp);
@@ -234,12 +326,46 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _swiGlu.Width = output.Cols;
             _swiGlu.Plan(output.Rows, gateUp.Cols);
             _pool.Run(_swiGlu, _swiGlu.ChunkCount);
+            _timings?.Add("swiglu", started);
         }
     }
 
     public void GateUpSwiGlu(DeviceMatrix gateUp, TensorSlice input, TensorSlice output)
     {
         BackendChecks.GateUpSwiGlu(gateUp, input, output);
+        if (input.Rows == 0)
+            return;
+        if (gateUp is CpuQ8Matrix)
+        {
+            GateUpSwiGluComposed(gateUp, input, output);
+            return;
+        }
+        long started = StartTiming();
+        lock (_gate)
+        {
+            var matrix = (CpuMatrix)gateUp;
+            float* x = At(input);
+            int xStride = input.Tensor.Cols;
+            SplitRows(matrix, x, xStride, input.Rows, matrix.Cols);
+            _gateUp.Isa = Isa;
+            _gateUp.Weight = matrix;
+            _gateUp.Input = x;
+            _gateUp.InputStride = xStride;
+            _gateUp.Split = _split.Pointer;
+            _gateUp.SplitStride = matrix.Cols;
+            _gateUp.Output = At(output);
+            _gateUp.OutputStride = output.Tensor.Cols;
+            _gateUp.Tokens = input.Rows;
+            _gateUp.Ff = output.Cols;
+            _gateUp.Blocks = SingleTokenBlocks(input.Rows, _gateUp.ChunkCount);
+            _pool.Run(_gateUp, _gateUp.ChunkCount);
+            _timings?.Add(matrix.TimingName + " + swiglu", started);
+        }
+    }
+
+    /// <summary>Q8 weights: the product through the Q8 GEMV into a scratch, then SwiGLU (the fused bf16 job reads bf16/fp32 rows only).</summary>
+    private void GateUpSwiGluComposed(DeviceMatrix gateUp, TensorSlice input, TensorSlice output)
+    {
         lock (_gate)
         {
             if (_gateUpScratch is null || _gateUpScratch.Rows < input.Rows || _gateUpScratch.Cols < gateUp.Rows)
@@ -258,6 +384,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     public int ArgMax(TensorSlice row, ReadOnlySpan<IdRange> allowed)
     {
         BackendChecks.ArgMax(row, allowed);
+        long started = StartTiming();
         var values = new ReadOnlySpan<float>(At(row), row.Cols);
         int best = -1;
         float bestValue = float.NegativeInfinity;
@@ -276,6 +403,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             }
         }
         // BackendChecks.ArgMax made sure some allowed id lies inside the row, so best is one.
+        _timings?.Add("argmax", started);
         return best;
     }
 
@@ -317,6 +445,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         foreach (var job in _jobs.Values)
             (job as IDisposable)?.Dispose();
         _split.Dispose();
+        DisposeQ8();
         _gateUpScratch?.Dispose();
         foreach (var scratch in _scores)
             scratch.Dispose();

@@ -134,6 +134,10 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
         ChunkOutputRow = outRow.ToArray();
     }
 
+    /// <summary>The matrix's role for <see cref="KernelTimings"/>: its name's last part ("qkv_proj", "head"), ".weight" dropped.</summary>
+    public string TimingName => _timingName ??= "matmul " + (Name.EndsWith(".weight") ? Name[..^7] : Name).Split('.')[^1];
+    private string? _timingName;
+
     /// <summary>Finds the part holding a global row; returns the row within that part.</summary>
     public int Locate(int row, out MatrixPart part)
     {

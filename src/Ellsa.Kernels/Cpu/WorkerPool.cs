@@ -70,6 +70,9 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>When set, counts dispatches and the caller's wait for other threads' chunks (see <see cref="KernelTimings"/>).</summary>
+    internal KernelTimings? Timings { get; set; }
+
     /// <summary>Threads that execute chunks, the caller included.</summary>
     public int ThreadCount { get; }
 
@@ -121,7 +124,14 @@ public sealed class WorkerPool : IDisposable
             }
 
             Drain(work, chunkCount, generation, 0);
+            var timings = Timings;
+            long waitStart = timings is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             WaitForChunksInFlight(chunkCount);
+            if (timings is not null)
+            {
+                timings.WaitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - waitStart;
+                timings.Dispatches++;
+            }
             _work = null;
             if (_failure is { } failure)
                 throw new AggregateException("a parallel kernel failed", failure);

@@ -253,14 +253,16 @@ public sealed record EllsaSettings
     public const string FileName = "ellsa.json";
 
     /// <summary>The sections ellsa.json may have; each section lists its own keys.</summary>
-    /// <remarks>"speech_encoder" is read by the speech input itself (Codecs/Speech), which a directory without the SA-MoE may hold alone.</remarks>
-    public static readonly List<string> Sections = ["tokens", "lora", "image", "fast", "text", "session", "speech_encoder"];
+    /// <remarks>"speech_encoder" and "speech_decoder" are read by the speech input and output themselves (Codecs/Speech,
+    /// Codecs/SpeechOut), which a directory without the SA-MoE may hold alone.</remarks>
+    public static readonly List<string> Sections = ["tokens", "lora", "image", "fast", "text", "session", "speech_encoder", "speech_decoder", "weights"];
 
     public SpecialTokens Tokens { get; init; } = new();
     public LoraSettings Lora { get; init; } = LoraSettings.Released;
     public ImageSettings Image { get; init; } = ImageSettings.Released;
     public CodecSettings Codecs { get; init; } = new();
     public SessionSettings Session { get; init; } = new();
+    public WeightSettings Weights { get; init; } = WeightSettings.Default;
     /// <summary>Whether the file existed (otherwise every value is a default).</summary>
     public bool FromFile { get; init; }
     /// <summary>Where ellsa.json was read from, so codec sections added later can resolve relative paths.</summary>
@@ -281,6 +283,7 @@ public sealed record EllsaSettings
             Image = json.Section("image") is { } image ? ImageSettings.Read(image) : ImageSettings.Released,
             Codecs = CodecSettings.Read(json.Section("fast"), json.Section("text")),
             Session = SessionSettings.Read(json.Section("session")),
+            Weights = json.Section("weights") is { } weights ? WeightSettings.Read(weights) : WeightSettings.Default,
             FromFile = true,
             SourcePath = path,
         };

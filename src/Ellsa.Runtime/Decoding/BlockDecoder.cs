@@ -52,23 +52,42 @@ public sealed class BlockDecoder
     /// The text phase: token 1 from the speech head whatever expert the last prompt position had
     /// (it is never tested for eot), then greedy speech steps until eot or the cap, and finally the
     /// last text token fed once more. Afterwards the cache ends with every text token.
+    /// <para>
+    /// With <paramref name="hidden"/>, also the rows the speech decoder reads, kept as the authors'
+    /// <c>generate</c> keeps them (emu:L3436-3488): the final-normed hidden state that produced each
+    /// token, except one that produced eot after the first; none when the first token is silence.
+    /// </para>
     /// </summary>
-    public int[] DecodeText(SequenceState state, int maxText)
+    public int[] DecodeText(SequenceState state, int maxText, List<float[]>? hidden = null)
     {
         if (maxText < 1)
             throw new ArgumentOutOfRangeException(nameof(maxText), maxText, "max_text must be at least 1");
-        int eot = _model.Config.Settings.Tokens.Eot;
+        var tokens = _model.Config.Settings.Tokens;
         var text = new List<int>(maxText) { state.ArgMax(Expert.Speech) };
+        hidden?.Clear();
+        KeepHidden(state, hidden);
         for (int i = 1; i < maxText; i++)
         {
             state.Step(text[^1], Expert.Speech);
             int next = state.ArgMax(Expert.Speech);
             text.Add(next);
-            if (next == eot)
+            if (next == tokens.Eot)
                 break;
+            KeepHidden(state, hidden);
         }
         state.Step(text[^1], Expert.Speech);
+        if (text[0] == tokens.Silence)
+            hidden?.Clear();
         return text.ToArray();
+    }
+
+    private void KeepHidden(SequenceState state, List<float[]>? hidden)
+    {
+        if (hidden is null)
+            return;
+        var row = new float[_model.Speech.Config.HiddenSize];
+        state.LastHidden(row);
+        hidden.Add(row);
     }
 
     /// <summary>The action phase: a forced boa, then greedy vision steps restricted to the action ids and eoa, until eoa or the cap.</summary>

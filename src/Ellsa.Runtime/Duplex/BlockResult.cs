@@ -18,8 +18,14 @@ public enum BlockEventKind
     ContextTrimmed,
     /// <summary>The block took longer than its deadline.</summary>
     DeadlineOverrun,
-    /// <summary>Cancel() was called while this block was stepped, or before it: drop its speech and actions.</summary>
+    /// <summary>Cancel() was called while this block was stepped, or before it: drop its actions; its speech and the open speech segment were dropped.</summary>
     Cancelled,
+    /// <summary>A speech segment's first audio is in this block.</summary>
+    SpeechStarted,
+    /// <summary>A speech segment's last audio is in this block.</summary>
+    SpeechEnded,
+    /// <summary>The speech LM gave up on a segment (EOS drawn past max_trials): the rest of its speech is dropped.</summary>
+    SpeechAbandoned,
 }
 
 public sealed record BlockEvent(BlockEventKind Kind, string Detail)
@@ -32,8 +38,13 @@ public sealed record BlockEvent(BlockEventKind Kind, string Detail)
 /// <param name="ImageMs">Of <paramref name="InputMs"/>, the time the image encoder took for the block's frames (reading files included).</param>
 /// <param name="FbankMs">Of <paramref name="InputMs"/>, the time fbank took for the block's PCM.</param>
 /// <param name="SpeechEncoderMs">Of <paramref name="InputMs"/>, the time the speech encoder and projector took for the block's PCM.</param>
+/// <param name="SpeechMs">The speech stage after the text and action phases: the speech LM, the flow and HiFT (0 when the session does not speak).</param>
+/// <param name="SpeechLmMs">Of <paramref name="SpeechMs"/>, generator_proj and the speech-token LM.</param>
+/// <param name="SpeechWaveMs">Of <paramref name="SpeechMs"/>, the token-to-wave windows (flow and HiFT).</param>
+/// <param name="SpeechFirstPacketMs">From the end of the text phase to the block's first final speech sample (the action phase included); null when the block has no speech.</param>
 public sealed record StageTimings(double InputMs, double PrefillMs, double TextMs, double ActionMs, double CodecMs, double TotalMs, double TrimMs = 0,
-    double ImageMs = 0, double FbankMs = 0, double SpeechEncoderMs = 0);
+    double ImageMs = 0, double FbankMs = 0, double SpeechEncoderMs = 0, double SpeechMs = 0, double SpeechLmMs = 0, double SpeechWaveMs = 0,
+    double? SpeechFirstPacketMs = null);
 
 /// <summary>How much work a block did, for checking what incremental decoding saves.</summary>
 /// <param name="SequenceLength">Positions of the block's prompt sequence (as the reference builds it).</param>
@@ -44,8 +55,14 @@ public sealed record StageTimings(double InputMs, double PrefillMs, double TextM
 /// <param name="FramesEncoded">Camera frames the image encoder turned into codes this block (frames given as codes do not count).</param>
 /// <param name="AudioSamples">Samples the session's PCM stream had taken when the block ran (0 when the block gave embeddings).</param>
 /// <param name="AudioLookaheadMs">Audio past the block's end that its PCM stream had to reach: the speech encoder's lookahead, the added delay of listening (0 after the stream's end).</param>
+/// <param name="SpeechRows">Hidden rows the block handed the speech decoder (one per text token but an eot's, none after a silent start).</param>
+/// <param name="SpeechTokens">Speech tokens the speech LM produced in the block.</param>
+/// <param name="SpeechSamples">PCM samples in <see cref="BlockResult.Speech"/>.</param>
+/// <param name="SpeechDroppedSamples">Samples a Cancel dropped from this block's speech.</param>
+/// <param name="SpeechDroppedTokens">Speech tokens of the open segment a Cancel dropped (some may have been spoken in earlier blocks).</param>
 public sealed record BlockCounters(int SequenceLength, int PrefilledPositions, int RecomputedPositions, int DecodedPositions, int TrimRePrefilledPositions = 0,
-    int FramesEncoded = 0, long AudioSamples = 0, double AudioLookaheadMs = 0);
+    int FramesEncoded = 0, long AudioSamples = 0, double AudioLookaheadMs = 0, int SpeechRows = 0, int SpeechTokens = 0, int SpeechSamples = 0,
+    int SpeechDroppedSamples = 0, int SpeechDroppedTokens = 0);
 
 /// <summary>What one block produced.</summary>
 public sealed record BlockResult
@@ -66,6 +83,18 @@ public sealed record BlockResult
     /// <summary>Why the chunk was replaced by the safe no-op, if it was.</summary>
     public IReadOnlyList<string> ActionProblems { get; init; } = [];
     public required IReadOnlyList<BlockEvent> Events { get; init; }
+    /// <summary>
+    /// The speech that became ready in this block: mono PCM in [−1, 1] at <see cref="Session.SpeechSampleRate"/>,
+    /// continuing the previous block's. Empty when nothing became ready, when the session does not speak,
+    /// or when the block was cancelled.
+    /// </summary>
+    public float[] Speech { get; init; } = [];
+    /// <summary>
+    /// The speech expert's final-normed hidden rows the block handed the speech decoder (the rows
+    /// generator_proj reads; <see cref="BlockCounters.SpeechRows"/> of them), for embedders running
+    /// their own speech output. Empty when the session does not speak.
+    /// </summary>
+    public IReadOnlyList<float[]> SpeechHidden { get; init; } = [];
     public required StageTimings Timings { get; init; }
     public required BlockCounters Counters { get; init; }
 

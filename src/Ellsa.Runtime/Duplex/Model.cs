@@ -1,6 +1,7 @@
 using Ellsa.Kernels.Backend;
 using Ellsa.Runtime.Codecs.Fast;
 using Ellsa.Runtime.Codecs.Speech;
+using Ellsa.Runtime.Codecs.SpeechOut;
 using Ellsa.Runtime.Codecs.Text;
 using Ellsa.Runtime.Codecs.Vision;
 using Ellsa.Runtime.Configuration;
@@ -45,11 +46,14 @@ public sealed class Model : IDisposable
     public SpeechListener? Speech { get; init; }
     /// <summary>Turns raw frames into VQ codes: the Emu3 VisionVQ tokenizer when the model directory has vision_tokenizer/.</summary>
     public IImageEncoder? ImageEncoder { get; init; }
+    /// <summary>Turns the speech expert's hidden rows into 24 kHz speech: generator_proj, the speech LM, the flow and HiFT, when the model directory has them.</summary>
+    public SpeechSpeaker? Speaker { get; init; }
 
     /// <summary>Loads the network and every codec asset that <c>ellsa.json</c> points to and that exists.</summary>
-    public static Model Load(string directory, IComputeBackend backend, IProgress<LoadProgress>? progress = null)
+    /// <param name="format">The projections' format (null: ellsa.json's <c>weights.format</c>).</param>
+    public static Model Load(string directory, IComputeBackend backend, IProgress<LoadProgress>? progress = null, WeightFormat? format = null)
     {
-        var network = SaMoeModel.Load(directory, backend, progress);
+        var network = SaMoeModel.Load(directory, backend, progress, format);
         try
         {
             var settings = network.Config.Settings;
@@ -72,19 +76,25 @@ public sealed class Model : IDisposable
                 ? VisionFrameEncoder.Load(directory, backend, settings.Tokens.VisualCount, settings.Image.CodesPerFrame)
                 : null;
             SpeechListener? speech = null;
+            SpeechSpeaker? speaker = null;
             try
             {
                 speech = SpeechListener.IsPresent(directory) ? SpeechListener.Load(directory, backend) : null;
                 if (speech is not null)
                     CheckSpeechGeometry(speech, network.Config.Speech.HiddenSize);
+                speaker = SpeechSpeaker.IsPresent(directory) ? SpeechSpeaker.Load(directory, backend) : null;
+                if (speaker is not null && speaker.Projection.Config.InputSize != network.Config.Speech.HiddenSize)
+                    throw new ConfigException(
+                        $"{EllsaSettings.FileName}: speech_decoder.generator_proj.input_size is {speaker.Projection.Config.InputSize}, but the speech expert's hidden_size is {network.Config.Speech.HiddenSize}: generator_proj reads its hidden states");
             }
             catch
             {
+                speaker?.Dispose();
                 speech?.Dispose();
                 (vision as IDisposable)?.Dispose();
                 throw;
             }
-            return new Model(network, tokenizer, fast) { ImageEncoder = vision, Speech = speech };
+            return new Model(network, tokenizer, fast) { ImageEncoder = vision, Speech = speech, Speaker = speaker };
         }
         catch
         {
@@ -152,6 +162,7 @@ public sealed class Model : IDisposable
             Network.Dispose();
             (ImageEncoder as IDisposable)?.Dispose();
             Speech?.Dispose();
+            Speaker?.Dispose();
         }
     }
 

@@ -40,6 +40,8 @@ public sealed class Session : IDisposable
     private readonly List<BlockRecord> _history = [];
     /// <summary>The PCM stream through the model's speech encoder; null when the model cannot listen.</summary>
     private readonly SessionAudio? _audio;
+    /// <summary>The speech decoder's streams; null when the session does not speak.</summary>
+    private readonly SessionSpeech? _speech;
     /// <summary>The key of every position held in the KV cache.</summary>
     private readonly List<long> _cachedKeys = [];
     /// <summary>Guards the fields below, which Cancel and Dispose touch from other threads.</summary>
@@ -86,6 +88,24 @@ public sealed class Session : IDisposable
         _state = model.Network.CreateSequence(limit);
         _turns = new TurnTracker(_tokens);
         _audio = model.Speech is { } speech ? new SessionAudio(speech, SessionFile.AudioRowsPerBlock) : null;
+        _speech = CreateSpeech(model, options.Speak);
+    }
+
+    private SessionSpeech? CreateSpeech(Model model, SpeakOptions? speak)
+    {
+        if (speak is { Enabled: false })
+            return null;
+        if (model.Speaker is not { } speaker)
+        {
+            return speak is null ? null : throw new NotSupportedException(
+                "SessionOptions.Speak asks for speech, but the model has no speech decoder (speech_decoder.safetensors or speech_expert.generator.* tensors, and speech_prompt.safetensors)");
+        }
+        var options = speak ?? new SpeakOptions();
+        if (options.WindowStep is { } step && step < speaker.MinimumWindowStep)
+            throw new ArgumentOutOfRangeException(nameof(SessionOptions.Speak), step,
+                $"SessionOptions.Speak.WindowStep is {step}; the speech decoder's windows take at least {speaker.MinimumWindowStep} tokens");
+        var segmenter = new SpeechSegmenter(SpeechSegmenter.SentenceEndIds(model.Tokenizer), _tokens);
+        return new SessionSpeech(speaker, segmenter, options);
     }
 
     public SessionOptions Options => _options;
@@ -112,6 +132,12 @@ public sealed class Session : IDisposable
     public IReadOnlyList<int> NoOpActionIds => _noOpActionIds;
     /// <summary>The task prompt's ids (bop … eop) every sequence starts with.</summary>
     public IReadOnlyList<int> PromptIds => _layout.Prompt;
+    /// <summary>True when the blocks carry speech (<see cref="BlockResult.Speech"/>).</summary>
+    public bool Speaks => _speech is not null;
+    /// <summary>The rate of <see cref="BlockResult.Speech"/> (24 000 for the release); 0 when the session does not speak.</summary>
+    public int SpeechSampleRate => _speech?.SampleRate ?? 0;
+    /// <summary>Speech tokens per token-to-wave window; 0 when the session does not speak.</summary>
+    public int SpeechWindowStep => _speech?.WindowStep ?? 0;
 
     /// <summary>
     /// Runs one block: build its sequence, prefill what is not cached, decode text and actions,
@@ -168,6 +194,8 @@ public sealed class Session : IDisposable
         int decoded;
         int[] text, actions;
         double prefillMs, textMs, actionMs;
+        var speechRows = _speech is null ? null : new List<float[]>();
+        SpeechWork? speech = null;
         try
         {
             prefill = Prefill(sequence, trimmed: trim is not null);
@@ -175,7 +203,7 @@ public sealed class Session : IDisposable
 
             stage.Restart();
             int before = _state.Length;
-            text = _decoder.DecodeText(_state, _limits.MaxText);
+            text = _decoder.DecodeText(_state, _limits.MaxText, speechRows);
             _cachedKeys.AddRange(text.Select(id => (long)id));
             textMs = stage.Elapsed.TotalMilliseconds;
 
@@ -193,12 +221,18 @@ public sealed class Session : IDisposable
             }
             actionMs = stage.Elapsed.TotalMilliseconds;
             decoded = _state.Length - before;
+
+            // After the actions: a controller waits for the chunk, a listener already hears the
+            // previous block's speech. The first-packet time counts from the end of the text.
+            speech = _speech?.Block(text, speechRows!);
         }
         catch (Exception e)
         {
             // The cache may hold part of this block: forget it, so the next block prefills from scratch.
             _state.Truncate(0);
             _cachedKeys.Clear();
+            // The open segment may hold part of this block's rows: it ends unspoken.
+            _speech?.Drop();
             if (e is NonFiniteException)
                 throw new NonFiniteException($"block {index}: {e.Message}");
             throw;
@@ -214,25 +248,41 @@ public sealed class Session : IDisposable
         double totalMs = total.Elapsed.TotalMilliseconds;
         if (total.Elapsed > _options.BlockDeadline)
             events.Add(new BlockEvent(BlockEventKind.DeadlineOverrun, $"{totalMs:F0} ms > {_options.BlockDeadline.TotalMilliseconds:F0} ms"));
-        result = result with
-        {
-            Timings = new StageTimings(inputMs, prefillMs, textMs, actionMs, codecMs, totalMs, prefill.TrimMs, imageMs,
-                audioWork?.FbankMs ?? 0, audioWork?.EncoderMs ?? 0),
-            Counters = new BlockCounters(sequence.Count, prefill.Prefilled, prefill.Recomputed, decoded, prefill.TrimRePrefilled, framesEncoded,
-                audioWork?.Samples ?? 0, audioWork?.LookaheadMs ?? 0),
-        };
+        if (speech is not null)
+            events.AddRange(speech.Events);
 
         // The block is delivered and the next one becomes the target of Cancel in one step, so a
         // Cancel never lands between the two and is never charged to a block already returned.
+        bool cancelled;
         lock (_controlGate)
         {
-            if (_cancelArmed)
-                events.Add(new BlockEvent(BlockEventKind.Cancelled, "Cancel() was called while the block was stepped or before it"));
+            cancelled = _cancelArmed;
             _cancelArmed = false;
             _nextBlock++;
             _stepping = false;
         }
-        return result;
+        float[] pcm = speech?.Samples ?? [];
+        int droppedSamples = 0, droppedTokens = 0;
+        if (cancelled)
+        {
+            // Barge-in: the listener must stop hearing the model now, so neither this block's audio
+            // nor the rest of the open segment is spoken; the next rows open a new segment.
+            droppedSamples = pcm.Length;
+            droppedTokens = _speech?.Drop() ?? 0;
+            pcm = [];
+            string dropped = _speech is null ? "" : $"; dropped {droppedSamples} speech samples ({(double)droppedSamples / _speech.SampleRate:F2} s) and the open segment's {droppedTokens} speech tokens";
+            events.Add(new BlockEvent(BlockEventKind.Cancelled, "Cancel() was called while the block was stepped or before it" + dropped));
+        }
+        return result with
+        {
+            Speech = pcm,
+            SpeechHidden = speechRows ?? [],
+            Timings = new StageTimings(inputMs, prefillMs, textMs, actionMs, codecMs, totalMs, prefill.TrimMs, imageMs,
+                audioWork?.FbankMs ?? 0, audioWork?.EncoderMs ?? 0, speech is null ? 0 : speech.LmMs + speech.WaveMs, speech?.LmMs ?? 0,
+                speech?.WaveMs ?? 0, speech?.FirstPacketMs is { } first ? actionMs + first : null),
+            Counters = new BlockCounters(sequence.Count, prefill.Prefilled, prefill.Recomputed, decoded, prefill.TrimRePrefilled, framesEncoded,
+                audioWork?.Samples ?? 0, audioWork?.LookaheadMs ?? 0, speech?.Rows ?? 0, speech?.Tokens ?? 0, pcm.Length, droppedSamples, droppedTokens),
+        };
     }
 
     /// <summary>
@@ -251,6 +301,35 @@ public sealed class Session : IDisposable
             ThrowIfDisposed();
             _cancelArmed = true;
             return new CancelReport(_nextBlock, InFlight: _stepping);
+        }
+    }
+
+    /// <summary>
+    /// The conversation ends: the open speech segment's text is complete, so the rest of its speech is
+    /// synthesised and returned (PCM at <see cref="SpeechSampleRate"/>, continuing the last block's).
+    /// Empty when the session does not speak or nothing is pending. Later blocks start a new segment.
+    /// </summary>
+    public float[] FinishSpeech()
+    {
+        lock (_controlGate)
+        {
+            ThrowIfDisposed();
+            if (_stepping)
+                throw new InvalidOperationException("FinishSpeech was called while a block is stepped; call it after the Step returns");
+            _stepping = true;
+        }
+        try
+        {
+            return _speech is null ? [] : _model.Compute(() =>
+            {
+                ThrowIfDisposed();
+                return _speech.Finish().Samples;
+            });
+        }
+        finally
+        {
+            lock (_controlGate)
+                _stepping = false;
         }
     }
 
@@ -446,6 +525,7 @@ public sealed class Session : IDisposable
         {
             _state.Dispose();
             _audio?.Dispose();
+            _speech?.Dispose();
         }
     }
 

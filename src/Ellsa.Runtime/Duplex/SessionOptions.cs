@@ -60,6 +60,12 @@ public sealed record SessionOptions
     /// </summary>
     public bool? RunSpeechActionLoop { get; init; }
 
+    /// <summary>
+    /// The session's speech output. Null: speak, with the defaults of <see cref="SpeakOptions"/>, when
+    /// the model has a speech decoder (<see cref="Model.Speaker"/>); asking to speak a model without one is refused.
+    /// </summary>
+    public SpeakOptions? Speak { get; init; }
+
     /// <summary>The prompt text of each mode and task, wrapped in bop/eop by the session.</summary>
     public string PromptText => Mode == SessionMode.Act
         ? "Please answer by action or text following the speech instruction."

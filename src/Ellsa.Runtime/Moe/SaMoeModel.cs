@@ -59,7 +59,8 @@ public sealed class SaMoeModel : IExpertModel, IDisposable
     void IExpertModel.ThrowIfDisposed() => ThrowIfDisposed();
 
     /// <summary>Reads the configs, binds and loads the checkpoint of <paramref name="directory"/>, and uploads it.</summary>
-    public static SaMoeModel Load(string directory, IComputeBackend backend, IProgress<LoadProgress>? progress = null)
+    /// <param name="format">The projections' format (null: ellsa.json's <c>weights.format</c>).</param>
+    public static SaMoeModel Load(string directory, IComputeBackend backend, IProgress<LoadProgress>? progress = null, WeightFormat? format = null)
     {
         var config = ModelConfig.Load(directory);
         var store = CheckpointStore.Open(directory);
@@ -67,7 +68,7 @@ public sealed class SaMoeModel : IExpertModel, IDisposable
         try
         {
             var plan = WeightPlan.Create(store, config);
-            host = WeightLoader.Load(plan, progress);
+            host = WeightLoader.Load(plan, progress, format: format);
             return new SaMoeModel(config, backend, host);
         }
         catch

@@ -135,8 +135,12 @@ public sealed class SequenceState : IDisposable
     /// <exception cref="NonFiniteException">The chosen logit is NaN or infinite: the hidden state overflowed, and any id would be garbage.</exception>
     public int ArgMax(int head, ReadOnlySpan<IdRange> allowed = default)
     {
-        var logits = ComputeLastLogits(head);
-        int id = _backend.ArgMax(logits, allowed.IsEmpty ? _fullVocabulary[head] : allowed);
+        // The head's product and the choice in one backend call: the CPU streams the head's rows
+        // once and picks the winner per row chunk while the logits are in cache.
+        var normed = NormLastRow();
+        var weights = _experts[head];
+        var logits = new TensorSlice(_ws.Logits, 0, 1, 0, weights.HeadSize);
+        int id = _backend.MatMulArgMax(weights.Head, normed, logits, weights.HeadBias, allowed.IsEmpty ? _fullVocabulary[head] : allowed);
         // A non-finite hidden row makes every logit NaN, so the winner's value alone tells: one
         // float back to the host per token, no allocation.
         Span<float> chosen = stackalloc float[1];
@@ -154,6 +158,21 @@ public sealed class SequenceState : IDisposable
         _backend.Download(logits, destination);
     }
 
+    /// <summary>
+    /// The last position's hidden state after its routed expert's final norm (the row every head
+    /// reads; the authors' <c>hidden_states[-1]</c>, which feeds the speech decoder), copied to the host.
+    /// </summary>
+    public void LastHidden(Span<float> destination)
+    {
+        _model.ThrowIfDisposed();
+        if (_lastRow < 0)
+            throw new InvalidOperationException("no position has been computed since the sequence was created or truncated");
+        var norm = _experts[LastExpert];
+        var normed = _ws.Normed.RowRange(_lastRow, 1);
+        _backend.RmsNorm(_ws.X.RowRange(_lastRow, 1), norm.FinalNorm, norm.Eps, normed);
+        _backend.Download(normed, destination);
+    }
+
     /// <summary>Forgets positions from <paramref name="length"/> on; their cache slots are overwritten by later appends.</summary>
     public void Truncate(int length)
     {
@@ -168,17 +187,24 @@ public sealed class SequenceState : IDisposable
 
     private TensorSlice ComputeLastLogits(int head)
     {
+        var normed = NormLastRow();
+        var weights = _experts[head];
+        var logits = new TensorSlice(_ws.Logits, 0, 1, 0, weights.HeadSize);
+        _backend.MatMul(weights.Head, normed, logits, weights.HeadBias, false);
+        return logits;
+    }
+
+    /// <summary>The last position's hidden row through its routed expert's final norm.</summary>
+    private TensorSlice NormLastRow()
+    {
         _model.ThrowIfDisposed();
         if (_lastRow < 0)
             throw new InvalidOperationException("no position has been computed since the sequence was created or truncated");
         var norm = _experts[LastExpert];
-        var weights = _experts[head];
         var row = _ws.X.RowRange(_lastRow, 1);
         var normed = _ws.Normed.RowRange(_lastRow, 1);
         _backend.RmsNorm(row, norm.FinalNorm, norm.Eps, normed);
-        var logits = new TensorSlice(_ws.Logits, 0, 1, 0, weights.HeadSize);
-        _backend.MatMul(weights.Head, normed, logits, weights.HeadBias, false);
-        return logits;
+        return normed;
     }
 
     private void EnsureRoom(int count)

@@ -5,9 +5,11 @@ using Ellsa.Runtime.Moe;
 namespace Ellsa.Runtime.Weights;
 
 /// <summary>A role (speech.layers.3.q_proj, vision.head, …) and the checkpoint tensor that fills it.</summary>
-public sealed record TensorBinding(string Role, StoredTensor Tensor, string PrimaryName)
+/// <remarks><see cref="Q8Scales"/>: the F16 block scales when the tensor is stored quantised (I8, written by <c>ellsa quantize</c>).</remarks>
+public sealed record TensorBinding(string Role, StoredTensor Tensor, string PrimaryName, StoredTensor? Q8Scales = null)
 {
     public bool IsAlias => Tensor.Name != PrimaryName;
+    public bool IsQ8 => Q8Scales is not null;
 }
 
 /// <summary>A linear layer: its base weight, optional bias and optional unmerged LoRA factors.</summary>
@@ -62,7 +64,8 @@ public sealed class WeightPlan
     {
         get
         {
-            var used = _bindings.Select(b => b.Tensor.Name).ToHashSet(StringComparer.Ordinal);
+            var used = _bindings.Select(b => b.Tensor.Name)
+                .Concat(_bindings.Where(b => b.Q8Scales is not null).Select(b => b.Q8Scales!.Name)).ToHashSet(StringComparer.Ordinal);
             return _store.Tensors.Values.Where(t => !used.Contains(t.Name)).OrderBy(t => t.Name, StringComparer.Ordinal);
         }
     }
@@ -107,8 +110,8 @@ public sealed class WeightPlan
         int d = config.HiddenSize;
         var embedding = Require($"{name}.embed", TensorNames.Embedding(expert));
         var extraEmbedding = Optional($"{name}.embed.extra", TensorNames.ExtraEmbedding(expert));
-        var head = Require($"{name}.head", TensorNames.Head(expert));
-        var extraHead = Optional($"{name}.head.extra", TensorNames.ExtraHead(expert));
+        var head = Require($"{name}.head", TensorNames.Head(expert), allowQ8: true);
+        var extraHead = Optional($"{name}.head.extra", TensorNames.ExtraHead(expert), allowQ8: true);
         var finalNorm = Require($"{name}.norm", TensorNames.FinalNorm(expert));
         if (!GeometryMatchesCheckpoint(expert, config, embedding))
             return null;
@@ -206,7 +209,7 @@ public sealed class WeightPlan
     private ProjectionPlan? PlanProjection(Expert expert, int layer, string module, int rows, int cols, bool bias, ExpertConfig config)
     {
         string role = $"{expert.Describe()}.layers.{layer}.{module.Split('.')[1]}";
-        var weight = Require(role, TensorNames.Projection(expert, layer, module));
+        var weight = Require(role, TensorNames.Projection(expert, layer, module), allowQ8: true);
         CheckShape(weight, rows, cols, config);
         TensorBinding? biasBinding = null;
         var biasNames = TensorNames.ProjectionBias(expert, layer, module);
@@ -227,6 +230,8 @@ public sealed class WeightPlan
             _problems.Add($"{role}: {(loraA is null ? "lora_B" : "lora_A")} is present without its partner; LoRA needs both factors");
             return null;
         }
+        if (loraA is not null && weight is { IsQ8: true })
+            _problems.Add($"{weight.Tensor.FileName}: tensor '{weight.Tensor.Name}' is stored as q8, so its LoRA cannot be merged; quantise the merged weights (ellsa quantize merges them)");
         if (loraA is not null && loraB is not null)
         {
             var a = loraA.Tensor.Entry.Shape;
@@ -242,21 +247,23 @@ public sealed class WeightPlan
         return weight is null ? null : new ProjectionPlan(weight, biasBinding, loraA, loraB);
     }
 
-    private TensorBinding? Require(string role, string[] names)
+    private TensorBinding? Require(string role, string[] names, bool allowQ8 = false)
     {
-        var binding = Optional(role, names);
+        var binding = Optional(role, names, allowQ8);
         if (binding is null)
             _missing.Add(names.Length == 1 ? $"{role}: {names[0]}" : $"{role}: {names[0]} (also tried {string.Join(", ", names.Skip(1))})");
         return binding;
     }
 
-    private TensorBinding? Optional(string role, string[] names)
+    /// <param name="allowQ8">The role is a projection or a head, which may be stored quantised.</param>
+    private TensorBinding? Optional(string role, string[] names, bool allowQ8 = false)
     {
         foreach (string name in names)
         {
             if (_store.TryGet(name, out var tensor))
             {
-                var binding = new TensorBinding(role, tensor, names[0]);
+                var scales = allowQ8 && tensor.Entry.Dtype == SafetensorsDtype.I8 ? Q8ScalesOf(tensor) : null;
+                var binding = new TensorBinding(role, tensor, names[0], scales);
                 _bindings.Add(binding);
                 CheckDtype(binding);
                 return binding;
@@ -265,8 +272,29 @@ public sealed class WeightPlan
         return null;
     }
 
+    /// <summary>The F16 scales of a stored q8 tensor, checked against its shape (a problem is recorded when they do not fit).</summary>
+    private StoredTensor? Q8ScalesOf(StoredTensor tensor)
+    {
+        string name = tensor.Name + Kernels.Numerics.Q8Format.ScaleSuffix;
+        if (!_store.TryGet(name, out var scales))
+        {
+            _problems.Add($"{tensor.FileName}: tensor '{tensor.Name}' is I8 but '{name}' (its F16 block scales) is missing");
+            return null;
+        }
+        var shape = tensor.Entry.Shape;
+        if (shape.Length == 2 && (scales.Entry.Dtype != SafetensorsDtype.F16 || scales.Entry.Shape is not [long rows, long blocks]
+            || rows != shape[0] || blocks != (shape[1] + Kernels.Numerics.Q8Format.BlockSize - 1) / Kernels.Numerics.Q8Format.BlockSize))
+        {
+            _problems.Add($"{scales.FileName}: tensor '{name}' is {scales.Entry.Dtype} {scales.Entry.ShapeText}; the scales of a [{shape[0]}, {shape[1]}] q8 tensor are F16 [{shape[0]}, {(shape[1] + 31) / 32}]");
+            return null;
+        }
+        return scales;
+    }
+
     private void CheckDtype(TensorBinding binding)
     {
+        if (binding.IsQ8)
+            return;
         if (!SafetensorsDtypes.IsFloatWeight(binding.Tensor.Entry.Dtype))
             _problems.Add($"{binding.Tensor.FileName}: tensor '{binding.Tensor.Name}' has dtype {binding.Tensor.Entry.Dtype}; weights must be BF16, F16 or F32");
     }

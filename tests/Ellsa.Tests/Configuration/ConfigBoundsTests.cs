@@ -72,7 +72,7 @@ public sealed class ConfigBoundsTests
     }
 
     [Theory]
-    [InlineData("""{"sesion": {"context_limit": 64}}""", "ellsa.json: sesion is not a known key (known: tokens, lora, image, fast, text, session, speech_encoder)")]
+    [InlineData("""{"sesion": {"context_limit": 64}}""", "ellsa.json: sesion is not a known key (known: tokens, lora, image, fast, text, session, speech_encoder, speech_decoder, weights)")]
     [InlineData("""{"lora": {"r": 8, "alfa": 16}}""", "ellsa.json: lora.alfa is not a known key of lora")]
     [InlineData("""{"fast": {"asset": "fast"}}""", "ellsa.json: fast.asset is not a known key of fast")]
     [InlineData("""{"text": {"tokeniser": "tokenizer.json"}}""", "ellsa.json: text.tokeniser is not a known key of text")]

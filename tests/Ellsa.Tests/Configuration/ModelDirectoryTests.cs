@@ -123,7 +123,7 @@ public sealed class ModelDirectoryTests
         Edit(model.File("ellsa.json"), root => root["sesion"] = new JsonObject { ["context_limit"] = 64 });
         var result = CliRunner.Process("inspect", "--model", model.Path);
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal("error: ellsa.json: sesion is not a known key (known: tokens, lora, image, fast, text, session, speech_encoder)", Assert.Single(ErrorLines(result)));
+        Assert.Equal("error: ellsa.json: sesion is not a known key (known: tokens, lora, image, fast, text, session, speech_encoder, speech_decoder, weights)", Assert.Single(ErrorLines(result)));
     }
 
     [Fact]

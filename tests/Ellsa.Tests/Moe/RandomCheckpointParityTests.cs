@@ -23,14 +23,7 @@ public sealed class RandomCheckpointParityTests
             string context = $"seed {seed + trial}: d={reference.Hidden} L={reference.LayersCount} H={reference.Heads}/{reference.KvHeads} hd={reference.HeadDim} merged={reference.MergedLora}";
 
             var positions = RandomSequence(reference, random);
-            var batch = new TokenBatch();
-            foreach (var (id, embedding) in positions)
-            {
-                if (embedding is null)
-                    batch.AddId(id);
-                else
-                    batch.AddEmbedding(embedding);
-            }
+            var batch = NaiveSaMoe.Batch(positions);
             var items = NaiveSaMoe.Route(reference, positions);
             var residuals = NaiveSaMoe.Residuals(reference, items);
 

@@ -16,29 +16,9 @@ public sealed class FlowGoldenTests
 {
     private const double MelTolerance = 1e-4;
 
-    public static TheoryData<string, string> OfflineCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (string config in SpeechOutGoldens.Configs)
-        {
-            using var goldens = SpeechOutGoldens.Goldens(config, "offline");
-            foreach (string name in GoldenNames(goldens, ".mel"))
-                data.Add(config, name);
-        }
-        return data;
-    }
+    public static TheoryData<string, string> OfflineCases() => SpeechOutGoldens.CaseData("offline", ".mel");
 
-    public static TheoryData<string, string> StreamCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (string config in SpeechOutGoldens.Configs)
-        {
-            using var goldens = SpeechOutGoldens.Goldens(config, "stream");
-            foreach (string name in GoldenNames(goldens, ".mels"))
-                data.Add(config, name);
-        }
-        return data;
-    }
+    public static TheoryData<string, string> StreamCases() => SpeechOutGoldens.CaseData("stream", ".mels");
 
     public static TheoryData<string> Configs => new(SpeechOutGoldens.Configs);
 

@@ -16,14 +16,7 @@ namespace Ellsa.Tests.SpeechOut;
 /// </summary>
 public sealed class HiftGoldenTests
 {
-    public static TheoryData<string, string> OfflineCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (string config in SpeechOutGoldens.Configs)
-            foreach (string name in SpeechOutGoldens.OfflineCases(config))
-                data.Add(config, name);
-        return data;
-    }
+    public static TheoryData<string, string> OfflineCases() => SpeechOutGoldens.OfflineCaseData();
 
     public static TheoryData<string> Configs => new(SpeechOutGoldens.Configs);
 

@@ -94,6 +94,29 @@ public static class SpeechOutGoldens
             .Select(n => n[..^".wave".Length]).OrderBy(n => int.Parse(n[1..])).ToArray();
     }
 
+    /// <summary>(config, case) of every offline case of both configs, for theories.</summary>
+    public static TheoryData<string, string> OfflineCaseData()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string config in Configs)
+            foreach (string name in OfflineCases(config))
+                data.Add(config, name);
+        return data;
+    }
+
+    /// <summary>(config, name) of every tensor of golden file <paramref name="file"/> named NAME + <paramref name="suffix"/>, both configs, names in ordinal order.</summary>
+    public static TheoryData<string, string> CaseData(string file, string suffix)
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string config in Configs)
+        {
+            using var goldens = Goldens(config, file);
+            foreach (string name in goldens.Names.Where(n => n.EndsWith(suffix, StringComparison.Ordinal)).Select(n => n[..^suffix.Length]).Order(StringComparer.Ordinal))
+                data.Add(config, name);
+        }
+        return data;
+    }
+
     public static VisionGoldens.Tensors Goldens(string config, string name) => new(Path.Combine(ModelDirectory(config), name + ".safetensors"));
 
     /// <summary>[rows, cols] row-major transposed to [cols, rows].</summary>

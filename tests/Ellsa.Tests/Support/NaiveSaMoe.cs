@@ -1,3 +1,5 @@
+using Ellsa.Runtime.Moe;
+
 namespace Ellsa.Tests.Support;
 
 /// <summary>
@@ -10,6 +12,20 @@ public static class NaiveSaMoe
 {
     /// <summary>A position: a token id or a spliced embedding row, and the expert it runs through.</summary>
     public readonly record struct Item(int Id, float[]? Embedding, bool Vision);
+
+    /// <summary>The engine's batch of the same positions (an id, or an embedding row where one is given).</summary>
+    public static TokenBatch Batch(IEnumerable<(int Id, float[]? Embedding)> positions)
+    {
+        var batch = new TokenBatch();
+        foreach (var (id, embedding) in positions)
+        {
+            if (embedding is null)
+                batch.AddId(id);
+            else
+                batch.AddEmbedding(embedding);
+        }
+        return batch;
+    }
 
     /// <summary>The marker rule, restated: bos/bot open speech, boi/boa open vision, speech before any marker.</summary>
     public static List<Item> Route(RandomCheckpoint model, IEnumerable<(int Id, float[]? Embedding)> positions)
@@ -114,14 +130,21 @@ public static class NaiveSaMoe
     /// <summary>
     /// The block decode of 00-design.md §5, by recomputing the whole sequence at every step. Also
     /// returns each greedy choice's top-2 margin: ids are only promised where it exceeds 1e-3.
+    /// With <paramref name="hidden"/>, also the speech decoder's rows by the authors' rule
+    /// (emu:L3436-3488): the final-normed state that produced each text token but an eot after the
+    /// first, none when the first token is silence.
     /// </summary>
-    public static (int[] Text, int[] Actions, List<double> Margins) Generate(RandomCheckpoint model, List<Item> items, int maxText, int maxAction)
+    public static (int[] Text, int[] Actions, List<double> Margins) Generate(RandomCheckpoint model, List<Item> items, int maxText, int maxAction,
+        List<double[]>? hidden = null)
     {
         var t = model.Tokens;
         var margins = new List<double>();
+        double[] lastNormed = [];
         int Next(bool headVision, Func<int, bool> allowed)
         {
             var last = Residuals(model, items)[^1];
+            var norm = items[^1].Vision ? model.Vision : model.Speech;
+            lastNormed = Norm(last, norm.FinalNorm, norm.Spec.Eps);
             var logits = Logits(model, last, items[^1].Vision, headVision);
             int best = -1;
             double second = double.NegativeInfinity;
@@ -145,13 +168,17 @@ public static class NaiveSaMoe
         }
 
         var text = new List<int> { Next(false, _ => true) };
+        hidden?.Add(lastNormed);
         for (int i = 1; i < maxText; i++)
         {
             items.Add(new Item(text[^1], null, false));
             text.Add(Next(false, _ => true));
             if (text[^1] == t["eot"])
                 break;
+            hidden?.Add(lastNormed);
         }
+        if (text[0] == t["silence"])
+            hidden?.Clear();
         items.Add(new Item(text[^1], null, false));
         var actions = new List<int> { t["boa"] };
         for (int i = 1; i < maxAction; i++)

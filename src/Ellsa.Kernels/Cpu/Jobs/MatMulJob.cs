@@ -24,10 +24,18 @@ internal sealed unsafe class MatMulJob : IParallelWork
     public float* Bias;
     public bool Accumulate;
 
+    /// <summary>When set (single-token products), chunks are row chunks taken in contiguous runs per worker.</summary>
+    public ContiguousBlocks? Blocks;
+
     public int ChunkCount => Weight.ChunkRows.Length * ((Tokens + TokensPerBlock - 1) / TokensPerBlock);
 
+    /// <summary>The chunk a pool call for <paramref name="chunk"/> on <paramref name="worker"/> computes.</summary>
+    public int Claim(int chunk, int worker) => Blocks is null ? chunk : Blocks.Take(worker);
+
+    public void Execute(int chunk, int worker) => ExecuteChunk(Claim(chunk, worker));
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Execute(int chunk, int worker)
+    public void ExecuteChunk(int chunk)
     {
         int rowChunks = Weight.ChunkRows.Length;
         int rowChunk = chunk % rowChunks;
@@ -38,7 +46,7 @@ internal sealed unsafe class MatMulJob : IParallelWork
         int rows = Weight.ChunkRows[rowChunk];
         int outRow = Weight.ChunkOutputRow[rowChunk];
         int k = part.Cols;
-        float* dots = stackalloc float[4];
+        float* dots = stackalloc float[8];
 
         for (int t = firstToken; t < lastToken; t++)
         {
@@ -50,6 +58,11 @@ internal sealed unsafe class MatMulJob : IParallelWork
             if (part.Dtype == WeightDtype.BF16)
             {
                 ushort* w = (ushort*)part.Data + (long)partRow * k;
+                for (; r + 8 <= rows; r += 8)
+                {
+                    DotKernels.Bf16Rows8(Isa, w + (long)r * k, k, x, split, k, dots);
+                    Store(y, bias, r, dots, 8);
+                }
                 for (; r + 4 <= rows; r += 4)
                 {
                     DotKernels.Bf16Rows4(Isa, w + (long)r * k, k, x, split, k, dots);

@@ -17,6 +17,8 @@ internal static unsafe class MatrixUpload
     public static GpuMatrix Upload(AcceleratorHost host, HostMatrix matrix)
     {
         var parts = matrix.Parts.Where(p => p.Rows > 0).ToArray();
+        if (parts.Any(p => p.Dtype == WeightDtype.Q8))
+            throw new NotSupportedException($"{matrix.Name}: q8 weights have no GPU upload yet; use --weights bf16 on this device");
         bool widen = CountRuns(parts) > GpuMatrix.MaxRuns;
         int groups = (matrix.Cols + 7) / 8;
         var runs = new List<MatrixRun>();

@@ -21,7 +21,7 @@ public sealed record WavAudio(float[] Samples, int SampleRate, int Channels, str
 /// float. Here every inconsistency is one <see cref="InvalidDataException"/> naming the file, and
 /// nothing is allocated from a header field before it is checked against the file's real length.
 /// </summary>
-public static class WavFile
+public static partial class WavFile
 {
     public const long MaxBytes = 1L << 30;
     /// <summary>Samples per channel: 2²⁸ is 4.6 hours at 16 kHz (1 GB of mono floats).</summary>
