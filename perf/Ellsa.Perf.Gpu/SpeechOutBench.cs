@@ -57,8 +57,8 @@ public static class SpeechOutBench
         {
             using var backend = create(IlgpuOptions.Default);
             using var cpu = new CpuBackend(threads: 0);
-            using var device = SpeechOutModel.Load(directory, backend);
-            using var reference = SpeechOutModel.Load(directory, cpu);
+            using var device = SpeechSpeaker.Load(directory, backend);
+            using var reference = SpeechSpeaker.Load(directory, cpu);
             int rows = device.Lm.Config.TextChunk, width = device.Projection.Config.InputSize;
             var hidden = new float[Math.Max(options.Seconds, 2) * rows * width];
             for (int i = 0; i < hidden.Length; i++)
@@ -102,7 +102,7 @@ public static class SpeechOutBench
     public readonly record struct Comparison(double Logits, int SameTokens, int Tokens, double Mel, double Samples);
 
     /// <summary>The device against the CPU backend on two LM calls, the flow's first window of the CPU's tokens and HiFT of that mel.</summary>
-    private static Comparison Check(SpeechOutModel device, SpeechOutModel reference, ReadOnlySpan<float> hidden, int rows)
+    private static Comparison Check(SpeechSpeaker device, SpeechSpeaker reference, ReadOnlySpan<float> hidden, int rows)
     {
         var greedy = new SpeechLmOptions { Greedy = true };
         using var deviceStream = device.Lm.CreateStream(device.Projection, greedy);
@@ -123,7 +123,7 @@ public static class SpeechOutBench
     }
 
     /// <summary>The first call decoded beforehand; timed: the second call, the first window's flow and HiFT, samples on the host.</summary>
-    private static double FirstPacketMs(SpeechOutModel model, float[] hidden, int rows, int width)
+    private static double FirstPacketMs(SpeechSpeaker model, float[] hidden, int rows, int width)
     {
         using var stream = model.Lm.CreateStream(model.Projection, new SpeechLmOptions { Greedy = true });
         var tokens = new List<int>(stream.Feed(hidden.AsSpan(0, rows * width), rows));
@@ -137,7 +137,7 @@ public static class SpeechOutBench
     }
 
     /// <summary>ms of the LM, the flow and HiFT over <paramref name="seconds"/> of speech, and the audio seconds each stands for.</summary>
-    private static (double Lm, double Flow, double Hift, double Audio, double LmAudio) Compute(SpeechOutModel model, float[] hidden, int seconds, Random random,
+    private static (double Lm, double Flow, double Hift, double Audio, double LmAudio) Compute(SpeechSpeaker model, float[] hidden, int seconds, Random random,
         SpeechOutTimings timings)
     {
         var clock = Stopwatch.StartNew();
@@ -156,7 +156,7 @@ public static class SpeechOutBench
         return (lm, flow, hift, (double)samples / model.Hift.Config.SamplingRate, lmTokens / 25.0);
     }
 
-    private static string Markdown(PerfOptions options, string device, SpeechOutModel model, int seconds, double first, int repeats,
+    private static string Markdown(PerfOptions options, string device, SpeechSpeaker model, int seconds, double first, int repeats,
         double lm, double flow, double hift, SpeechOutTimings timings, double audio, Comparison check)
     {
         var s = new StringBuilder();
