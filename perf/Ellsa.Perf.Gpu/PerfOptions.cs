@@ -16,9 +16,11 @@ public sealed record PerfOptions
     public int Repeats { get; init; } = 10;
     /// <summary>Seconds of audio per timed stream of the speech benchmark.</summary>
     public int Seconds { get; init; } = 20;
+    /// <summary>speech-out: a model directory with a speech_decoder section to run instead of the size's.</summary>
+    public string? Model { get; init; }
 
     public const string Usage =
-        "ellsa-perf-gpu [all|selftest|bench|speech|speech-out|vision|ptx] [--device cuda|ilgpu-cpu] [--size real|small] [--out DIR] [--torch torch.json] [--context N] [--repeats N] [--seconds N]\n" +
+        "ellsa-perf-gpu [all|selftest|bench|speech|speech-out|vision|ptx] [--device cuda|ilgpu-cpu] [--size real|small] [--out DIR] [--torch torch.json] [--context N] [--repeats N] [--seconds N] [--model DIR]\n" +
         "  selftest  the kernel checks and golden checks the xunit CUDA tests run, on this device\n" +
         "  bench     decode, prefill and block timings at the real size beside their floors and PyTorch eager\n" +
         "  speech    the speech encoder streaming N seconds (default 20) of audio in 1-second pushes, checked against the CPU backend first\n" +
@@ -45,6 +47,7 @@ public sealed record PerfOptions
                 "--context" => options with { Context = int.Parse(Value()) },
                 "--repeats" => options with { Repeats = int.Parse(Value()) },
                 "--seconds" => options with { Seconds = Math.Max(1, int.Parse(Value())) },
+                "--model" => options with { Model = Value() },
                 "--help" or "-h" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown option {args[i]}\n{Usage}"),
             };

@@ -13,7 +13,7 @@ namespace Ellsa.Perf.Gpu;
 /// <summary>
 /// The speech decoder on the device (ellsa-perf-gpu speech-out): the release size redrawn from
 /// perf/gpu/manifests/speech_decoder_release.json (--size real; BF16 matrices, the release prompt
-/// shapes) or the goldens' small decoder (--size small). Checked against the CPU backend first:
+/// shapes), the goldens' small decoder (--size small) or --model DIR. Checked against the CPU backend first:
 /// the LM's first logits for 16 hidden rows, the flow's mel of the first window of the CPU's tokens
 /// and HiFT's samples of that mel (relative L2 ≤ 1e-3 each). Then timed:
 /// <list type="bullet">
@@ -37,7 +37,11 @@ public static class SpeechOutBench
         var random = new Random(20251203);
         DirectoryInfo? temporary = null;
         string directory;
-        if (options.Size == "real")
+        if (options.Model is { } model)
+        {
+            directory = model;
+        }
+        else if (options.Size == "real")
         {
             temporary = Directory.CreateTempSubdirectory("ellsa-speech-out-bench-");
             directory = temporary.FullName;
@@ -53,8 +57,8 @@ public static class SpeechOutBench
         {
             using var backend = create(IlgpuOptions.Default);
             using var cpu = new CpuBackend(threads: 0);
-            using var device = SpeechOutModel.Load(directory, backend);
-            using var reference = SpeechOutModel.Load(directory, cpu);
+            using var device = SpeechSpeaker.Load(directory, backend);
+            using var reference = SpeechSpeaker.Load(directory, cpu);
             int rows = device.Lm.Config.TextChunk, width = device.Projection.Config.InputSize;
             var hidden = new float[Math.Max(options.Seconds, 2) * rows * width];
             for (int i = 0; i < hidden.Length; i++)
@@ -98,7 +102,7 @@ public static class SpeechOutBench
     public readonly record struct Comparison(double Logits, int SameTokens, int Tokens, double Mel, double Samples);
 
     /// <summary>The device against the CPU backend on two LM calls, the flow's first window of the CPU's tokens and HiFT of that mel.</summary>
-    private static Comparison Check(SpeechOutModel device, SpeechOutModel reference, ReadOnlySpan<float> hidden, int rows)
+    private static Comparison Check(SpeechSpeaker device, SpeechSpeaker reference, ReadOnlySpan<float> hidden, int rows)
     {
         var greedy = new SpeechLmOptions { Greedy = true };
         using var deviceStream = device.Lm.CreateStream(device.Projection, greedy);
@@ -119,7 +123,7 @@ public static class SpeechOutBench
     }
 
     /// <summary>The first call decoded beforehand; timed: the second call, the first window's flow and HiFT, samples on the host.</summary>
-    private static double FirstPacketMs(SpeechOutModel model, float[] hidden, int rows, int width)
+    private static double FirstPacketMs(SpeechSpeaker model, float[] hidden, int rows, int width)
     {
         using var stream = model.Lm.CreateStream(model.Projection, new SpeechLmOptions { Greedy = true });
         var tokens = new List<int>(stream.Feed(hidden.AsSpan(0, rows * width), rows));
@@ -133,7 +137,7 @@ public static class SpeechOutBench
     }
 
     /// <summary>ms of the LM, the flow and HiFT over <paramref name="seconds"/> of speech, and the audio seconds each stands for.</summary>
-    private static (double Lm, double Flow, double Hift, double Audio, double LmAudio) Compute(SpeechOutModel model, float[] hidden, int seconds, Random random,
+    private static (double Lm, double Flow, double Hift, double Audio, double LmAudio) Compute(SpeechSpeaker model, float[] hidden, int seconds, Random random,
         SpeechOutTimings timings)
     {
         var clock = Stopwatch.StartNew();
@@ -152,7 +156,7 @@ public static class SpeechOutBench
         return (lm, flow, hift, (double)samples / model.Hift.Config.SamplingRate, lmTokens / 25.0);
     }
 
-    private static string Markdown(PerfOptions options, string device, SpeechOutModel model, int seconds, double first, int repeats,
+    private static string Markdown(PerfOptions options, string device, SpeechSpeaker model, int seconds, double first, int repeats,
         double lm, double flow, double hift, SpeechOutTimings timings, double audio, Comparison check)
     {
         var s = new StringBuilder();
@@ -164,7 +168,7 @@ public static class SpeechOutBench
                      $"estimator {model.Flow.Config.Estimator.Channels} channels, HiFT {model.Hift.Config.BaseChannels} channels; prompt {model.Prompt.Tokens.Length} tokens / {model.Prompt.FeatFrames} frames; " +
                      $"the prompt's stored estimator rows reused; fp32 activations");
         s.AppendLine($"- checks against the CPU backend: LM first logits {check.Logits:E2}, {check.SameTokens}/{check.Tokens} greedy tokens the same, flow mel {check.Mel:E2}, HiFT samples {check.Samples:E2} (limit {Tolerance:E0})");
-        s.AppendLine($"- command: ellsa-perf-gpu speech-out --size {options.Size} --seconds {options.Seconds} --repeats {options.Repeats}").AppendLine();
+        s.AppendLine($"- command: ellsa-perf-gpu speech-out --size {options.Size}{(options.Model is null ? "" : $" --model {options.Model}")} --seconds {options.Seconds} --repeats {options.Repeats}").AppendLine();
         s.AppendLine("| figure | ILGPU (ms) | goal |");
         s.AppendLine("| --- | ---: | --- |");
         s.AppendLine($"| first packet after the block's text (2nd LM call, flow window [0, 50), HiFT; median of {repeats}) | {F(first)} | ≤ 150 ms |");

@@ -23,7 +23,7 @@ public static class SpeechOutBenchmark
     {
         seconds = Math.Max(1, seconds);
         using var backend = new CpuBackend(threads);
-        using var model = SpeechOutModel.Load(modelDirectory, backend);
+        using var model = SpeechSpeaker.Load(modelDirectory, backend);
         model.Flow.ReusePromptRows = reuse;
         var random = new Random(20251203);
         int rowsPerSecond = model.Lm.Config.TextChunk, width = model.Projection.Config.InputSize;
@@ -55,7 +55,7 @@ public static class SpeechOutBenchmark
 
         Console.WriteLine($"speech-out-cpu: {backend.Description}; LM {model.Lm.Config.Qwen2.Layers} layers d {model.Lm.Config.Qwen2.HiddenSize}, " +
                           $"flow encoder {model.Flow.Config.Encoder.OutputSize}-d, estimator {model.Flow.Config.Estimator.Channels} channels, " +
-                          $"HiFT {model.Hift.Config.BaseChannels} channels; weights {model.WeightBytes / 1e9:F2} GB; prompt {model.Prompt.Tokens.Length} tokens / {model.Prompt.FeatFrames} frames");
+                          $"HiFT {model.Hift.Config.BaseChannels} channels; weights from {model.Source}; prompt {model.Prompt.Tokens.Length} tokens / {model.Prompt.FeatFrames} frames");
         Console.WriteLine($"{seconds} s of speech: {tokens.Length} tokens in {windows.Count} windows (step {(step > 0 ? step : tokens.Length)}), {audio:F2} s of audio; " +
                           $"stored prompt rows {(reuse ? $"{model.Flow.StoredPromptRows(model.Prompt)} frames, {model.Flow.PromptRowsBytes / 1e6:F0} MB" : "off")}");
         Console.WriteLine($"LM: {lmTokens} tokens ({lmAudio:F2} s) wall {lmWall:F3} s, CPU {lmCpu:F3} s → {lmCpu / lmAudio:F3} CPU-s per audio second, {1000 * lmWall / lmTokens:F1} ms per token");
@@ -103,7 +103,7 @@ public static class SpeechOutBenchmark
     }
 
     /// <summary>Segments of at most the driver's calls, each fed its rows and finished (greedy); returns the tokens.</summary>
-    internal static int Lm(SpeechOutModel model, ReadOnlySpan<float> hidden, int seconds, SpeechOutTimings? timings)
+    internal static int Lm(SpeechSpeaker model, ReadOnlySpan<float> hidden, int seconds, SpeechOutTimings? timings)
     {
         int rowsPerSecond = model.Lm.Config.TextChunk, width = model.Projection.Config.InputSize;
         int perSegment = SpeechLmDriver.MaxCalls(rowsPerSecond), produced = 0;
@@ -120,7 +120,7 @@ public static class SpeechOutBenchmark
     }
 
     /// <summary>HiFT over each window's mel with the previous window's cached mel frames and source in front, as token2wav does; returns the samples.</summary>
-    internal static long Hift(SpeechOutModel model, List<FlowOutput> mels, List<Window> windows)
+    internal static long Hift(SpeechSpeaker model, List<FlowOutput> mels, List<Window> windows)
     {
         int channels = FlowOutput.Channels;
         float[]? cachedMel = null, cachedSource = null;
@@ -137,14 +137,14 @@ public static class SpeechOutBenchmark
                 Array.Copy(mel.Mel, c * mel.Frames, input, c * frames + cached, mel.Frames);
             }
             var output = model.Hift.Run(input, frames, HiftOptions.Deterministic, cachedSource);
-            samples += output.Samples.Length - (windows[i].Final ? 0 : model.SourceCache);
+            samples += output.Samples.Length - (windows[i].Final ? 0 : model.Config.Streaming.SourceCacheLen);
             if (windows[i].Final)
                 break;
-            int keep = Math.Min(model.MelCache, frames);
+            int keep = Math.Min(model.Config.Streaming.MelCacheLen, frames);
             cachedMel = new float[channels * keep];
             for (int c = 0; c < channels; c++)
                 Array.Copy(input, c * frames + frames - keep, cachedMel, c * keep, keep);
-            cachedSource = output.Source[^Math.Min(model.SourceCache, output.Source.Length)..];
+            cachedSource = output.Source[^Math.Min(model.Config.Streaming.SourceCacheLen, output.Source.Length)..];
         }
         return samples;
     }
