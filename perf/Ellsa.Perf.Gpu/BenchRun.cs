@@ -28,7 +28,7 @@ public static class BenchRun
         bool bf16Measured = torch["bf16_tflops"] is not null;
 
         var watch = Stopwatch.StartNew();
-        var (speech, vision) = DeviceModel.Build(exact, shape, log);
+        var (speech, vision) = DeviceModel.Build(exact, shape, log, q8: options.Weights == "q8");
         double buildSeconds = watch.Elapsed.TotalSeconds;
         using var exactModel = new SaMoeModel(shape.Config, exact, speech, vision);
         var fastModel = new SaMoeModel(shape.Config, fast, speech, vision);
@@ -81,9 +81,9 @@ public static class BenchRun
         {
             $"- device: {exact.Description}",
             $"- model: two experts, d {shape.Config.Speech.HiddenSize}, {shape.Config.Speech.Layers} layers, {shape.Config.Speech.Heads}/{shape.Config.Speech.KvHeads} heads of {shape.Config.Speech.HeadDim}, ff {shape.Config.Speech.IntermediateSize}, " +
-            $"head vocabularies {shape.SpeechVocab} / {shape.VisionVocab}, random bf16 weights generated on the device",
+            $"head vocabularies {shape.SpeechVocab} / {shape.VisionVocab}, {(options.Weights == "q8" ? "random q8 projections and heads (made on the host; bf16 embeddings)" : "random bf16 weights generated on the device")}",
             $"- medians of {options.Repeats} (decode ≥ 10, prefill and blocks ≥ 3) after warm-up; PyTorch eager from {torch.Source} {torch.Device}",
-            $"- command: ellsa-perf-gpu {options.Command} --size {options.Size} --context {options.Context} --repeats {options.Repeats}",
+            $"- command: ellsa-perf-gpu {options.Command} --size {options.Size} --context {options.Context} --repeats {options.Repeats} --weights {options.Weights}",
         };
         string markdown = table.ToMarkdown($"ELLSA CUDA backend (ILGPU) — {shape.Name} size", header);
 

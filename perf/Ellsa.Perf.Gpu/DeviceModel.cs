@@ -10,15 +10,19 @@ namespace Ellsa.Perf.Gpu;
 /// </summary>
 public static class DeviceModel
 {
-    public static (ExpertWeights Speech, ExpertWeights Vision) Build(IlgpuBackend backend, BenchShape shape, Action<string> log)
+    /// <param name="q8">Projections and heads as q8 (<see cref="Q8RandomMatrix"/>, made on the host); the embeddings stay bf16.</param>
+    public static (ExpertWeights Speech, ExpertWeights Vision) Build(IlgpuBackend backend, BenchShape shape, Action<string> log, bool q8 = false)
     {
-        var speech = BuildExpert(backend, Expert.Speech, shape.Config.Speech, shape.SpeechVocab, seed: 1000, log);
-        var vision = BuildExpert(backend, Expert.Vision, shape.Config.Vision, shape.VisionVocab, seed: 5000, log);
+        var speech = BuildExpert(backend, Expert.Speech, shape.Config.Speech, shape.SpeechVocab, seed: 1000, log, q8);
+        var vision = BuildExpert(backend, Expert.Vision, shape.Config.Vision, shape.VisionVocab, seed: 5000, log, q8);
         return (speech, vision);
     }
 
-    private static ExpertWeights BuildExpert(IlgpuBackend backend, Expert expert, ExpertConfig config, int vocab, uint seed, Action<string> log)
+    private static ExpertWeights BuildExpert(IlgpuBackend backend, Expert expert, ExpertConfig config, int vocab, uint seed, Action<string> log, bool q8)
     {
+        Ellsa.Kernels.Backend.DeviceMatrix Weight(string name, int rows, int cols, uint s, float scale) => q8
+            ? Q8RandomMatrix.Create(backend, name, rows, cols, s, scale)
+            : backend.CreateRandomMatrix(name, rows, cols, s, scale);
         int d = config.HiddenSize;
         int ff = config.IntermediateSize;
         int qkv = config.QueryWidth + 2 * config.KvWidth;
@@ -32,17 +36,17 @@ public static class DeviceModel
             layers[l] = new DeviceLayer(
                 backend.CreateRandomVector(d, s, 1f, 0.1f),
                 backend.CreateRandomVector(d, s + 1, 1f, 0.1f),
-                backend.CreateRandomMatrix($"{name}.{l}.qkv_proj", qkv, d, s + 2, Scale(d)),
+                Weight($"{name}.{l}.qkv_proj", qkv, d, s + 2, Scale(d)),
                 config.QkvBias ? backend.CreateRandomVector(qkv, s + 3, 0f, 0.02f) : null,
-                backend.CreateRandomMatrix($"{name}.{l}.o_proj", d, config.QueryWidth, s + 4, Scale(config.QueryWidth) * 0.5f),
-                backend.CreateRandomMatrix($"{name}.{l}.gate_up_proj", 2 * ff, d, s + 5, Scale(d)),
-                backend.CreateRandomMatrix($"{name}.{l}.down_proj", d, ff, s + 6, Scale(ff) * 0.5f));
+                Weight($"{name}.{l}.o_proj", d, config.QueryWidth, s + 4, Scale(config.QueryWidth) * 0.5f),
+                Weight($"{name}.{l}.gate_up_proj", 2 * ff, d, s + 5, Scale(d)),
+                Weight($"{name}.{l}.down_proj", d, ff, s + 6, Scale(ff) * 0.5f));
         }
         log($"{name} expert: {config.Layers} layers generated on the device");
         return ExpertWeights.FromDevice(expert, config,
             backend.CreateRandomMatrix($"{name}.embed_tokens", vocab, d, seed + 900, 1f),
             layers,
             backend.CreateRandomVector(d, seed + 901, 1f, 0.1f),
-            backend.CreateRandomMatrix($"{name}.lm_head", vocab, d, seed + 902, Scale(d)));
+            Weight($"{name}.lm_head", vocab, d, seed + 902, Scale(d)));
     }
 }

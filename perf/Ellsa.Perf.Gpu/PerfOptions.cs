@@ -18,9 +18,11 @@ public sealed record PerfOptions
     public int Seconds { get; init; } = 20;
     /// <summary>speech-out: a model directory with a speech_decoder section to run instead of the size's.</summary>
     public string? Model { get; init; }
+    /// <summary>bf16 (random bf16 weights) or q8 (projections and heads quantised).</summary>
+    public string Weights { get; init; } = "bf16";
 
     public const string Usage =
-        "ellsa-perf-gpu [all|selftest|bench|speech|speech-out|vision|ptx] [--device cuda|ilgpu-cpu] [--size real|small] [--out DIR] [--torch torch.json] [--context N] [--repeats N] [--seconds N] [--model DIR]\n" +
+        "ellsa-perf-gpu [all|selftest|bench|speech|speech-out|vision|ptx] [--device cuda|ilgpu-cpu] [--size real|small] [--out DIR] [--torch torch.json] [--context N] [--repeats N] [--seconds N] [--model DIR] [--weights bf16|q8]\n" +
         "  selftest  the kernel checks and golden checks the xunit CUDA tests run, on this device\n" +
         "  bench     decode, prefill and block timings at the real size beside their floors and PyTorch eager\n" +
         "  speech    the speech encoder streaming N seconds (default 20) of audio in 1-second pushes, checked against the CPU backend first\n" +
@@ -46,6 +48,7 @@ public sealed record PerfOptions
                 "--torch" => options with { Torch = Value() },
                 "--context" => options with { Context = int.Parse(Value()) },
                 "--repeats" => options with { Repeats = int.Parse(Value()) },
+                "--weights" => options with { Weights = Value() },
                 "--seconds" => options with { Seconds = Math.Max(1, int.Parse(Value())) },
                 "--model" => options with { Model = Value() },
                 "--help" or "-h" => throw new ArgumentException(Usage),
@@ -56,6 +59,8 @@ public sealed record PerfOptions
             throw new ArgumentException($"unknown command {options.Command}\n{Usage}");
         if (options.Device is not ("cuda" or "ilgpu-cpu"))
             throw new ArgumentException($"--device {options.Device}: cuda or ilgpu-cpu\n{Usage}");
+        if (options.Weights is not ("bf16" or "q8"))
+            throw new ArgumentException($"--weights {options.Weights}: bf16 or q8\n{Usage}");
         if (options.Size is not ("real" or "small"))
             throw new ArgumentException($"--size {options.Size}: real or small\n{Usage}");
         return options;

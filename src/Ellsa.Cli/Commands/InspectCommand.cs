@@ -186,6 +186,7 @@ public static class InspectCommand
         output.WriteLine("  tokens: " + string.Join(", ", settings.Tokens.Named().Select(t => $"{t.Key} {t.Id}")));
         output.WriteLine($"  lora: r {settings.Lora.R}, alpha {settings.Lora.Alpha} (scaling {settings.Lora.Scaling:G4}), merged projections stored as {settings.Lora.MergedDtype}");
         output.WriteLine($"  image: header ids [{string.Join(", ", settings.Image.HeaderIds)}], {settings.Image.CodesPerFrame} codes per frame");
+        output.WriteLine($"  weights: {WeightSettings.Name(settings.Weights.Format)} (projections and heads; --weights overrides it, but tensors stored as q8 stay q8)");
         output.WriteLine();
     }
 
@@ -204,7 +205,8 @@ public static class InspectCommand
         {
             var entry = binding.Tensor.Entry;
             string alias = binding.IsAlias ? "  (alias)" : "";
-            output.WriteLine($"  {binding.Role.PadRight(roleWidth)}{entry.Dtype,-5} {entry.ShapeText,-16} {binding.Tensor.Name}  [{binding.Tensor.FileName}]{alias}");
+            string scales = binding.Q8Scales is { } q8 ? $"  (q8, scales {q8.Name})" : "";
+            output.WriteLine($"  {binding.Role.PadRight(roleWidth)}{entry.Dtype,-5} {entry.ShapeText,-16} {binding.Tensor.Name}  [{binding.Tensor.FileName}]{alias}{scales}");
         }
         output.WriteLine();
     }

@@ -32,6 +32,9 @@ public static class CheckpointQuantizer
 
         var quantised = new Dictionary<string, ProjectionPlan>(StringComparer.Ordinal);
         var dropped = new HashSet<string>(StringComparer.Ordinal);
+        // A head tied to an embedding (one tensor bound twice) stays as stored: the lookup needs it.
+        var embeddings = new[] { plan[Expert.Speech], plan[Expert.Vision] }
+            .SelectMany(e => new[] { e.Embedding, e.ExtraEmbedding }).OfType<TensorBinding>().Select(b => b.Tensor.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var expert in new[] { plan[Expert.Speech], plan[Expert.Vision] })
         {
             foreach (var layer in expert.Layers)
@@ -39,9 +42,11 @@ public static class CheckpointQuantizer
                 foreach (var projection in new[] { layer.Q, layer.K, layer.V, layer.O, layer.Gate, layer.Up, layer.Down })
                     Mark(projection, quantised, dropped);
             }
-            Mark(new ProjectionPlan(expert.Head, null, null, null), quantised, dropped);
-            if (expert.ExtraHead is not null)
-                Mark(new ProjectionPlan(expert.ExtraHead, null, null, null), quantised, dropped);
+            foreach (var head in new[] { expert.Head, expert.ExtraHead }.OfType<TensorBinding>())
+            {
+                if (!embeddings.Contains(head.Tensor.Name))
+                    Mark(new ProjectionPlan(head, null, null, null), quantised, dropped);
+            }
         }
 
         Directory.CreateDirectory(outputDirectory);
