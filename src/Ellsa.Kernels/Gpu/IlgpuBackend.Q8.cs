@@ -36,11 +36,12 @@ public sealed partial class IlgpuBackend
                 HasBias = b is null ? 0 : 1,
                 Accumulate = accumulate ? 1 : 0,
                 Exchange = Exchange,
+                XAligned = x.Offset(input) % 4 == 0 && x.Cols % 4 == 0 ? 1 : 0,
             };
             Launch("MatMul (q8)", (matrix, x, y, b, args), static (backend, s) =>
                     backend._kernels.Q8Gemv.Value(backend._host.Stream,
                         new KernelConfig(backend.Groups(Q8GemvKernels.GridSize(s.args.Rows, backend.Threads(Q8GemvKernels.Threads))), backend.Threads(Q8GemvKernels.Threads)),
-                        s.matrix.Quants, s.matrix.Scales, s.x.View, s.y.View, s.b?.View ?? backend._workspace.Dummy, s.args),
+                        s.matrix.Quants, s.matrix.Scales, s.x.View, s.x.Vectors, s.y.View, s.b?.View ?? backend._workspace.Dummy, s.args),
                 static s => $"{s.matrix.Name} {s.matrix.Rows}×{s.matrix.Cols} q8, {s.args.Tokens} rows", flush: false);
         }
     }

@@ -31,7 +31,7 @@ internal sealed class KernelLibrary
         RopeAndStore = Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RopeArgs>(RopeKernels.RopeAndStore);
         StoreKv = Load<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, StoreKvArgs>(RopeKernels.StoreKv);
         Gemv = Load<ArrayView<U4>, MatrixRuns, ArrayView<float>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<U4>, ArrayView<float>, GemvArgs>(GemvKernels.Gemv);
-        Q8Gemv = Load<ArrayView<U4>, ArrayView<uint>, ArrayView<float>, ArrayView<float>, ArrayView<float>, Q8GemvArgs>(Q8GemvKernels.Gemv);
+        Q8Gemv = Load<ArrayView<U4>, ArrayView<uint>, ArrayView<float>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, Q8GemvArgs>(Q8GemvKernels.Gemv);
         GemmSimt = Load<ArrayView<U4>, MatrixRuns, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(GemmSimtKernels.Gemm);
         DecodeAttention = Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(DecodeAttentionKernels.Partial);
         MergeAttention = Load<ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(DecodeAttentionKernels.Merge);
@@ -68,7 +68,7 @@ internal sealed class KernelLibrary
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, StoreKvArgs>> StoreKv { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, MatrixRuns, ArrayView<float>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<U4>, ArrayView<float>, GemvArgs>> Gemv { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, MatrixRuns, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>> GemmSimt { get; }
-    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<uint>, ArrayView<float>, ArrayView<float>, ArrayView<float>, Q8GemvArgs>> Q8Gemv { get; }
+    public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<U4>, ArrayView<uint>, ArrayView<float>, ArrayView<U4>, ArrayView<float>, ArrayView<float>, Q8GemvArgs>> Q8Gemv { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>> DecodeAttention { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>> MergeAttention { get; }
     public Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>> PrefillAttention { get; }

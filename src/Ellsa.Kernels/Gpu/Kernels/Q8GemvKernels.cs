@@ -16,6 +16,8 @@ public struct Q8GemvArgs
     public int YOffset, YStride;
     public int HasBias, Accumulate;
     public int Exchange;
+    /// <summary>1 when every input row starts on a 16-byte boundary: whole blocks read x as eight 16-byte vectors.</summary>
+    public int XAligned;
 }
 
 /// <summary>
@@ -33,7 +35,7 @@ public static class Q8GemvKernels
     public static int GridSize(int rows, int threads) => (rows + threads / 32 - 1) / (threads / 32);
 
     [GpuKernel]
-    public static void Gemv(ArrayView<U4> quants, ArrayView<uint> scales, ArrayView<float> x, ArrayView<float> y, ArrayView<float> bias, Q8GemvArgs a)
+    public static void Gemv(ArrayView<U4> quants, ArrayView<uint> scales, ArrayView<float> x, ArrayView<U4> x4, ArrayView<float> y, ArrayView<float> bias, Q8GemvArgs a)
     {
         var reducer = new WarpReducer(SharedMemory.Allocate<float>(WarpReducer.ScratchFloats), a.Exchange);
         int warps = Group.DimX / 32;
@@ -51,10 +53,10 @@ public static class Q8GemvKernels
                     uint word = scales[row * a.ScaleWords + (b >> 1)];
                     float d = HalfToSingle((b & 1) == 0 ? word & 0xFFFF : word >> 16);
                     int k = 32 * b;
-                    s0 += d * Block(low, high, x, a.XOffset + t0 * a.XStride, k, a.K);
-                    if (t0 + 1 < a.Tokens) s1 += d * Block(low, high, x, a.XOffset + (t0 + 1) * a.XStride, k, a.K);
-                    if (t0 + 2 < a.Tokens) s2 += d * Block(low, high, x, a.XOffset + (t0 + 2) * a.XStride, k, a.K);
-                    if (t0 + 3 < a.Tokens) s3 += d * Block(low, high, x, a.XOffset + (t0 + 3) * a.XStride, k, a.K);
+                    s0 += d * Block(low, high, x, x4, a.XOffset + t0 * a.XStride, k, a.K, a.XAligned != 0);
+                    if (t0 + 1 < a.Tokens) s1 += d * Block(low, high, x, x4, a.XOffset + (t0 + 1) * a.XStride, k, a.K, a.XAligned != 0);
+                    if (t0 + 2 < a.Tokens) s2 += d * Block(low, high, x, x4, a.XOffset + (t0 + 2) * a.XStride, k, a.K, a.XAligned != 0);
+                    if (t0 + 3 < a.Tokens) s3 += d * Block(low, high, x, x4, a.XOffset + (t0 + 3) * a.XStride, k, a.K, a.XAligned != 0);
                 }
                 s0 = reducer.Sum(s0);
                 if (t0 + 1 < a.Tokens) s1 = reducer.Sum(s1);
@@ -72,9 +74,15 @@ public static class Q8GemvKernels
     }
 
     /// <summary>Σ q_i · x[k + i] over one block of 32 (unscaled), inputs past K read as zero.</summary>
-    private static float Block(U4 low, U4 high, ArrayView<float> x, int rowStart, int k, int length)
+    private static float Block(U4 low, U4 high, ArrayView<float> x, ArrayView<U4> x4, int rowStart, int k, int length, bool aligned)
     {
         int at = rowStart + k;
+        if (aligned && k + 32 <= length)
+        {
+            int unit = at >> 2;
+            return Word4(low.X, x4[unit]) + Word4(low.Y, x4[unit + 1]) + Word4(low.Z, x4[unit + 2]) + Word4(low.W, x4[unit + 3])
+                   + Word4(high.X, x4[unit + 4]) + Word4(high.Y, x4[unit + 5]) + Word4(high.Z, x4[unit + 6]) + Word4(high.W, x4[unit + 7]);
+        }
         if (k + 32 <= length)
         {
             return Word(low.X, x, at) + Word(low.Y, x, at + 4) + Word(low.Z, x, at + 8) + Word(low.W, x, at + 12)
@@ -90,6 +98,13 @@ public static class Q8GemvKernels
     {
         int w = (int)word;
         return Byte(w, 0) * x[at] + Byte(w, 1) * x[at + 1] + Byte(w, 2) * x[at + 2] + Byte(w, 3) * x[at + 3];
+    }
+
+    /// <summary>Four int8 values of one word times four inputs loaded as one 16-byte vector.</summary>
+    private static float Word4(uint word, U4 v)
+    {
+        int w = (int)word;
+        return Byte(w, 0) * Interop.IntAsFloat(v.X) + Byte(w, 1) * Interop.IntAsFloat(v.Y) + Byte(w, 2) * Interop.IntAsFloat(v.Z) + Byte(w, 3) * Interop.IntAsFloat(v.W);
     }
 
     private static float Masked(uint word, ArrayView<float> x, int at, int left)
