@@ -15,7 +15,8 @@ public sealed record StreamedTensor(string Name, SafetensorsDtype Dtype, long[] 
 /// </summary>
 public static class SafetensorsStreamWriter
 {
-    public static void Write(string path, IEnumerable<StreamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <param name="overwrite">Replace an existing file (test checkpoints) instead of refusing it (a converted model never overwrites).</param>
+    public static void Write(string path, IEnumerable<StreamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null, bool overwrite = false)
     {
         var list = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
         using var buffer = new MemoryStream();
@@ -49,7 +50,7 @@ public static class SafetensorsStreamWriter
         }
         var header = buffer.ToArray();
         int padded = (header.Length + 7) / 8 * 8;
-        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        using var file = new FileStream(path, overwrite ? FileMode.Create : FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
         Span<byte> length = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
         file.Write(length);

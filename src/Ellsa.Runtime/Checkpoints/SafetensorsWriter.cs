@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 
@@ -16,50 +15,14 @@ public static class SafetensorsWriter
 {
     public static void Write(string path, IEnumerable<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var list = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        var streamed = tensors.Select(tensor =>
         {
-            json.WriteStartObject();
-            if (metadata is { Count: > 0 })
-            {
-                json.WriteStartObject("__metadata__");
-                foreach (var (key, value) in metadata)
-                    json.WriteString(key, value);
-                json.WriteEndObject();
-            }
-            long offset = 0;
-            foreach (var tensor in list)
-            {
-                long expected = tensor.Shape.Aggregate(1L, (a, b) => a * b) * SafetensorsDtypes.Bits(tensor.Dtype) / 8;
-                if (expected != tensor.Data.Length)
-                    throw new ArgumentException($"{tensor.Name}: {tensor.Data.Length} bytes for shape [{string.Join(", ", tensor.Shape)}] of {tensor.Dtype} (expected {expected})");
-                json.WriteStartObject(tensor.Name);
-                json.WriteString("dtype", tensor.Dtype.ToString());
-                json.WriteStartArray("shape");
-                foreach (long dim in tensor.Shape)
-                    json.WriteNumberValue(dim);
-                json.WriteEndArray();
-                json.WriteStartArray("data_offsets");
-                json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset + tensor.Data.Length);
-                json.WriteEndArray();
-                json.WriteEndObject();
-                offset += tensor.Data.Length;
-            }
-            json.WriteEndObject();
-        }
-        var header = buffer.ToArray();
-        int padded = (header.Length + 7) / 8 * 8;
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
-        Span<byte> length = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-        file.Write(length);
-        file.Write(header);
-        for (int i = header.Length; i < padded; i++)
-            file.WriteByte((byte)' ');
-        foreach (var tensor in list)
-            file.Write(tensor.Data);
+            long expected = tensor.Shape.Aggregate(1L, (a, b) => a * b) * SafetensorsDtypes.Bits(tensor.Dtype) / 8;
+            if (expected != tensor.Data.Length)
+                throw new ArgumentException($"{tensor.Name}: {tensor.Data.Length} bytes for shape [{string.Join(", ", tensor.Shape)}] of {tensor.Dtype} (expected {expected})");
+            return new StreamedTensor(tensor.Name, tensor.Dtype, tensor.Shape, stream => stream.Write(tensor.Data));
+        }).ToList();
+        SafetensorsStreamWriter.Write(path, streamed, metadata, overwrite: true);
     }
 
     /// <summary>Writes <paramref name="shardCount"/> shards named like Hugging Face's and the index that maps names to them.</summary>
