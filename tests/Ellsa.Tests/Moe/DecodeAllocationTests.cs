@@ -1,5 +1,6 @@
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Cpu;
+using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Decoding;
 using Ellsa.Runtime.Moe;
 using Ellsa.Tests.Kernels;
@@ -9,18 +10,35 @@ namespace Ellsa.Tests.Moe;
 
 public sealed class DecodeAllocationTests
 {
+    public static TheoryData<CpuIsa, WeightFormat> IsasAndFormats()
+    {
+        var data = new TheoryData<CpuIsa, WeightFormat>();
+        foreach (var isa in Enum.GetValues<CpuIsa>().Where(isa => isa <= CpuIsaDetector.Best))
+        {
+            data.Add(isa, WeightFormat.Bf16);
+            data.Add(isa, WeightFormat.Q8);
+        }
+        return data;
+    }
+
     /// <summary>
     /// After warm-up a decode step (one token through every layer, then the greedy choice) allocates
     /// 0 bytes on the calling thread and on the backend's worker threads. Other threads of the test
     /// host allocate on their own schedule, so the whole-process counter is not used. Every ISA
-    /// path the machine has: each has kernels of its own.
+    /// path the machine has, with bf16 and with q8 weights: each has kernels of its own (q8's
+    /// activation quantiser and per-worker scale scratch are reused).
     /// </summary>
     [Theory]
-    [MemberData(nameof(CpuBackendTests.Isas), MemberType = typeof(CpuBackendTests))]
-    public void DecodeStepsAllocateNothingAfterWarmUp(CpuIsa isa)
+    [MemberData(nameof(IsasAndFormats))]
+    public void DecodeStepsAllocateNothingAfterWarmUp(CpuIsa isa, WeightFormat format)
     {
         using var backend = new CpuBackend(threads: 2, isa);
-        using var model = SaMoeModel.Load(TestPaths.Tiny, backend);
+        using var model = SaMoeModel.Load(TestPaths.Tiny, backend, format: format);
+        if (format == WeightFormat.Q8)
+        {
+            Assert.IsType<CpuQ8Matrix>(model.Speech.Layers[0].Qkv);
+            Assert.IsType<CpuQ8Matrix>(model.Vision.Head);
+        }
         var batch = SequenceFile.Read(Path.Combine(TestPaths.TinyGoldens, "speech_block.seq.json"), model.Config.Speech.HiddenSize);
         var tokens = model.Config.Settings.Tokens;
         using var state = model.CreateSequence(batch.Count + 400);
