@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Ellsa.Kernels.Backend;
+using Ellsa.Runtime.Networks;
 
 namespace Ellsa.Runtime.Codecs.Speech;
 
@@ -23,26 +23,12 @@ public enum LayerPart
 /// layers' parts, for benchmarks (ellsa-perf speech-cpu). Off unless a stream is given one: each
 /// stage boundary synchronises the backend, which would stall a GPU's queue in normal use.
 /// </summary>
-public sealed class SpeechTimings(IComputeBackend backend, int stacks)
+public sealed class SpeechTimings(IComputeBackend backend, int stacks) : BackendClock(backend)
 {
     public double SubsamplingMs { get; internal set; }
     public double ProjectorMs { get; internal set; }
     public double[] StackMs { get; } = new double[stacks];
     public double[] LayerPartMs { get; } = new double[Enum.GetValues<LayerPart>().Length];
-
-    /// <summary>A timestamp after the work queued so far has finished.</summary>
-    internal long Start()
-    {
-        backend.Synchronize();
-        return Stopwatch.GetTimestamp();
-    }
-
-    /// <summary>Milliseconds from <paramref name="start"/> to the end of the work queued since.</summary>
-    internal double Since(long start)
-    {
-        backend.Synchronize();
-        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-    }
 
     internal void Add(LayerPart part, long start) => LayerPartMs[(int)part] += Since(start);
 

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Ellsa.Kernels.Backend;
+using Ellsa.Runtime.Networks;
 
 namespace Ellsa.Runtime.Codecs.SpeechOut;
 
@@ -12,7 +12,7 @@ namespace Ellsa.Runtime.Codecs.SpeechOut;
 /// stall a GPU's queue in normal use, and an untimed call neither waits nor allocates for it.
 /// One instance may be shared by the components of one backend.
 /// </summary>
-public sealed class SpeechOutTimings(IComputeBackend backend)
+public sealed class SpeechOutTimings(IComputeBackend backend) : BackendClock(backend)
 {
     public double LmMs { get; internal set; }
     /// <summary>Speech tokens the timed LM calls produced.</summary>
@@ -25,20 +25,6 @@ public sealed class SpeechOutTimings(IComputeBackend backend)
     public double HiftMs { get; internal set; }
     /// <summary>Samples the timed HiFT calls produced.</summary>
     public long HiftSamples { get; internal set; }
-
-    /// <summary>A timestamp after the work queued so far has finished.</summary>
-    internal long Start()
-    {
-        backend.Synchronize();
-        return Stopwatch.GetTimestamp();
-    }
-
-    /// <summary>Milliseconds from <paramref name="start"/> to the end of the work queued since.</summary>
-    internal double Since(long start)
-    {
-        backend.Synchronize();
-        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-    }
 
     public void Clear()
     {
