@@ -35,7 +35,7 @@ internal static unsafe class Q8Quantization
             var rowScales = new Span<ushort>(s + (long)row * blocks, blocks);
             Q8Format.QuantizeRow(buffer, new Span<sbyte>(q + (long)row * cols, cols), rowScales);
             if (!AllFinite(rowScales))
-                InterlockedMin(ref firstBad, row);
+                TensorConversion.InterlockedMin(ref firstBad, row);
             return buffer;
         }, _ => { });
         if (firstBad != int.MaxValue)
@@ -79,17 +79,5 @@ internal static unsafe class Q8Quantization
                 return false;
         }
         return true;
-    }
-
-    private static void InterlockedMin(ref int target, int value)
-    {
-        int seen = Volatile.Read(ref target);
-        while (value < seen)
-        {
-            int previous = Interlocked.CompareExchange(ref target, value, seen);
-            if (previous == seen)
-                return;
-            seen = previous;
-        }
     }
 }

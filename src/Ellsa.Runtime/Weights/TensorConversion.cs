@@ -124,7 +124,8 @@ internal static unsafe class TensorConversion
         return new MatrixPart(rounded.Pointer, WeightDtype.BF16, rows, cols);
     }
 
-    private static void InterlockedMin(ref int target, int value)
+    /// <summary>Lowers <paramref name="target"/> to <paramref name="value"/> atomically (the first bad index found by parallel workers).</summary>
+    internal static void InterlockedMin(ref int target, int value)
     {
         int seen = Volatile.Read(ref target);
         while (value < seen)
