@@ -162,13 +162,13 @@ public static class SpeechOutBench
         var s = new StringBuilder();
         string F(double v) => v.ToString(v < 10 ? "F3" : "F1", CultureInfo.InvariantCulture);
         var q = model.Lm.Config.Qwen2;
-        s.AppendLine($"# Speech decoder — {(options.Size == "real" ? "release" : "small")} size").AppendLine();
+        s.AppendLine($"# Speech decoder — {(options.Model is { } dir ? dir : options.Size == "real" ? "release size" : "small size")}").AppendLine();
         s.AppendLine($"- device: {device}");
         s.AppendLine($"- LM {q.Layers} layers d {q.HiddenSize} ({q.Heads}/{q.KvHeads} heads, ff {q.IntermediateSize}), flow encoder {model.Flow.Config.Encoder.OutputSize}-d, " +
                      $"estimator {model.Flow.Config.Estimator.Channels} channels, HiFT {model.Hift.Config.BaseChannels} channels; prompt {model.Prompt.Tokens.Length} tokens / {model.Prompt.FeatFrames} frames; " +
                      $"the prompt's stored estimator rows reused; fp32 activations");
         s.AppendLine($"- checks against the CPU backend: LM first logits {check.Logits:E2}, {check.SameTokens}/{check.Tokens} greedy tokens the same, flow mel {check.Mel:E2}, HiFT samples {check.Samples:E2} (limit {Tolerance:E0})");
-        s.AppendLine($"- command: ellsa-perf-gpu speech-out --size {options.Size}{(options.Model is null ? "" : $" --model {options.Model}")} --seconds {options.Seconds} --repeats {options.Repeats}").AppendLine();
+        s.AppendLine($"- command: ellsa-perf-gpu speech-out {(options.Model is null ? $"--size {options.Size}" : $"--model {options.Model}")} --seconds {options.Seconds} --repeats {options.Repeats}").AppendLine();
         s.AppendLine("| figure | ILGPU (ms) | goal |");
         s.AppendLine("| --- | ---: | --- |");
         s.AppendLine($"| first packet after the block's text (2nd LM call, flow window [0, 50), HiFT; median of {repeats}) | {F(first)} | ≤ 150 ms |");
