@@ -94,7 +94,7 @@ public static class DuplexCommand
             ? new SessionScript(SessionMode.Speech, null, SessionAudioFile.SpeechBlocks(wav!))
             : SessionFile.Read(input.FullName, new SessionShape(config.Speech.HiddenSize, config.Settings.Image.CodesPerFrame), audioElsewhere: wav is not null);
         using var backend = CommonOptions.CreateBackend(device, threads);
-        using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay(), CommonOptions.WeightFormatOf(weights));
+        using var loaded = Model.Load(directory.FullName, backend, new LoadProgressDisplay(), CommonOptions.WeightFormatOf(weights), speaker: !speech.Off);
         if (wav is not null && loaded.Speech is null)
             throw new UserError($"--audio: {directory.Name} has no speech encoder ({Runtime.Codecs.Speech.SpeechListener.ComponentFile}, or speech_expert.speechencoder.* in its checkpoint)");
         if (speech.Out is not null && loaded.Speaker is null)

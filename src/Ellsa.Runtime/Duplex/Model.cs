@@ -51,7 +51,8 @@ public sealed class Model : IDisposable
 
     /// <summary>Loads the network and every codec asset that <c>ellsa.json</c> points to and that exists.</summary>
     /// <param name="format">The projections' format (null: ellsa.json's <c>weights.format</c>).</param>
-    public static Model Load(string directory, IComputeBackend backend, IProgress<LoadProgress>? progress = null, WeightFormat? format = null)
+    /// <param name="speaker">False: leave the speech decoder unloaded even when the directory has one (text-only sessions, less memory).</param>
+    public static Model Load(string directory, IComputeBackend backend, IProgress<LoadProgress>? progress = null, WeightFormat? format = null, bool speaker = true)
     {
         var network = SaMoeModel.Load(directory, backend, progress, format);
         try
@@ -76,25 +77,25 @@ public sealed class Model : IDisposable
                 ? VisionFrameEncoder.Load(directory, backend, settings.Tokens.VisualCount, settings.Image.CodesPerFrame)
                 : null;
             SpeechListener? speech = null;
-            SpeechSpeaker? speaker = null;
+            SpeechSpeaker? decoder = null;
             try
             {
                 speech = SpeechListener.IsPresent(directory) ? SpeechListener.Load(directory, backend) : null;
                 if (speech is not null)
                     CheckSpeechGeometry(speech, network.Config.Speech.HiddenSize);
-                speaker = SpeechSpeaker.IsPresent(directory) ? SpeechSpeaker.Load(directory, backend) : null;
-                if (speaker is not null && speaker.Projection.Config.InputSize != network.Config.Speech.HiddenSize)
+                decoder = speaker && SpeechSpeaker.IsPresent(directory) ? SpeechSpeaker.Load(directory, backend) : null;
+                if (decoder is not null && decoder.Projection.Config.InputSize != network.Config.Speech.HiddenSize)
                     throw new ConfigException(
-                        $"{EllsaSettings.FileName}: speech_decoder.generator_proj.input_size is {speaker.Projection.Config.InputSize}, but the speech expert's hidden_size is {network.Config.Speech.HiddenSize}: generator_proj reads its hidden states");
+                        $"{EllsaSettings.FileName}: speech_decoder.generator_proj.input_size is {decoder.Projection.Config.InputSize}, but the speech expert's hidden_size is {network.Config.Speech.HiddenSize}: generator_proj reads its hidden states");
             }
             catch
             {
-                speaker?.Dispose();
+                decoder?.Dispose();
                 speech?.Dispose();
                 (vision as IDisposable)?.Dispose();
                 throw;
             }
-            return new Model(network, tokenizer, fast) { ImageEncoder = vision, Speech = speech, Speaker = speaker };
+            return new Model(network, tokenizer, fast) { ImageEncoder = vision, Speech = speech, Speaker = decoder };
         }
         catch
         {

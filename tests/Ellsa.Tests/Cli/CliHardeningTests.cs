@@ -236,7 +236,9 @@ public sealed class CliHardeningTests
         Assert.Equal(0, Run("kill", "-s", signal, running.Process.Id.ToString()));
         var result = running.Wait(TimeSpan.FromSeconds(60));
 
-        Assert.Equal(exitCode, result.ExitCode);
+        // The whole output on failure: an exit status alone does not say which path the process took.
+        Assert.True(exitCode == result.ExitCode,
+            $"exit {result.ExitCode}, not {exitCode}, {result.Elapsed.TotalSeconds:F1} s\nstderr:\n{result.Stderr}\nstdout (tail):\n{result.Stdout[Math.Max(0, result.Stdout.Length - 2000)..]}");
         var errors = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error:")).ToArray();
         Assert.Single(errors);
         var lines = File.ReadAllLines(temp.File("timeline.jsonl"));

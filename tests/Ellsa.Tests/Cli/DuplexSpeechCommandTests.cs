@@ -7,11 +7,11 @@ using Ellsa.Tests.Support;
 namespace Ellsa.Tests.Cli;
 
 /// <summary><c>ellsa duplex --speech-out</c>: the WAV holds the library session's speech, the timeline its speech counters.</summary>
-public sealed class DuplexSpeechCommandTests : IClassFixture<SessionGoldenTests.TinyModel>
+public sealed class DuplexSpeechCommandTests : IClassFixture<SessionGoldenTests.TinySpeakingModel>
 {
     private readonly Model _model;
 
-    public DuplexSpeechCommandTests(SessionGoldenTests.TinyModel fixture) => _model = fixture.Model;
+    public DuplexSpeechCommandTests(SessionGoldenTests.TinySpeakingModel fixture) => _model = fixture.Model;
 
     private static string Session => Path.Combine(TestPaths.Root, "tests", "goldens", "sessions", "speech_14.session.json");
 

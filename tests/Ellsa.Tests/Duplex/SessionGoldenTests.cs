@@ -12,7 +12,15 @@ namespace Ellsa.Tests.Duplex;
 /// </summary>
 public sealed class SessionGoldenTests : IClassFixture<SessionGoldenTests.TinyModel>
 {
+    /// <summary>weights/tiny without its speech decoder: the session tests that do not check speech leave its cost out of CI.</summary>
     public sealed class TinyModel : IDisposable
+    {
+        public Model Model { get; } = Model.Load(TestPaths.Tiny, SharedBackends.Cpu, speaker: false);
+        public void Dispose() => Model.Dispose();
+    }
+
+    /// <summary>weights/tiny with its speech decoder: sessions speak.</summary>
+    public sealed class TinySpeakingModel : IDisposable
     {
         public Model Model { get; } = Model.Load(TestPaths.Tiny, SharedBackends.Cpu);
         public void Dispose() => Model.Dispose();

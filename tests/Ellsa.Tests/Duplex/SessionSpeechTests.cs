@@ -11,11 +11,11 @@ namespace Ellsa.Tests.Duplex;
 /// step, the segments concatenated. The rows themselves are checked in SpeechHiddenRowsTests, the
 /// streams against the authors' goldens in SpeechOut.
 /// </summary>
-public sealed class SessionSpeechTests : IClassFixture<SessionGoldenTests.TinyModel>
+public sealed class SessionSpeechTests : IClassFixture<SessionGoldenTests.TinySpeakingModel>
 {
     private readonly Model _model;
 
-    public SessionSpeechTests(SessionGoldenTests.TinyModel fixture) => _model = fixture.Model;
+    public SessionSpeechTests(SessionGoldenTests.TinySpeakingModel fixture) => _model = fixture.Model;
 
     private static SessionScript Script => SessionFile.Read(Path.Combine(TestPaths.Root, "tests", "goldens", "sessions", "speech_14.session.json"));
 
