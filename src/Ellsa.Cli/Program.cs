@@ -22,7 +22,10 @@ public static class Program
             Console.Error.WriteLine($"error: {string.Join("; ", problems)} (see {CommandPath(parsed.CommandResult)} --help)");
             return ErrorReporting.UsageError;
         }
-        return parsed.Invoke();
+        // The commands handle SIGINT/SIGTERM themselves (Interruption: finish the block in progress,
+        // keep every finished one, exit 130/143). System.CommandLine's own handling would end the
+        // process with its own status 2 s after the signal, in the middle of a slow block.
+        return parsed.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
     private static string CommandPath(CommandResult result) =>
