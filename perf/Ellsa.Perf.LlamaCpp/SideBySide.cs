@@ -88,15 +88,11 @@ public static class SideBySide
                 return 1;
             }
 
-            double bandwidth;
-            string bandwidthLine;
-            using (var memory = new MemoryBandwidth(backend.Threads))
-            {
-                bandwidth = memory.Measure(backend);
-                bandwidthLine = memory.Describe(bandwidth);
-            }
-            Console.WriteLine($"read bandwidth (floor): {bandwidthLine}");
-
+            // The probe takes its turn in every round like the systems (the machine's read rate
+            // drifts with its neighbours' load over seconds): the floor is its best round.
+            using var memory = new MemoryBandwidth(backend.Threads);
+            var probeRounds = new List<double>();
+            string bandwidthLine = "";
             var names = engines.Select(e => e.Name).ToList();
             names.AddRange(runners.Select(r => $"llama.cpp {r.Type}"));
             var bytes = engines.Select(e => e.Bytes).ToList();
@@ -104,9 +100,18 @@ public static class SideBySide
             var medians = names.Select(_ => new List<double>()).ToList();
             for (int round = 0; round < o.Rounds; round++)
             {
-                for (int k = 0; k < names.Count; k++)
+                for (int k = 0; k <= names.Count; k++)
                 {
-                    int system = (k + round) % names.Count;
+                    int system = (k + round) % (names.Count + 1);
+                    if (system == names.Count)
+                    {
+                        double rate = memory.Measure(backend);
+                        if (rate >= probeRounds.DefaultIfEmpty(0).Max())
+                            bandwidthLine = memory.Describe(rate);
+                        probeRounds.Add(rate);
+                        Console.Error.WriteLine($"round {round + 1}: read bandwidth {rate / 1e9:F1} GB/s");
+                        continue;
+                    }
                     var times = system < engines.Count
                         ? TimeEngine(engines[system].State, prompt, o.WarmUp, o.Tokens)
                         : runners[system - engines.Count].Runner.Time(prompt, o.WarmUp, o.Tokens);
@@ -114,6 +119,8 @@ public static class SideBySide
                     Console.Error.WriteLine($"round {round + 1}: {names[system]} median {times[times.Length / 2]:F2} ms/token");
                 }
             }
+            double bandwidth = probeRounds.Max();
+            Console.WriteLine($"read bandwidth (floor), best of the rounds' probes ({string.Join(", ", probeRounds.Select(r => (r / 1e9).ToString("F1")))} GB/s): {bandwidthLine}");
 
             Console.WriteLine();
             Console.WriteLine($"{o.Rounds} interleaved rounds, {o.WarmUp} warm-up then {o.Tokens} timed greedy steps each (step + argmax):");

@@ -26,8 +26,8 @@ public static unsafe class GemvBenchmark
             x.Pointer[i] = 1f / (i + 1);
         DotKernels.SplitEvenOdd(isa, x.Pointer, split.Pointer, cols);
 
-        string[] names = ["1 row", "4 rows (next 4 prefetched)", "8 rows (next 8 prefetched)"];
-        int[] group = [1, 4, 8];
+        string[] names = ["1 row (prefetching ahead: the decode kernel)", "8 rows (the many-token kernel)"];
+        int[] group = [1, 8];
         var best = new double[names.Length];
         Array.Fill(best, double.MaxValue);
         for (int round = 0; round < rounds; round++)
@@ -41,8 +41,6 @@ public static unsafe class GemvBenchmark
                     ushort* row = w + (long)r * cols;
                     if (group[v] == 8)
                         DotKernels.Bf16Rows8(isa, row, cols, x.Pointer, split.Pointer, cols, y.Pointer + r);
-                    else if (group[v] == 4)
-                        DotKernels.Bf16Rows4(isa, row, cols, x.Pointer, split.Pointer, cols, y.Pointer + r);
                     else
                         y.Pointer[r] = DotKernels.Bf16Row(isa, row, x.Pointer, split.Pointer, cols);
                 }

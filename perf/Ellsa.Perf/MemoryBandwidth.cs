@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Ellsa.Kernels.Cpu;
 
 namespace Ellsa.Perf;
@@ -10,8 +11,10 @@ namespace Ellsa.Perf;
 /// its own buffer (far larger than the last-level cache) with the widest loads the CPU has,
 /// as STREAM-like read kernels do. One sequential stream with a single dependency chain leaves
 /// bandwidth unused (the old probe read about half of what the machine delivers), so each thread
-/// reads several contiguous streams at once into independent accumulators; the figure is the best
-/// of several passes over the stream counts tried.
+/// reads several contiguous streams at once into independent accumulators, with and without
+/// software prefetching ahead of each stream (the decode kernels' pattern, <see cref="DotKernels.PrefetchBytes"/>:
+/// without it the probe read less than the GEMVs themselves); the figure is the best of several
+/// passes over the variants tried.
 /// </summary>
 public sealed unsafe class MemoryBandwidth : IDisposable
 {
@@ -37,21 +40,21 @@ public sealed unsafe class MemoryBandwidth : IDisposable
 
     public int Threads => _buffers.Length;
     public long BytesPerThread => _job.Bytes;
-    /// <summary>Stream counts tried per thread; the best pass over all of them is the figure.</summary>
-    public static readonly int[] StreamCounts = [1, 2, 4, 8];
-    /// <summary>Best rate for each of <see cref="StreamCounts"/>, bytes per second, from the last <see cref="Measure"/>.</summary>
-    public double[] RateByStreams { get; } = new double[StreamCounts.Length];
+    /// <summary>The ways each thread reads (contiguous streams side by side, prefetching or not); the best pass over all of them is the figure.</summary>
+    public static readonly (int Streams, bool Prefetch)[] Variants = [(1, false), (2, false), (4, false), (8, false), (1, true), (2, true)];
+    /// <summary>Best rate for each of <see cref="Variants"/>, bytes per second, from the last <see cref="Measure"/>.</summary>
+    public double[] RateByVariant { get; } = new double[Variants.Length];
     public string LoadWidth => Vector512.IsHardwareAccelerated ? "512-bit" : "256-bit";
 
-    /// <summary>The best read rate over <paramref name="passes"/> passes for each stream count, in bytes per second.</summary>
+    /// <summary>The best read rate over <paramref name="passes"/> passes for each variant, in bytes per second.</summary>
     public double Measure(CpuBackend backend, int passes = 7)
     {
         if (backend.Threads != _buffers.Length)
             throw new ArgumentException($"the probe has {_buffers.Length} buffers for a backend of {backend.Threads} threads");
         double best = 0;
-        for (int s = 0; s < StreamCounts.Length; s++)
+        for (int s = 0; s < Variants.Length; s++)
         {
-            _job.Streams = StreamCounts[s];
+            (_job.Streams, _job.Prefetch) = Variants[s];
             backend.Run(_job, _buffers.Length); // warm: wakes the workers, settles the TLB
             double rate = 0;
             for (int p = 0; p < passes; p++)
@@ -61,7 +64,7 @@ public sealed unsafe class MemoryBandwidth : IDisposable
                 double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 rate = Math.Max(rate, _job.Bytes * _buffers.Length / seconds);
             }
-            RateByStreams[s] = rate;
+            RateByVariant[s] = rate;
             best = Math.Max(best, rate);
         }
         GC.KeepAlive(_job.Sink);
@@ -71,7 +74,7 @@ public sealed unsafe class MemoryBandwidth : IDisposable
     /// <summary>One line for a benchmark's header: the figure and how it was read.</summary>
     public string Describe(double best)
     {
-        var parts = StreamCounts.Select((n, i) => $"{n}: {RateByStreams[i] / 1e9:F1}");
+        var parts = Variants.Select((v, i) => $"{v.Streams}{(v.Prefetch ? " prefetching" : "")}: {RateByVariant[i] / 1e9:F1}");
         return $"{best / 1e9:F1} GB/s ({Threads} threads × {BytesPerThread >> 20} MiB, {LoadWidth} loads, best of passes; GB/s by streams per thread {string.Join(", ", parts)})";
     }
 
@@ -86,22 +89,24 @@ public sealed unsafe class MemoryBandwidth : IDisposable
     {
         public readonly long Bytes = bytes;
         public int Streams = 4;
+        public bool Prefetch;
         public float Sink;
 
         public void Execute(int chunk, int worker)
         {
             float sum = Vector512.IsHardwareAccelerated
-                ? Read<Simd512, Vector512<float>>(buffers[chunk], Bytes, Streams)
-                : Read<Simd256, Vector256<float>>(buffers[chunk], Bytes, Streams);
+                ? Read<Simd512, Vector512<float>>(buffers[chunk], Bytes, Streams, Prefetch)
+                : Read<Simd256, Vector256<float>>(buffers[chunk], Bytes, Streams, Prefetch);
             Sink += sum;
         }
 
         /// <summary>
         /// Eight vectors per step into eight accumulators, 8 / streams of them from each stream,
-        /// so no add waits on another's load and every stream has loads in flight.
+        /// so no add waits on another's load and every stream has loads in flight; prefetching, each
+        /// vector's line <see cref="DotKernels.PrefetchBytes"/> ahead is requested too.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static float Read<TSimd, TVector>(byte* data, long bytes, int streams)
+        private static float Read<TSimd, TVector>(byte* data, long bytes, int streams, bool prefetch)
             where TSimd : struct, ISimdWidth<TVector> where TVector : struct
         {
             int width = TSimd.Count * sizeof(float);
@@ -117,6 +122,17 @@ public sealed unsafe class MemoryBandwidth : IDisposable
             TVector a4 = default, a5 = default, a6 = default, a7 = default;
             for (; p0 < end; p0 += advance, p1 += advance, p2 += advance, p3 += advance, p4 += advance, p5 += advance, p6 += advance, p7 += advance)
             {
+                if (prefetch && Sse.IsSupported)
+                {
+                    Sse.Prefetch0((byte*)p0 + DotKernels.PrefetchBytes);
+                    Sse.Prefetch0((byte*)p1 + DotKernels.PrefetchBytes);
+                    Sse.Prefetch0((byte*)p2 + DotKernels.PrefetchBytes);
+                    Sse.Prefetch0((byte*)p3 + DotKernels.PrefetchBytes);
+                    Sse.Prefetch0((byte*)p4 + DotKernels.PrefetchBytes);
+                    Sse.Prefetch0((byte*)p5 + DotKernels.PrefetchBytes);
+                    Sse.Prefetch0((byte*)p6 + DotKernels.PrefetchBytes);
+                    Sse.Prefetch0((byte*)p7 + DotKernels.PrefetchBytes);
+                }
                 a0 = TSimd.MultiplyAdd(TSimd.Load(p0), ones, a0);
                 a1 = TSimd.MultiplyAdd(TSimd.Load(p1), ones, a1);
                 a2 = TSimd.MultiplyAdd(TSimd.Load(p2), ones, a2);

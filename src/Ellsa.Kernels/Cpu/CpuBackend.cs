@@ -14,8 +14,6 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 {
     private readonly object _gate = new();
     private readonly WorkerPool _pool;
-    /// <summary>Q8 gate|up products before SwiGLU (the composed path); grown on demand.</summary>
-    private CpuTensor? _gateUpScratch;
     private readonly MatMulJob _matMul = new();
     private readonly AttentionJob _attention = new();
     private readonly RmsNormJob _rmsNorm = new();
@@ -26,6 +24,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     private readonly ContiguousBlocks _blocks = new();
     private readonly EmbedJob _embed = new();
     private NativeArray<float> _split = new(0);
+    private readonly Q8Activations _quantized = new();
     private NativeArray<float>[] _scores;
 
     public CpuBackend(int threads = 0, CpuIsa? isa = null)
@@ -39,6 +38,9 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     }
 
     public CpuIsa Isa { get; }
+
+    /// <summary>The instructions the Q8 products use at this backend's ISA (AVX-VNNI below AVX-512 where present).</summary>
+    internal Q8Path Q8Path => Q8Paths.For(Isa);
     public int Threads => _pool.ThreadCount;
 
     private KernelTimings? _timings;
@@ -72,7 +74,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _pool.Run(work, chunks);
     }
 
-    public DeviceMatrix UploadMatrix(HostMatrix matrix) => CpuQ8Matrix.IsQ8(matrix) ? new CpuQ8Matrix(matrix) : new CpuMatrix(matrix);
+    public DeviceMatrix UploadMatrix(HostMatrix matrix) => new CpuMatrix(matrix);
 
     public DeviceVector UploadVector(ReadOnlySpan<float> values) => new CpuVector(values);
 
@@ -151,11 +153,6 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         BackendChecks.MatMul(weight, input, output, bias);
         if (input.Rows == 0)
             return;
-        if (weight is CpuQ8Matrix q8)
-        {
-            MatMulQ8(q8, input, output, bias, accumulate);
-            return;
-        }
         long started = StartTiming();
         lock (_gate)
         {
@@ -175,12 +172,6 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     {
         BackendChecks.MatMul(weight, input, output, bias);
         BackendChecks.ArgMax(output, allowed);
-        if (weight is CpuQ8Matrix)
-        {
-            // The fused job reads bf16/fp32 rows: Q8 heads take the Q8 product, then the scan.
-            MatMul(weight, input, output, bias, accumulate: false);
-            return ArgMax(output, allowed);
-        }
         long started = StartTiming();
         int best;
         lock (_gate)
@@ -196,19 +187,20 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         return best >= 0 ? best : ArgMax(output, allowed);
     }
 
-    /// <summary>Points a product job at its operands; splits the activations for the bf16 kernels.</summary>
+    /// <summary>Points a product job at its operands; prepares the activations for the matrix's row kernels.</summary>
     private void Configure(MatMulJob job, CpuMatrix matrix, TensorSlice input, TensorSlice output, DeviceVector? bias, bool accumulate)
     {
         float* x = At(input);
         int xStride = input.Tensor.Cols;
         int k = matrix.Cols;
-        SplitRows(matrix, x, xStride, input.Rows, k);
+        PrepareInput(matrix, x, xStride, input.Rows);
         job.Isa = Isa;
         job.Weight = matrix;
         job.Input = x;
         job.InputStride = xStride;
         job.Split = _split.Pointer;
         job.SplitStride = k;
+        job.Quantized = matrix.HasQ8 ? _quantized : null;
         job.Output = At(output);
         job.OutputStride = output.Tensor.Cols;
         job.Tokens = input.Rows;
@@ -226,7 +218,18 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         return _blocks;
     }
 
-    /// <summary>The activation rows in the bf16 kernels' even/odd order, when the matrix has bf16 rows.</summary>
+    /// <summary>
+    /// The activation rows in the forms the matrix's parts read: in the bf16 kernels' even/odd
+    /// order for bf16 rows, quantised for Q8 rows (once per product: every row kernel, on every
+    /// thread, reads the same quantised rows).
+    /// </summary>
+    private void PrepareInput(CpuMatrix matrix, float* x, int xStride, int rows)
+    {
+        if (matrix.HasQ8)
+            _quantized.Quantize(x, rows, matrix.Cols, xStride);
+        SplitRows(matrix, x, xStride, rows, matrix.Cols);
+    }
+
     private void SplitRows(CpuMatrix matrix, float* x, int xStride, int rows, int k)
     {
         if (!matrix.HasBf16 || DotKernels.BlockWidth(Isa) == 0)
@@ -335,24 +338,20 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         BackendChecks.GateUpSwiGlu(gateUp, input, output);
         if (input.Rows == 0)
             return;
-        if (gateUp is CpuQ8Matrix)
-        {
-            GateUpSwiGluComposed(gateUp, input, output);
-            return;
-        }
         long started = StartTiming();
         lock (_gate)
         {
             var matrix = (CpuMatrix)gateUp;
             float* x = At(input);
             int xStride = input.Tensor.Cols;
-            SplitRows(matrix, x, xStride, input.Rows, matrix.Cols);
+            PrepareInput(matrix, x, xStride, input.Rows);
             _gateUp.Isa = Isa;
             _gateUp.Weight = matrix;
             _gateUp.Input = x;
             _gateUp.InputStride = xStride;
             _gateUp.Split = _split.Pointer;
             _gateUp.SplitStride = matrix.Cols;
+            _gateUp.Quantized = matrix.HasQ8 ? _quantized : null;
             _gateUp.Output = At(output);
             _gateUp.OutputStride = output.Tensor.Cols;
             _gateUp.Tokens = input.Rows;
@@ -361,24 +360,6 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             _gateUp.Blocks = SingleTokenBlocks(input.Rows, _gateUp.ChunkCount);
             _pool.Run(_gateUp, _gateUp.ChunkCount);
             _timings?.Add(matrix.TimingName + " + swiglu", started);
-        }
-    }
-
-    /// <summary>Q8 weights: the product through the Q8 GEMV into a scratch, then SwiGLU (the fused bf16 job reads bf16/fp32 rows only).</summary>
-    private void GateUpSwiGluComposed(DeviceMatrix gateUp, TensorSlice input, TensorSlice output)
-    {
-        lock (_gate)
-        {
-            if (_gateUpScratch is null || _gateUpScratch.Rows < input.Rows || _gateUpScratch.Cols < gateUp.Rows)
-            {
-                int rows = Math.Max(input.Rows, _gateUpScratch?.Rows ?? 0);
-                int cols = Math.Max(gateUp.Rows, _gateUpScratch?.Cols ?? 0);
-                _gateUpScratch?.Dispose();
-                _gateUpScratch = new CpuTensor(rows, cols);
-            }
-            var product = new TensorSlice(_gateUpScratch, 0, input.Rows, 0, gateUp.Rows);
-            MatMul(gateUp, input, product, null, accumulate: false);
-            SwiGlu(product, output);
         }
     }
 
@@ -446,8 +427,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         foreach (var job in _jobs.Values)
             (job as IDisposable)?.Dispose();
         _split.Dispose();
-        DisposeQ8();
-        _gateUpScratch?.Dispose();
+        _quantized.Dispose();
         foreach (var scratch in _scores)
             scratch.Dispose();
     }

@@ -90,7 +90,8 @@ internal sealed class CpuRopeTable : DeviceRopeTable
 
 /// <summary>
 /// A host matrix used in place (zero copy: memory-mapped or loader-owned), cut into row chunks
-/// of about 128 KB that never straddle two parts, so each chunk has one dtype.
+/// of about 128 KB that never straddle two parts, so each chunk has one dtype. Its parts may be
+/// bf16, fp32 or Q8: every product reads each part with that dtype's row kernel (<see cref="Jobs.MatrixRows"/>).
 /// </summary>
 internal sealed unsafe class CpuMatrix : DeviceMatrix
 {
@@ -102,14 +103,20 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
     public readonly int[] ChunkRows;
     public readonly int[] ChunkOutputRow;
     public readonly bool HasBf16;
+    /// <summary>Some rows are Q8: products quantise their activations (<see cref="Q8Activations"/>), and there are no packed panels.</summary>
+    public readonly bool HasQ8;
     /// <summary>Every row is bf16 (the many-row product then packs the stored values without widening them).</summary>
     public readonly bool AllBf16;
+    /// <summary>The widest element of any part, in bytes (how many rows make a chunk of a given size).</summary>
+    public readonly int ElementBytes;
 
     public CpuMatrix(HostMatrix matrix) : base(matrix.Name, matrix.Rows, matrix.Cols, matrix.ByteSize)
     {
         Parts = matrix.Parts.ToArray();
         HasBf16 = Parts.Any(p => p.Dtype == WeightDtype.BF16 && p.Rows > 0);
+        HasQ8 = Parts.Any(p => p.Dtype == WeightDtype.Q8 && p.Rows > 0);
         AllBf16 = HasBf16 && Parts.All(p => p.Dtype == WeightDtype.BF16 || p.Rows == 0);
+        ElementBytes = Parts.Max(p => p.ElementBytes);
         var part = new List<int>();
         var partRow = new List<int>();
         var rows = new List<int>();

@@ -18,13 +18,20 @@ namespace Ellsa.Kernels.Cpu;
 /// open proposal, outside the .NET 11 plan), so this widen-by-shift path with FMA is the AVX-512
 /// path too; it is exact, where <c>vdpbf16ps</c> would round the activations to bf16.
 ///
-/// A decode GEMV is bound by how fast weight rows stream in. A bf16 row of the bench model is 4 KB,
-/// one page, and the hardware prefetchers stop at page ends, so every row group would start
-/// with cold streams; the row-group kernels therefore prefetch the next group's rows (into L2)
-/// line by line while they read the current group.
+/// A decode GEMV is bound by how fast weight rows stream in, and a single core reads fastest
+/// when it walks memory in address order: consecutive rows of a matrix are consecutive in memory,
+/// so the one-token kernel (<see cref="Bf16Row"/>) reads one row at a time and prefetches
+/// <see cref="PrefetchBytes"/> ahead of itself, across row and page ends (where the hardware
+/// prefetchers stop). Reading eight rows side by side (eight streams 4 KB apart) reached only
+/// 60–75 % of that rate on the 2-core Zen 5 machine (perf/RESULTS.md, "one row at a time"); the
+/// eight-row kernel is kept for many-token products, where the rows come from cache and sharing
+/// each activation load across rows is what counts.
 /// </summary>
 internal static unsafe class DotKernels
 {
+    /// <summary>How far ahead of its reads a streaming row kernel prefetches (measured best among 2–32 KB with `ellsa-perf gemv-cpu`).</summary>
+    public const int PrefetchBytes = 8192;
+
     /// <summary>Elements per even/odd block: two vectors' worth of floats.</summary>
     public static int BlockWidth(CpuIsa isa) => isa switch
     {
@@ -55,8 +62,8 @@ internal static unsafe class DotKernels
 
     /// <summary>
     /// Eight consecutive bf16 rows (row stride in elements) dotted with x (given plain and split):
-    /// eight row streams in flight per thread, with the next eight rows prefetched, keep more
-    /// memory requests outstanding than four (perf/RESULTS.md has the measured rates).
+    /// each activation load serves eight rows, the many-token products' kernel (their weights
+    /// come from cache, so loads and FMAs, not memory, set the pace).
     /// </summary>
     public static void Bf16Rows8(CpuIsa isa, ushort* w, nint stride, float* x, float* split, int k, float* result)
     {
@@ -70,23 +77,6 @@ internal static unsafe class DotKernels
         {
             float xi = x[i];
             for (int r = 0; r < 8; r++)
-                result[r] += BFloat16.ToSingle(w[r * stride + i]) * xi;
-        }
-    }
-
-    /// <summary>Four consecutive bf16 rows (row stride in elements) dotted with x (given plain and split).</summary>
-    public static void Bf16Rows4(CpuIsa isa, ushort* w, nint stride, float* x, float* split, int k, float* result)
-    {
-        int done = isa switch
-        {
-            CpuIsa.Avx512 => Bf16Rows4<Simd512, Vector512<float>>(w, stride, split, k, result),
-            CpuIsa.Avx2 => Bf16Rows4<Simd256, Vector256<float>>(w, stride, split, k, result),
-            _ => Clear(result, 4),
-        };
-        for (int i = done; i < k; i++)
-        {
-            float xi = x[i];
-            for (int r = 0; r < 4; r++)
                 result[r] += BFloat16.ToSingle(w[r * stride + i]) * xi;
         }
     }
@@ -146,48 +136,6 @@ internal static unsafe class DotKernels
     // whole vectors of k, stores its sums and returns how many elements it covered.
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Bf16Rows4<TSimd, TVector>(ushort* w, nint stride, float* split, int k, float* result)
-        where TSimd : struct, ISimdWidth<TVector> where TVector : struct
-    {
-        int block = 2 * TSimd.Count;
-        int blocks = k / block;
-        TVector a0 = default, a1 = default, a2 = default, a3 = default;
-        TVector b0 = default, b1 = default, b2 = default, b3 = default;
-        // The next four rows: prefetching never faults, so the group after a matrix's last is harmless.
-        ushort* next = w + 4 * stride;
-        for (int b = 0; b < blocks; b++)
-        {
-            nint o = b * block;
-            if (Sse.IsSupported)
-            {
-                Sse.Prefetch1(next + o);
-                Sse.Prefetch1(next + stride + o);
-                Sse.Prefetch1(next + 2 * stride + o);
-                Sse.Prefetch1(next + 3 * stride + o);
-            }
-            var xe = TSimd.Load(split + o);
-            var xo = TSimd.Load(split + o + TSimd.Count);
-            TSimd.LoadBf16(w + o, out var e0, out var d0);
-            TSimd.LoadBf16(w + stride + o, out var e1, out var d1);
-            TSimd.LoadBf16(w + 2 * stride + o, out var e2, out var d2);
-            TSimd.LoadBf16(w + 3 * stride + o, out var e3, out var d3);
-            a0 = TSimd.MultiplyAdd(e0, xe, a0);
-            b0 = TSimd.MultiplyAdd(d0, xo, b0);
-            a1 = TSimd.MultiplyAdd(e1, xe, a1);
-            b1 = TSimd.MultiplyAdd(d1, xo, b1);
-            a2 = TSimd.MultiplyAdd(e2, xe, a2);
-            b2 = TSimd.MultiplyAdd(d2, xo, b2);
-            a3 = TSimd.MultiplyAdd(e3, xe, a3);
-            b3 = TSimd.MultiplyAdd(d3, xo, b3);
-        }
-        result[0] = TSimd.Sum(a0, b0);
-        result[1] = TSimd.Sum(a1, b1);
-        result[2] = TSimd.Sum(a2, b2);
-        result[3] = TSimd.Sum(a3, b3);
-        return blocks * block;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Bf16Rows8<TSimd, TVector>(ushort* w, nint stride, float* split, int k, float* result)
         where TSimd : struct, ISimdWidth<TVector> where TVector : struct
     {
@@ -196,15 +144,9 @@ internal static unsafe class DotKernels
         // One accumulator per row (even then odd products chained): eight independent chains.
         TVector a0 = default, a1 = default, a2 = default, a3 = default;
         TVector a4 = default, a5 = default, a6 = default, a7 = default;
-        ushort* next = w + 8 * stride;
         for (int b = 0; b < blocks; b++)
         {
             nint o = b * block;
-            if (Sse.IsSupported)
-            {
-                for (int r = 0; r < 8; r++)
-                    Sse.Prefetch1(next + r * stride + o);
-            }
             var xe = TSimd.Load(split + o);
             var xo = TSimd.Load(split + o + TSimd.Count);
             a0 = Row(w + o, xe, xo, a0);
@@ -240,16 +182,41 @@ internal static unsafe class DotKernels
     {
         int block = 2 * TSimd.Count;
         int blocks = k / block;
-        TVector a = default, b = default;
-        for (int i = 0; i < blocks; i++)
+        // Two blocks per step, four independent chains: a step covers whole cache lines (128 or 64 bytes).
+        TVector a = default, b = default, c = default, d = default;
+        int i = 0;
+        for (; i + 2 <= blocks; i += 2)
         {
             nint o = i * block;
-            TSimd.LoadBf16(w + o, out var even, out var odd);
-            a = TSimd.MultiplyAdd(even, TSimd.Load(split + o), a);
-            b = TSimd.MultiplyAdd(odd, TSimd.Load(split + o + TSimd.Count), b);
+            Prefetch<TSimd, TVector>((byte*)(w + o));
+            TSimd.LoadBf16(w + o, out var e0, out var o0);
+            TSimd.LoadBf16(w + o + block, out var e1, out var o1);
+            a = TSimd.MultiplyAdd(e0, TSimd.Load(split + o), a);
+            b = TSimd.MultiplyAdd(o0, TSimd.Load(split + o + TSimd.Count), b);
+            c = TSimd.MultiplyAdd(e1, TSimd.Load(split + o + block), c);
+            d = TSimd.MultiplyAdd(o1, TSimd.Load(split + o + block + TSimd.Count), d);
         }
-        *result = TSimd.Sum(a, b);
+        if (i < blocks)
+        {
+            nint o = i * block;
+            TSimd.LoadBf16(w + o, out var e0, out var o0);
+            a = TSimd.MultiplyAdd(e0, TSimd.Load(split + o), a);
+            b = TSimd.MultiplyAdd(o0, TSimd.Load(split + o + TSimd.Count), b);
+        }
+        *result = TSimd.Sum(TSimd.Add(a, c), TSimd.Add(b, d));
         return blocks * block;
+    }
+
+    /// <summary>Prefetches the cache lines <see cref="PrefetchBytes"/> past one step of 4 vectors of bf16 (2·Count·4 bytes: one or two lines).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch<TSimd, TVector>(byte* step)
+        where TSimd : struct, ISimdWidth<TVector> where TVector : struct
+    {
+        if (!Sse.IsSupported)
+            return;
+        Sse.Prefetch0(step + PrefetchBytes);
+        if (TSimd.Count * 8 > 64)
+            Sse.Prefetch0(step + PrefetchBytes + 64);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -279,10 +246,18 @@ internal static unsafe class DotKernels
         where TSimd : struct, ISimdWidth<TVector> where TVector : struct
     {
         int n = k / TSimd.Count;
-        TVector a = default;
-        for (int b = 0; b < n; b++)
-            a = TSimd.MultiplyAdd(TSimd.Load(w + b * TSimd.Count), TSimd.Load(x + b * TSimd.Count), a);
-        *result = TSimd.Sum(a, default);
+        TVector a = default, b = default;
+        int v = 0;
+        for (; v + 2 <= n; v += 2)
+        {
+            nint o = v * TSimd.Count;
+            Prefetch<TSimd, TVector>((byte*)(w + o));
+            a = TSimd.MultiplyAdd(TSimd.Load(w + o), TSimd.Load(x + o), a);
+            b = TSimd.MultiplyAdd(TSimd.Load(w + o + TSimd.Count), TSimd.Load(x + o + TSimd.Count), b);
+        }
+        if (v < n)
+            a = TSimd.MultiplyAdd(TSimd.Load(w + v * TSimd.Count), TSimd.Load(x + v * TSimd.Count), a);
+        *result = TSimd.Sum(a, b);
         return n * TSimd.Count;
     }
 }

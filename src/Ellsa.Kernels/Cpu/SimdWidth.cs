@@ -24,6 +24,8 @@ internal unsafe interface ISimdWidth<TVector> where TVector : struct
     /// <summary>a · b + c, fused.</summary>
     static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
 
+    static abstract TVector Add(TVector a, TVector b);
+
     /// <summary>The sum of every lane of a + b.</summary>
     static abstract float Sum(TVector a, TVector b);
 }
@@ -48,6 +50,9 @@ internal readonly unsafe struct Simd512 : ISimdWidth<Vector512<float>>
         Vector512.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> a, Vector512<float> b) => Vector512.Sum(a + b);
 }
 
@@ -69,6 +74,9 @@ internal readonly unsafe struct Simd256 : ISimdWidth<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         Vector256.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> a, Vector256<float> b) => Vector256.Sum(a + b);

@@ -111,17 +111,20 @@ public sealed unsafe class Q8KernelTests
             var source = Enumerable.Range(0, 4 * cols).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
             for (int r = 0; r < 4; r++)
                 Q8Format.QuantizeRow(source.AsSpan(r * cols, cols), w.AsSpan(r * cols, cols), s.AsSpan(r * blocks, blocks));
-            var x = Enumerable.Range(0, cols).Select(_ => (float)(random.NextDouble() * 6 - 3)).ToArray();
+            var x = Enumerable.Range(0, 2 * cols).Select(_ => (float)(random.NextDouble() * 6 - 3)).ToArray();
             fixed (float* px = x)
-                activations.Quantize(px, 1, cols, cols);
+                activations.Quantize(px, 2, cols, cols);
+            int xRow = random.Next(2);
 
-            var combined = new float[4 * blocks];
+            var combined = new float[blocks];
             var result = new float[4];
             fixed (sbyte* pw = w)
             fixed (ushort* ps = s)
             fixed (float* pc = combined)
-            fixed (float* pr = result)
-                Q8DotKernels.Rows4(path, pw, pw + cols, pw + 2 * cols, pw + 3 * cols, ps, ps + blocks, ps + 2 * blocks, ps + 3 * blocks, activations, 0, pc, pr);
+            {
+                for (int r = 0; r < 4; r++)
+                    result[r] = Q8DotKernels.Row(path, pw + r * cols, ps + r * blocks, activations, xRow, pc);
+            }
 
             for (int r = 0; r < 4; r++)
             {
@@ -130,8 +133,8 @@ public sealed unsafe class Q8KernelTests
                 {
                     long dot = 0;
                     for (int i = b * 32; i < Math.Min(cols, b * 32 + 32); i++)
-                        dot += w[r * cols + i] * (long)activations.Quants(0)[i];
-                    double term = dot * (double)Q8Format.HalfToSingle(s[r * blocks + b]) * activations.Scales(0)[b];
+                        dot += w[r * cols + i] * (long)activations.Quants(xRow)[i];
+                    double term = dot * (double)Q8Format.HalfToSingle(s[r * blocks + b]) * activations.Scales(xRow)[b];
                     expected += term;
                     magnitude += Math.Abs(term);
                 }

@@ -23,6 +23,8 @@ internal sealed unsafe class GateUpSwiGluJob : IParallelWork
     public int InputStride;
     public float* Split;
     public int SplitStride;
+    /// <summary>The input rows quantised, when the matrix has Q8 rows.</summary>
+    public Q8Activations? Quantized;
     public float* Output;
     public int OutputStride;
     public int Tokens;
@@ -30,13 +32,12 @@ internal sealed unsafe class GateUpSwiGluJob : IParallelWork
 
     /// <summary>
     /// About 128 KB of gate rows and as many of up rows per chunk, in multiples of eight rows (the
-    /// bf16 kernel's group): 32 rows at d = 2048 in bf16, the size a prefill's eight-token block
-    /// reuses from L2.
+    /// bf16 kernel's group): 32 rows at d = 2048 in bf16 (64 in Q8), the size a prefill's
+    /// eight-token block reuses from L2.
     /// </summary>
     public void Plan(CpuMatrix weight)
     {
-        int elementBytes = weight.AllBf16 ? 2 : 4;
-        int rows = 128 * 1024 / Math.Max(1, weight.Cols * elementBytes) / 8 * 8;
+        int rows = 128 * 1024 / Math.Max(1, weight.Cols * weight.ElementBytes) / 8 * 8;
         RowsPerChunk = Math.Clamp(rows, 8, MaxRowsPerChunk);
     }
 
@@ -61,10 +62,9 @@ internal sealed unsafe class GateUpSwiGluJob : IParallelWork
         float* up = stackalloc float[MaxRowsPerChunk];
         for (int t = firstToken; t < lastToken; t++)
         {
-            float* x = Input + (long)t * InputStride;
-            float* split = Split + (long)t * SplitStride;
-            MatrixRows.Dot(Isa, Weight, first, rows, x, split, gate);
-            MatrixRows.Dot(Isa, Weight, Ff + first, rows, x, split, up);
+            var x = new ActivationRow(Input + (long)t * InputStride, Split + (long)t * SplitStride, Quantized, t, Tokens == 1);
+            MatrixRows.Dot(Isa, Weight, first, rows, x, gate);
+            MatrixRows.Dot(Isa, Weight, Ff + first, rows, x, up);
             var g = new ReadOnlySpan<float>(gate, rows);
             var y = new Span<float>(Output + (long)t * OutputStride + first, rows);
             TensorPrimitives.Sigmoid(g, y);

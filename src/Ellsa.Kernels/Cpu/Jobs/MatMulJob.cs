@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Ellsa.Kernels.Backend;
 
 namespace Ellsa.Kernels.Cpu.Jobs;
 
@@ -18,6 +17,8 @@ internal sealed unsafe class MatMulJob : IParallelWork
     public int InputStride;
     public float* Split;
     public int SplitStride;
+    /// <summary>The input rows quantised, when the matrix has Q8 rows.</summary>
+    public Q8Activations? Quantized;
     public float* Output;
     public int OutputStride;
     public int Tokens;
@@ -41,55 +42,30 @@ internal sealed unsafe class MatMulJob : IParallelWork
         int rowChunk = chunk % rowChunks;
         int firstToken = chunk / rowChunks * TokensPerBlock;
         int lastToken = Math.Min(Tokens, firstToken + TokensPerBlock);
-        var part = Weight.Parts[Weight.ChunkPart[rowChunk]];
-        int partRow = Weight.ChunkPartRow[rowChunk];
         int rows = Weight.ChunkRows[rowChunk];
         int outRow = Weight.ChunkOutputRow[rowChunk];
-        int k = part.Cols;
-        float* dots = stackalloc float[8];
+        float* dots = stackalloc float[StoreRows];
 
         for (int t = firstToken; t < lastToken; t++)
         {
-            float* x = Input + (long)t * InputStride;
-            float* split = Split + (long)t * SplitStride;
+            var x = Row(t);
             float* y = Output + (long)t * OutputStride + outRow;
             float* bias = Bias == null ? null : Bias + outRow;
-            int r = 0;
-            if (part.Dtype == WeightDtype.BF16)
+            for (int r = 0; r < rows; r += StoreRows)
             {
-                ushort* w = (ushort*)part.Data + (long)partRow * k;
-                for (; r + 8 <= rows; r += 8)
-                {
-                    DotKernels.Bf16Rows8(Isa, w + (long)r * k, k, x, split, k, dots);
-                    Store(y, bias, r, dots, 8);
-                }
-                for (; r + 4 <= rows; r += 4)
-                {
-                    DotKernels.Bf16Rows4(Isa, w + (long)r * k, k, x, split, k, dots);
-                    Store(y, bias, r, dots, 4);
-                }
-                for (; r < rows; r++)
-                {
-                    dots[0] = DotKernels.Bf16Row(Isa, w + (long)r * k, x, split, k);
-                    Store(y, bias, r, dots, 1);
-                }
-            }
-            else
-            {
-                float* w = (float*)part.Data + (long)partRow * k;
-                for (; r + 4 <= rows; r += 4)
-                {
-                    DotKernels.F32Rows4(Isa, w + (long)r * k, k, x, k, dots);
-                    Store(y, bias, r, dots, 4);
-                }
-                for (; r < rows; r++)
-                {
-                    dots[0] = DotKernels.F32Row(Isa, w + (long)r * k, x, k);
-                    Store(y, bias, r, dots, 1);
-                }
+                int count = Math.Min(StoreRows, rows - r);
+                MatrixRows.Dot(Isa, Weight, outRow + r, count, x, dots);
+                Store(y, bias, r, dots, count);
             }
         }
     }
+
+    /// <summary>Rows a chunk computes between two stores of their results (a multiple of the eight-row kernel's group).</summary>
+    private const int StoreRows = 64;
+
+    /// <summary>Token t's activation row in the forms the matrix's parts read.</summary>
+    public ActivationRow Row(int t) =>
+        new(Input + (long)t * InputStride, Split + (long)t * SplitStride, Quantized, t, Tokens == 1);
 
     private void Store(float* y, float* bias, int r, float* dots, int count)
     {
