@@ -190,23 +190,28 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     /// <summary>Points a product job at its operands; prepares the activations for the matrix's row kernels.</summary>
     private void Configure(MatMulJob job, CpuMatrix matrix, TensorSlice input, TensorSlice output, DeviceVector? bias, bool accumulate)
     {
+        job.Bias = bias is null ? null : ((CpuVector)bias).Storage.Pointer;
+        job.Accumulate = accumulate;
+        ConfigureRows(job, matrix, input, output);
+        job.Blocks = SingleTokenBlocks(input.Rows, job.ChunkCount);
+    }
+
+    /// <summary>The operands every row product shares; its chunk count may depend on fields set after this.</summary>
+    private void ConfigureRows(RowProductJob job, CpuMatrix matrix, TensorSlice input, TensorSlice output)
+    {
         float* x = At(input);
         int xStride = input.Tensor.Cols;
-        int k = matrix.Cols;
         PrepareInput(matrix, x, xStride, input.Rows);
         job.Isa = Isa;
         job.Weight = matrix;
         job.Input = x;
         job.InputStride = xStride;
         job.Split = _split.Pointer;
-        job.SplitStride = k;
+        job.SplitStride = matrix.Cols;
         job.Quantized = matrix.HasQ8 ? _quantized : null;
         job.Output = At(output);
         job.OutputStride = output.Tensor.Cols;
         job.Tokens = input.Rows;
-        job.Bias = bias is null ? null : ((CpuVector)bias).Storage.Pointer;
-        job.Accumulate = accumulate;
-        job.Blocks = SingleTokenBlocks(input.Rows, job.ChunkCount);
     }
 
     /// <summary>For one token (decode), contiguous row runs per worker; prefill keeps the plain chunk order.</summary>
@@ -342,19 +347,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         lock (_gate)
         {
             var matrix = (CpuMatrix)gateUp;
-            float* x = At(input);
-            int xStride = input.Tensor.Cols;
-            PrepareInput(matrix, x, xStride, input.Rows);
-            _gateUp.Isa = Isa;
-            _gateUp.Weight = matrix;
-            _gateUp.Input = x;
-            _gateUp.InputStride = xStride;
-            _gateUp.Split = _split.Pointer;
-            _gateUp.SplitStride = matrix.Cols;
-            _gateUp.Quantized = matrix.HasQ8 ? _quantized : null;
-            _gateUp.Output = At(output);
-            _gateUp.OutputStride = output.Tensor.Cols;
-            _gateUp.Tokens = input.Rows;
+            ConfigureRows(_gateUp, matrix, input, output);
             _gateUp.Ff = output.Cols;
             _gateUp.Plan(matrix);
             _gateUp.Blocks = SingleTokenBlocks(input.Rows, _gateUp.ChunkCount);

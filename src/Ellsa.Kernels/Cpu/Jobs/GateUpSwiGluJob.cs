@@ -9,7 +9,7 @@ namespace Ellsa.Kernels.Cpu.Jobs;
 /// SwiGLU to them at once, so the [tokens, 2·ff] product never goes to memory and the layer needs
 /// no second synchronisation for the activation.
 /// </summary>
-internal sealed unsafe class GateUpSwiGluJob : IParallelWork
+internal sealed unsafe class GateUpSwiGluJob : RowProductJob
 {
     /// <summary>The most gate rows a chunk takes (its stack buffers' size).</summary>
     public const int MaxRowsPerChunk = 64;
@@ -17,17 +17,6 @@ internal sealed unsafe class GateUpSwiGluJob : IParallelWork
     /// <summary>Gate rows per chunk (and as many up rows): see <see cref="Plan"/>.</summary>
     public int RowsPerChunk = 32;
 
-    public CpuIsa Isa;
-    public CpuMatrix Weight = null!;
-    public float* Input;
-    public int InputStride;
-    public float* Split;
-    public int SplitStride;
-    /// <summary>The input rows quantised, when the matrix has Q8 rows.</summary>
-    public Q8Activations? Quantized;
-    public float* Output;
-    public int OutputStride;
-    public int Tokens;
     public int Ff;
 
     /// <summary>
@@ -43,26 +32,22 @@ internal sealed unsafe class GateUpSwiGluJob : IParallelWork
 
     private int RowBlocks => (Ff + RowsPerChunk - 1) / RowsPerChunk;
 
-    /// <summary>When set (a single token), row blocks are taken in contiguous runs per worker.</summary>
-    public ContiguousBlocks? Blocks;
-
-    public int ChunkCount => RowBlocks * ((Tokens + MatMulJob.TokensPerBlock - 1) / MatMulJob.TokensPerBlock);
+    public override int ChunkCount => RowBlocks * TokenBlocks;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Execute(int chunk, int worker)
+    public override void Execute(int chunk, int worker)
     {
-        if (Blocks is not null)
-            chunk = Blocks.Take(worker);
+        chunk = Claim(chunk, worker);
         int rowBlocks = RowBlocks;
         int first = chunk % rowBlocks * RowsPerChunk;
         int rows = Math.Min(RowsPerChunk, Ff - first);
-        int firstToken = chunk / rowBlocks * MatMulJob.TokensPerBlock;
-        int lastToken = Math.Min(Tokens, firstToken + MatMulJob.TokensPerBlock);
+        int firstToken = chunk / rowBlocks * TokensPerBlock;
+        int lastToken = Math.Min(Tokens, firstToken + TokensPerBlock);
         float* gate = stackalloc float[MaxRowsPerChunk];
         float* up = stackalloc float[MaxRowsPerChunk];
         for (int t = firstToken; t < lastToken; t++)
         {
-            var x = new ActivationRow(Input + (long)t * InputStride, Split + (long)t * SplitStride, Quantized, t, Tokens == 1);
+            var x = Row(t);
             MatrixRows.Dot(Isa, Weight, first, rows, x, gate);
             MatrixRows.Dot(Isa, Weight, Ff + first, rows, x, up);
             var g = new ReadOnlySpan<float>(gate, rows);

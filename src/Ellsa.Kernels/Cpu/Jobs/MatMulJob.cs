@@ -7,33 +7,14 @@ namespace Ellsa.Kernels.Cpu.Jobs;
 /// token block) pairs so a prefill keeps a chunk's weights in cache across its tokens while
 /// a single-token decode spreads the rows over every thread.
 /// </summary>
-internal sealed unsafe class MatMulJob : IParallelWork
+internal sealed unsafe class MatMulJob : RowProductJob
 {
-    public const int TokensPerBlock = 8;
-
-    public CpuIsa Isa;
-    public CpuMatrix Weight = null!;
-    public float* Input;
-    public int InputStride;
-    public float* Split;
-    public int SplitStride;
-    /// <summary>The input rows quantised, when the matrix has Q8 rows.</summary>
-    public Q8Activations? Quantized;
-    public float* Output;
-    public int OutputStride;
-    public int Tokens;
     public float* Bias;
     public bool Accumulate;
 
-    /// <summary>When set (single-token products), chunks are row chunks taken in contiguous runs per worker.</summary>
-    public ContiguousBlocks? Blocks;
+    public override int ChunkCount => Weight.ChunkRows.Length * TokenBlocks;
 
-    public int ChunkCount => Weight.ChunkRows.Length * ((Tokens + TokensPerBlock - 1) / TokensPerBlock);
-
-    /// <summary>The chunk a pool call for <paramref name="chunk"/> on <paramref name="worker"/> computes.</summary>
-    public int Claim(int chunk, int worker) => Blocks is null ? chunk : Blocks.Take(worker);
-
-    public void Execute(int chunk, int worker) => ExecuteChunk(Claim(chunk, worker));
+    public override void Execute(int chunk, int worker) => ExecuteChunk(Claim(chunk, worker));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ExecuteChunk(int chunk)
@@ -62,10 +43,6 @@ internal sealed unsafe class MatMulJob : IParallelWork
 
     /// <summary>Rows a chunk computes between two stores of their results (a multiple of the eight-row kernel's group).</summary>
     private const int StoreRows = 64;
-
-    /// <summary>Token t's activation row in the forms the matrix's parts read.</summary>
-    public ActivationRow Row(int t) =>
-        new(Input + (long)t * InputStride, Split + (long)t * SplitStride, Quantized, t, Tokens == 1);
 
     private void Store(float* y, float* bias, int r, float* dots, int count)
     {
