@@ -21,9 +21,10 @@ public static class Program
                       --profile N then times N more steps per expert kernel by kernel (off: no cost)
                   ellsa-perf bandwidth [--threads N] [--passes N]
                       the read-bandwidth probe alone (each thread streams its own 256 MiB buffer)
-                  ellsa-perf gemv-cpu [--cols N] [--rounds N]
-                      the bf16 row kernels (1, 4 and 8 rows per pass) on one thread over 256 MiB of
-                      weights, beside the one-thread bandwidth probe (cols default 2048)
+                  ellsa-perf gemv-cpu [--cols N] [--rounds N] [--threads N]
+                      the decode's row kernels (bf16 one row or eight rows per pass, Q8 one row) over
+                      256 MiB of weights each, every thread its own contiguous part, beside the
+                      bandwidth probe at the same thread count (cols default 2048, threads 2)
                   ellsa-perf vision-cpu --tokenizer DIR [--frames N] [--threads N]
                       one 200×200 frame through the vision tokenizer's encoder (median of N frames)
                       and its 2-D encoder's GFLOP/s; perf/vision/side_by_side.py runs it beside PyTorch
@@ -63,7 +64,7 @@ public static class Program
                     Console.WriteLine($"read bandwidth: {memory.Describe(memory.Measure(backend, Math.Max(1, Option(args, "--passes", 7))))}");
                 return 0;
             case "gemv-cpu":
-                return GemvBenchmark.Run(Math.Max(64, Option(args, "--cols", 2048)), Math.Max(1, Option(args, "--rounds", 10)));
+                return GemvBenchmark.Run(Math.Max(64, Option(args, "--cols", 2048)), Math.Max(1, Option(args, "--rounds", 10)), Math.Max(1, Option(args, "--threads", 2)));
             case "vision-cpu":
                 int at = Array.IndexOf(args, "--tokenizer");
                 if (at < 0 || at + 1 >= args.Length)
