@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Ellsa.Kernels.Gpu;
 using Ellsa.Runtime.Moe;
 
@@ -90,17 +89,14 @@ public static class BenchRun
         var breakdown = KernelBreakdown.Run(exact, fast, exactModel, shape, context, copy, bf16);
         markdown += Environment.NewLine + "## Single operations" + Environment.NewLine + Environment.NewLine + string.Join(Environment.NewLine, breakdown) + Environment.NewLine;
 
-        Directory.CreateDirectory(options.Output);
-        File.WriteAllText(Path.Combine(options.Output, "results.md"), markdown);
-        File.WriteAllText(Path.Combine(options.Output, "results.json"), JsonSerializer.Serialize(new
+        return ResultFiles.Write(options.Output, "results", markdown, new
         {
             device = exact.Description, copy_gbps = copy, bf16_tflops = bf16, bf16_measured = bf16Measured, context,
             decode_speech_ms = decodeSpeech, decode_vision_ms = decodeVision,
             speech_block_ms = speechBlockExact, speech_block_fast_ms = speechBlockFast,
             acting_block_ms = actingExact, acting_block_fast_ms = actingFast,
             warm_up_s = warmUpSeconds, build_s = buildSeconds,
-        }, new JsonSerializerOptions { WriteIndented = true }));
-        return markdown;
+        });
     }
 
     private static string Bytes(double bytes) => bytes >= 1e9 ? $"{bytes / 1e9:F2} GB" : $"{bytes / 1e6:F2} MB";

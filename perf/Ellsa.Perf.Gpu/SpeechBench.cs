@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Ellsa.Kernels.Cpu;
 using Ellsa.Kernels.Gpu;
 using Ellsa.Runtime.Codecs.Speech;
@@ -50,14 +49,8 @@ public static class SpeechBench
             int frames = seconds * SpeechEncoderChecks.FramesPerSecond;
             var fbank = RandomSpeechCheckpoint.Fbank(random, frames, config.NumMelBins);
             Stream(device, fbank, Math.Min(frames, 4 * SpeechEncoderChecks.FramesPerSecond), null, null);
-            var perSecond = new List<double>();
             var pushes = new List<double>();
-            for (int r = 0; r < Math.Max(1, options.Repeats / 3); r++)
-            {
-                var clock = Stopwatch.StartNew();
-                Stream(device, fbank, frames, null, pushes);
-                perSecond.Add(clock.Elapsed.TotalMilliseconds / seconds);
-            }
+            var perSecond = Timed.RunsMs(options.Repeats / 3, () => Stream(device, fbank, frames, null, pushes)).Select(ms => ms / seconds).ToList();
             var timings = new SpeechTimings(backend, config.Stacks);
             Stream(device, fbank, frames, timings, null);
 
@@ -71,15 +64,12 @@ public static class SpeechBench
             log($"speech encoder streaming: {ms:F2} ms per audio second (median push {push:F2} ms), floor {floor:F3} ms");
 
             string markdown = Markdown(options, backend.Description, config, seconds, ms, push, floor, weightBytes, flops, copy, bf16, timings, check);
-            Directory.CreateDirectory(options.Output);
-            File.WriteAllText(Path.Combine(options.Output, "speech.md"), markdown);
-            File.WriteAllText(Path.Combine(options.Output, "speech.json"), JsonSerializer.Serialize(new
+            return ResultFiles.Write(options.Output, "speech", markdown, new
             {
                 device = backend.Description, size = options.Size, seconds, ms_per_audio_second = ms, median_push_ms = push, floor_ms = floor,
                 copy_gbps = copy, versus_cpu = check.VersusCpu, versus_offline = check.VersusOffline,
                 stages_ms_per_audio_second = new { subsampling = timings.SubsamplingMs / seconds, stacks = timings.StackMs.Select(t => t / seconds), projector = timings.ProjectorMs / seconds },
-            }, new JsonSerializerOptions { WriteIndented = true }));
-            return markdown;
+            });
         }
         finally
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Ellsa.Kernels.Cpu;
 using Ellsa.Kernels.Gpu;
 using Ellsa.Runtime.Codecs.SpeechOut;
@@ -82,16 +81,13 @@ public static class SpeechOutBench
             log($"speech decoder compute: {total:F2} ms per audio second (LM {lmMs / lmAudio:F2}, flow {flowMs / audio:F2}, HiFT {hiftMs / audio:F2})");
 
             string markdown = Markdown(options, backend.Description, device, seconds, first, firstPacket.Count, lmMs / lmAudio, flowMs / audio, hiftMs / audio, timings, audio, check);
-            Directory.CreateDirectory(options.Output);
-            File.WriteAllText(Path.Combine(options.Output, "speech_out.md"), markdown);
-            File.WriteAllText(Path.Combine(options.Output, "speech_out.json"), JsonSerializer.Serialize(new
+            return ResultFiles.Write(options.Output, "speech_out", markdown, new
             {
                 device = backend.Description, size = options.Size, seconds, first_packet_ms = first, ms_per_audio_second = total,
                 lm_ms_per_audio_second = lmMs / lmAudio, flow_ms_per_audio_second = flowMs / audio, hift_ms_per_audio_second = hiftMs / audio,
                 flow_encoder_ms_per_audio_second = timings.FlowEncoderMs / audio, flow_estimator_ms_per_audio_second = timings.EstimatorMs / audio,
                 versus_cpu = new { check.Logits, check.Mel, check.Samples, check.SameTokens, check.Tokens },
-            }, new JsonSerializerOptions { WriteIndented = true }));
-            return markdown;
+            });
         }
         finally
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Ellsa.Kernels.Cpu;
 using Ellsa.Kernels.Gpu;
 using Ellsa.Runtime.Codecs.Vision;
@@ -62,13 +61,7 @@ public static class VisionBench
             if (!(latent <= Tolerance) || same < 0.99 * onCpu.Codes.Length)
                 throw new CheckFailedException($"vision: the device disagrees with the CPU backend (latent {latent:E2}, {same}/{onCpu.Codes.Length} codes)");
 
-            var frames = new List<double>();
-            for (int r = 0; r < Math.Max(1, options.Repeats); r++)
-            {
-                var clock = Stopwatch.StartNew();
-                device.Encode(pixels, side, side);
-                frames.Add(clock.Elapsed.TotalMilliseconds);
-            }
+            var frames = Timed.RunsMs(options.Repeats, () => device.Encode(pixels, side, side));
             double ms = Stats.Median(frames);
             log($"vision frame encode ({side}×{side}): {ms:F2} ms (median of {frames.Count})");
 
@@ -83,13 +76,10 @@ public static class VisionBench
             s.AppendLine("| --- | ---: | --- |");
             s.AppendLine($"| frame encode (median of {frames.Count}) | {ms.ToString(ms < 10 ? "F3" : "F1", CultureInfo.InvariantCulture)} | ≤ 5 ms |");
             string markdown = s.ToString();
-            Directory.CreateDirectory(options.Output);
-            File.WriteAllText(Path.Combine(options.Output, "vision.md"), markdown);
-            File.WriteAllText(Path.Combine(options.Output, "vision.json"), JsonSerializer.Serialize(new
+            return ResultFiles.Write(options.Output, "vision", markdown, new
             {
                 device = backend.Description, size = options.Size, side, ms_per_frame = ms, versus_cpu_latent = latent, same_codes = same, codes = onCpu.Codes.Length,
-            }, new JsonSerializerOptions { WriteIndented = true }));
-            return markdown;
+            });
         }
         finally
         {

@@ -28,14 +28,8 @@ public static class SpeechBenchmark
 
         var timings = new SpeechTimings(backend, config.Stacks);
         var pushMs = new List<double>();
-        var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var clock = Stopwatch.StartNew();
-        var (fbankMs, rows) = Stream(listener, audio, seconds, timings, pushMs);
-        double wall = clock.Elapsed.TotalSeconds;
-        process.Refresh();
-        double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        var (wall, cpu, (fbankMs, rows)) = Timed.Measure(() => Stream(listener, audio, seconds, timings, pushMs));
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 
         // Pushes after the left context has filled at every stack: what a long conversation costs per second.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ellsa.Kernels.Cpu;
 using Ellsa.Runtime.Codecs.SpeechOut;
 
@@ -40,17 +39,17 @@ public static class SpeechOutBenchmark
         model.Hift.Run(firstMel.Mel, firstMel.Frames, HiftOptions.Deterministic);
 
         var timings = new SpeechOutTimings(backend);
-        var (lmWall, lmCpu, lmTokens) = Measure(() => Lm(model, hidden, seconds, timings));
+        var (lmWall, lmCpu, lmTokens) = Timed.Measure(() => Lm(model, hidden, seconds, timings));
         model.Flow.Timings = timings;
         var mels = new List<FlowOutput>();
-        var (flowWall, flowCpu, _) = Measure(() =>
+        var (flowWall, flowCpu, _) = Timed.Measure(() =>
         {
             foreach (var w in windows)
                 mels.Add(model.Flow.Infer(tokens.AsSpan(w.First, w.Count), model.Prompt, w.Final));
             return 0;
         });
         model.Hift.Timings = timings;
-        var (hiftWall, hiftCpu, samples) = Measure(() => Hift(model, mels, windows));
+        var (hiftWall, hiftCpu, samples) = Timed.Measure(() => Hift(model, mels, windows));
         double audio = samples / rate, lmAudio = (double)lmTokens / TokensPerSecond;
 
         Console.WriteLine($"speech-out-cpu: {backend.Description}; LM {model.Lm.Config.Qwen2.Layers} layers d {model.Lm.Config.Qwen2.HiddenSize}, " +
@@ -147,16 +146,5 @@ public static class SpeechOutBenchmark
             cachedSource = output.Source[^Math.Min(model.Config.Streaming.SourceCacheLen, output.Source.Length)..];
         }
         return samples;
-    }
-
-    private static (double Wall, double Cpu, long Result) Measure(Func<long> work)
-    {
-        var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        long result = work();
-        double wall = clock.Elapsed.TotalSeconds;
-        process.Refresh();
-        return (wall, (process.TotalProcessorTime - cpuBefore).TotalSeconds, result);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ellsa.Kernels.Cpu;
 using Ellsa.Runtime.Codecs.Vision;
 
@@ -20,14 +19,7 @@ public static class VisionBenchmark
         var random = new Random(1234);
         var pixels = Enumerable.Range(0, 3 * side * side).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         tokenizer.Encode(pixels, side, side);
-        var times = new List<double>();
-        for (int i = 0; i < Math.Max(1, frames); i++)
-        {
-            var clock = Stopwatch.StartNew();
-            tokenizer.Encode(pixels, side, side);
-            times.Add(clock.Elapsed.TotalSeconds);
-        }
-        times.Sort();
+        var times = Timed.RunsMs(frames, () => tokenizer.Encode(pixels, side, side)).Select(ms => ms / 1000).Order().ToList();
         double median = times[times.Count / 2];
         double gflop = EncoderFlops(tokenizer.Config, side) / 1e9;
         Console.WriteLine($"vision-cpu: {backend.Description}; {tokenizer.Config.Channels} ch × [{string.Join(",", tokenizer.Config.ChannelMultipliers)}], " +

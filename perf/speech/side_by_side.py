@@ -25,7 +25,6 @@ mirrored as for the speech goldens.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -34,31 +33,11 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+sys.path.append(os.path.join(ROOT, "perf"))
+import side_by_side_common as common  # noqa: E402
 
-OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-pthread"
 REEXEC = "ELLSA_SPEECH_SIDE_BY_SIDE_BLAS"
 SEED = 20251202
-PERF_DLL = os.path.join(ROOT, "perf", "Ellsa.Perf", "bin", "Release", "net10.0", "Ellsa.Perf.dll")
-
-
-def with_openblas(threads):
-    """Re-runs this script with OpenBLAS in front of the reference BLAS (the loader reads the path once, at start)."""
-    if os.environ.get(REEXEC) == "1":
-        return
-    if not os.path.exists(os.path.join(OPENBLAS, "libblas.so.3")):
-        sys.exit(f"error: {OPENBLAS}/libblas.so.3 not found: apt-get install libopenblas0-pthread")
-    env = dict(os.environ)
-    env[REEXEC] = "1"
-    env["LD_LIBRARY_PATH"] = OPENBLAS + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
-    env["OPENBLAS_NUM_THREADS"] = str(threads)
-    env["OMP_NUM_THREADS"] = str(threads)
-    os.execve(sys.executable, [sys.executable] + sys.argv, env)
-
-
-def blas_in_use():
-    with open("/proc/self/maps") as f:
-        libs = {line.split()[-1] for line in f if "blas" in line}
-    return ", ".join(sorted(os.path.basename(l) for l in libs)) or "none"
 
 
 def release_model(folder):
@@ -99,10 +78,7 @@ def release_model(folder):
 
 
 def run_engine(dll, folder, seconds, threads):
-    out = subprocess.run(["dotnet", dll, "speech-cpu", "--model", folder, "--seconds", str(seconds), "--threads", str(threads)],
-                         check=True, capture_output=True, text=True).stdout
-    results = {l.split()[1]: float(l.split()[2]) for l in out.splitlines() if l.startswith("RESULT ")}
-    return results, out
+    return common.run_perf(dll, ["speech-cpu", "--model", folder, "--seconds", str(seconds), "--threads", str(threads)])
 
 
 def main():
@@ -114,7 +90,7 @@ def main():
     parser.add_argument("--before", default=None, help="another build's Ellsa.Perf.dll, timed in each round too")
     parser.add_argument("--mirror", default=None)
     args = parser.parse_args()
-    with_openblas(args.threads)
+    common.with_openblas(args.threads, REEXEC)
 
     import torch
     import speech_encoder_reference as ser
@@ -124,20 +100,20 @@ def main():
     frames = args.seconds * 100
     fbank = np.random.default_rng(1).normal(-8.0, 3.0, (frames, 128)).astype(np.float32)
     ser.encode(model, fbank[:300])  # warm-up
-    print(f"PyTorch {torch.__version__}, BLAS {blas_in_use()}, {torch.get_num_threads()} threads; load: {os.getloadavg()}", flush=True)
+    print(f"PyTorch {torch.__version__}, BLAS {common.blas_in_use()}, {torch.get_num_threads()} threads; load: {os.getloadavg()}", flush=True)
     rows = []
     for r in range(args.rounds):
         wall, cpu = time.perf_counter(), time.process_time()
         _, embeddings = ser.encode(model, fbank)
         torch_wall, torch_cpu = time.perf_counter() - wall, time.process_time() - cpu
-        engine, out = run_engine(PERF_DLL, args.work, args.seconds, args.threads)
+        engine, out = run_engine(common.PERF_DLL, args.work, args.seconds, args.threads)
         before = run_engine(args.before, args.work, args.seconds, args.threads)[0] if args.before else {}
         row = (torch_wall / args.seconds, torch_cpu / args.seconds, engine["engine_s_per_audio_s"], engine["engine_cpu_s_per_audio_s"],
                before.get("engine_s_per_audio_s", float("nan")), before.get("engine_cpu_s_per_audio_s", float("nan")))
         rows.append(row)
         print(f"round {r + 1} (load {os.getloadavg()[0]:.2f}): PyTorch {row[0]:.3f} s/s ({row[1]:.3f} CPU-s/s, {embeddings.shape[0]} rows), "
               f"engine {row[2]:.3f} s/s ({row[3]:.3f} CPU-s/s)" + (f", engine before {row[4]:.3f} s/s ({row[5]:.3f} CPU-s/s)" if args.before else ""), flush=True)
-    print("\n".join(l for l in out.strip().splitlines() if not l.startswith("RESULT")))
+    print(common.report_lines(out))
     med = np.median(np.array(rows), axis=0)
     print(f"median over {args.rounds} rounds, {args.seconds} s of audio, {args.threads} threads: PyTorch {med[0]:.3f} s per audio second "
           f"({med[1]:.3f} CPU-s), engine {med[2]:.3f} s ({med[3]:.3f} CPU-s); engine / PyTorch = {med[2] / med[0]:.2f}"

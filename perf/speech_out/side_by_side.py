@@ -30,7 +30,6 @@ this run) and the mirrors of bytedance/SALMONN and huggingface/diffusers, as for
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -39,11 +38,11 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+sys.path.append(os.path.join(ROOT, "perf"))
+import side_by_side_common as common  # noqa: E402
 
-OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-pthread"
 REEXEC = "ELLSA_SPEECH_OUT_SIDE_BY_SIDE_BLAS"
 SEED = 20251203
-PERF_DLL = os.path.join(ROOT, "perf", "Ellsa.Perf", "bin", "Release", "net10.0", "Ellsa.Perf.dll")
 TOKENS_PER_SECOND = 25
 # The release's random draw: make_speech_decoder's rules with these settings (its CONFIGS' keys).
 RELEASE = {
@@ -53,26 +52,6 @@ RELEASE = {
     "dtypes": [(r".*original0$", "F32"), (r".*(weight|original1)$", "BF16")],
 }
 COMPONENTS = ("lm", "flow", "hift")
-
-
-def with_openblas(threads):
-    """Re-runs this script with OpenBLAS in front of the reference BLAS (the loader reads the path once, at start)."""
-    if os.environ.get(REEXEC) == "1":
-        return
-    if not os.path.exists(os.path.join(OPENBLAS, "libblas.so.3")):
-        sys.exit(f"error: {OPENBLAS}/libblas.so.3 not found: apt-get install libopenblas0-pthread")
-    env = dict(os.environ)
-    env[REEXEC] = "1"
-    env["LD_LIBRARY_PATH"] = OPENBLAS + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
-    env["OPENBLAS_NUM_THREADS"] = str(threads)
-    env["OMP_NUM_THREADS"] = str(threads)
-    os.execve(sys.executable, [sys.executable] + sys.argv, env)
-
-
-def blas_in_use():
-    with open("/proc/self/maps") as f:
-        libs = {line.split()[-1] for line in f if "blas" in line}
-    return ", ".join(sorted(os.path.basename(l) for l in libs)) or "none"
 
 
 def release_model(a, folder):
@@ -152,10 +131,8 @@ def torch_synthesis(a, m, tokens, step):
 
 
 def run_engine(folder, seconds, step, threads, reuse):
-    command = ["dotnet", PERF_DLL, "speech-out-cpu", "--model", folder, "--seconds", str(seconds), "--step", str(step),
-               "--threads", str(threads)] + ([] if reuse else ["--no-reuse"])
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return {l.split()[1]: float(l.split()[2]) for l in out.splitlines() if l.startswith("RESULT ")}, out
+    return common.run_perf(common.PERF_DLL, ["speech-out-cpu", "--model", folder, "--seconds", str(seconds), "--step", str(step),
+                                             "--threads", str(threads)] + ([] if reuse else ["--no-reuse"]))
 
 
 def main():
@@ -170,7 +147,7 @@ def main():
     parser.add_argument("--mirror", default=None)
     parser.add_argument("--diffusers-mirror", default=None)
     args = parser.parse_args()
-    with_openblas(args.threads)
+    common.with_openblas(args.threads, REEXEC)
 
     import torch
     import speech_decoder_reference as sr
@@ -188,7 +165,7 @@ def main():
     with sr.running(a, m):
         torch_lm(a, m, [hidden[:rows]])  # warm-up
         torch_synthesis(a, m, tokens[:min(len(tokens), args.step + 4)], args.step)
-    print(f"PyTorch {torch.__version__}, BLAS {blas_in_use()}, {torch.get_num_threads()} threads; {folder}; load: {os.getloadavg()}", flush=True)
+    print(f"PyTorch {torch.__version__}, BLAS {common.blas_in_use()}, {torch.get_num_threads()} threads; {folder}; load: {os.getloadavg()}", flush=True)
     rows_out = []
     for r in range(args.rounds):
         with sr.running(a, m):
@@ -203,7 +180,7 @@ def main():
         rows_out.append(row)
         print(f"round {r + 1} (load {os.getloadavg()[0]:.2f}; PyTorch {lm_tokens} LM tokens, {audio:.2f} s of audio), CPU s per audio second: " +
               ", ".join(f"{c} PyTorch {row[i]:.3f} engine {row[3 + i]:.3f}" for i, c in enumerate(COMPONENTS)), flush=True)
-    print("\n".join(l for l in out.strip().splitlines() if not l.startswith("RESULT")))
+    print(common.report_lines(out))
     med = np.median(np.array(rows_out), axis=0)
     total_torch, total_engine = med[0:3].sum(), med[3:6].sum()
     print(f"median over {args.rounds} rounds, {args.seconds} s of speech, step {args.step}, {args.threads} threads, "

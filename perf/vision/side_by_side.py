@@ -20,7 +20,6 @@ one run, interleaved, on the same random weights and the same cores.
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -29,6 +28,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+sys.path.append(os.path.join(ROOT, "perf"))
+import side_by_side_common as common  # noqa: E402
 import vision_reference as vr  # noqa: E402
 
 RELEASE = {"ch": 256, "ch_mult": [1, 2, 2, 4], "num_res_blocks": 2, "attn_resolutions": [3], "z_channels": 4,
@@ -83,7 +84,6 @@ def main():
     write_release(authors, folder)
     model = vr.load_tokenizer_dir(authors, folder)[0].float().eval()
     x = torch.from_numpy(np.random.default_rng(1).uniform(-1, 1, (1, 3, 200, 200)).astype(np.float32))
-    perf = os.path.join(ROOT, "perf", "Ellsa.Perf", "bin", "Release", "net10.0", "Ellsa.Perf.dll")
     with torch.no_grad():
         encoder_2d(model, x)  # warm-up (oneDNN primitive creation)
         rows = []
@@ -96,7 +96,7 @@ def main():
                 t = time.perf_counter()
                 model.encode(x)
                 torch_full = time.perf_counter() - t
-            engine, out = run_engine(perf, folder, args.threads)
+            engine, out = run_engine(common.PERF_DLL, folder, args.threads)
             before = run_engine(args.before, folder, args.threads)[0] if args.before else float("nan")
             rows.append((torch_2d, torch_full, engine, before))
             print(f"round {r + 1}: PyTorch 2-D encoder {torch_2d:.2f} s, PyTorch encode() {torch_full:.2f} s, engine frame {engine:.2f} s"
@@ -111,9 +111,8 @@ def main():
 
 def run_engine(dll, folder, threads):
     """One `ellsa-perf vision-cpu` process: its seconds per frame and its output."""
-    out = subprocess.run(["dotnet", dll, "vision-cpu", "--tokenizer", folder, "--frames", "1", "--threads", str(threads)],
-                         check=True, capture_output=True, text=True).stdout
-    return float([l for l in out.splitlines() if l.startswith("RESULT engine_s_per_frame")][0].split()[-1]), out
+    results, out = common.run_perf(dll, ["vision-cpu", "--tokenizer", folder, "--frames", "1", "--threads", str(threads)])
+    return results["engine_s_per_frame"], out
 
 
 if __name__ == "__main__":

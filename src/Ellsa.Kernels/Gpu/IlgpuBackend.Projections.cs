@@ -16,12 +16,7 @@ public sealed partial class IlgpuBackend
 {
     public void MatMul(DeviceMatrix weight, TensorSlice input, TensorSlice output, DeviceVector? bias, bool accumulate)
     {
-        if (weight is GpuQ8Matrix q8)
-        {
-            MatMulQ8(Own(q8, "matrix"), input, output, bias, accumulate);
-            return;
-        }
-        var matrix = Matrix(weight);
+        var (matrix, q8) = Weights(weight);
         var x = Tensor(input);
         var y = Tensor(output);
         var b = bias is null ? null : Vector(bias);
@@ -30,6 +25,11 @@ public sealed partial class IlgpuBackend
             return;
         lock (_host.Gate)
         {
+            if (matrix is null)
+            {
+                LaunchQ8(q8!, x, input, y, output, b, accumulate);
+                return;
+            }
             var norm = TakeNormFor(input, output);
             if (input.Rows <= GemvKernels.MaxTokens)
                 LaunchGemv(matrix, x, input, y, output, b, accumulate, pairMode: false, norm);
@@ -40,12 +40,7 @@ public sealed partial class IlgpuBackend
 
     public void GateUpSwiGlu(DeviceMatrix gateUp, TensorSlice input, TensorSlice output)
     {
-        if (gateUp is GpuQ8Matrix q8)
-        {
-            GateUpSwiGluQ8(Own(q8, "matrix"), input, output);
-            return;
-        }
-        var matrix = Matrix(gateUp);
+        var (matrix, q8) = Weights(gateUp);
         var x = Tensor(input);
         var y = Tensor(output);
         BackendChecks.GateUpSwiGlu(gateUp, input, output);
@@ -53,6 +48,11 @@ public sealed partial class IlgpuBackend
             return;
         lock (_host.Gate)
         {
+            if (matrix is null)
+            {
+                GateUpSwiGluQ8(q8!, x, input, y, output);
+                return;
+            }
             var norm = TakeNormFor(input, output);
             if (input.Rows <= GemvKernels.MaxTokens)
             {
@@ -65,6 +65,10 @@ public sealed partial class IlgpuBackend
             LaunchSwiGlu(scratchTensor, product, y, output);
         }
     }
+
+    /// <summary>The weights as this backend holds them: a bf16/fp32 matrix or a q8 one (the other null), owned by this backend.</summary>
+    private (GpuMatrix? Matrix, GpuQ8Matrix? Q8) Weights(DeviceMatrix weight) =>
+        weight is GpuQ8Matrix q8 ? (null, Own(q8, "matrix")) : (Matrix(weight), null);
 
     private GpuTensor? _productScratch;
 
