@@ -9,7 +9,7 @@ public static class Program
         {
             Console.WriteLine("""
                 usage: ellsa-perf-llamacpp [--rounds N] [--tokens N] [--context N] [--warmup N] [--threads N]
-                                           [--weights bf16,q8] [--llama bf16,f16,q8_0] [--check-steps N]
+                                           [--weights bf16,bf16-packed,q8] [--llama bf16,f16,q8_0] [--check-steps N]
                                            [--small] [--gguf-dir DIR]
                   the engine's bf16 decode beside llama.cpp (LLamaSharp 0.30.0) on GGUFs of the same random
                   weights (bench shape d 2048, 16 layers, 16/4 heads, ff 5632, vocabulary 32000; --small for a
@@ -30,8 +30,8 @@ public static class Program
                     _ => throw new ArgumentException($"--llama: unknown type '{t}' (bf16, f16, q8_0)"),
                 }).ToArray();
             var weights = Text(args, "--weights", "bf16").ToLowerInvariant().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToArray();
-            if (weights.Length == 0 || weights.Any(w => w is not ("bf16" or "q8")))
-                throw new ArgumentException($"--weights: '{string.Join(",", weights)}' must list bf16 and/or q8");
+            if (weights.Length == 0 || weights.Any(w => w is not ("bf16" or "bf16-packed" or "q8")))
+                throw new ArgumentException($"--weights: '{string.Join(",", weights)}' must list bf16, bf16-packed and/or q8");
             var options = new SideBySideOptions(
                 Threads: Number(args, "--threads", 2, 1),
                 Rounds: Number(args, "--rounds", 3, 1),

@@ -33,7 +33,9 @@ public static class SideBySide
         using var model = new SaMoeModel(config, backend, host);
         Console.Error.WriteLine($"engine model built in {clock.Elapsed.TotalSeconds:F1} s");
         // The same draws quantised to Q8_0 blocks (projections and head; embeddings stay bf16), as --weights q8 loads them.
-        using var q8 = o.EngineWeights.Contains("q8") ? BenchModel.Create(backend, config, q8: true) : null;
+        using var q8 = o.EngineWeights.Contains("q8") ? BenchModel.Create(backend, config, format: WeightFormat.Q8) : null;
+        // The same draws packed losslessly to 12 bits (projections and head), as --weights bf16-packed loads them.
+        using var packed = o.EngineWeights.Contains("bf16-packed") ? BenchModel.Create(backend, config, format: WeightFormat.PackedBf16) : null;
 
         string dir = o.GgufDirectory ?? Path.Combine(Path.GetTempPath(), $"ellsa-llama-bench-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
@@ -48,7 +50,7 @@ public static class SideBySide
                 ggufs.Add((type, path));
                 Console.Error.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1e9:F3} GB) in {clock.Elapsed.TotalSeconds:F1} s");
             }
-            return Compare(o, backend, model, q8, speech, ggufs);
+            return Compare(o, backend, model, q8, packed, speech, ggufs);
         }
         finally
         {
@@ -57,7 +59,7 @@ public static class SideBySide
         }
     }
 
-    private static int Compare(SideBySideOptions o, CpuBackend backend, SaMoeModel model, SaMoeModel? q8, ExpertConfig speech, List<(GgmlType Type, string Path)> ggufs)
+    private static int Compare(SideBySideOptions o, CpuBackend backend, SaMoeModel model, SaMoeModel? q8, SaMoeModel? packed, ExpertConfig speech, List<(GgmlType Type, string Path)> ggufs)
     {
         int positions = o.Context + o.WarmUp + Math.Max(o.Tokens, o.CheckSteps) + 1;
         int llamaContext = (positions + 255) / 256 * 256;
@@ -68,9 +70,12 @@ public static class SideBySide
 
         using var state = model.CreateSequence(positions);
         using var q8State = q8?.CreateSequence(positions);
+        using var packedState = packed?.CreateSequence(positions);
         var engines = new List<(string Name, SequenceState State, long Bytes)>();
         if (o.EngineWeights.Contains("bf16"))
             engines.Add(("engine bf16", state, model.Speech.DecodeBytes));
+        if (packed is not null)
+            engines.Add(("engine bf16-packed", packedState!, packed.Speech.DecodeBytes));
         if (q8 is not null)
             engines.Add(("engine q8", q8State!, q8.Speech.DecodeBytes));
         var runners = ggufs.Select(g => (g.Type, Runner: new LlamaRunner(g.Path, backend.Threads, llamaContext))).ToList();
@@ -131,9 +136,10 @@ public static class SideBySide
             {
                 double median = Median(medians[s]);
                 double floor = bytes[s] / bandwidth * 1e3;
-                // Each llama.cpp type beside the engine of its width: Q8_0 beside engine q8, BF16 and F16 beside engine bf16.
-                int peer = s < engines.Count ? -1 : engines.FindIndex(e => e.Name == (runners[s - engines.Count].Type == GgmlType.Q8_0 ? "engine q8" : "engine bf16"));
-                string ratio = peer < 0 ? "–" : $"{Median(medians[peer]) / median:F2} ({names[peer]})";
+                // Each llama.cpp type beside the engines of its values: Q8_0 beside engine q8, BF16 and F16 beside engine bf16 and bf16-packed.
+                var peers = s < engines.Count ? [] : Enumerable.Range(0, engines.Count)
+                    .Where(e => runners[s - engines.Count].Type == GgmlType.Q8_0 ? engines[e].Name == "engine q8" : engines[e].Name != "engine q8").ToList();
+                string ratio = peers.Count == 0 ? "–" : string.Join(", ", peers.Select(p => $"{Median(medians[p]) / median:F2} ({names[p]})"));
                 Console.WriteLine($"| {names[s]} | {bytes[s] / 1e9:F3} GB | {floor:F1} | {string.Join(", ", medians[s].Select(m => m.ToString("F1")))} | {median:F1} | {100 * floor / median:F0} % | {ratio} |");
             }
             return 0;

@@ -37,22 +37,27 @@ public static class BenchModel
         return new ModelConfig("(bench)", speech, vision, new EllsaSettings { Tokens = tokens });
     }
 
-    /// <param name="q8">Quantise every projection and head to q8 after making it (the embeddings stay bf16, as a <c>--weights q8</c> load leaves them).</param>
-    public static SaMoeModel Create(CpuBackend backend, ModelConfig config, int seed = 1, bool q8 = false) =>
-        new(config, backend, CreateWeights(backend, config, seed, q8));
+    /// <param name="format">q8: quantise every projection and head after making it; bf16-packed: pack them (the embeddings stay bf16, as a <c>--weights</c> load leaves them).</param>
+    public static SaMoeModel Create(CpuBackend backend, ModelConfig config, int seed = 1, WeightFormat format = WeightFormat.Bf16) =>
+        new(config, backend, CreateWeights(backend, config, seed, format));
 
     /// <summary>The random weights alone (a model made over them owns and releases them): the llama.cpp side-by-side writes them to a GGUF.</summary>
-    public static HostWeights CreateWeights(CpuBackend backend, ModelConfig config, int seed = 1, bool q8 = false)
+    public static HostWeights CreateWeights(CpuBackend backend, ModelConfig config, int seed = 1, WeightFormat format = WeightFormat.Bf16)
     {
         var owned = new List<IDisposable>();
-        var speech = Expert(config.Speech, "speech", backend, owned, seed, q8);
-        var vision = Expert(config.Vision, "vision", backend, owned, seed + 1000, q8);
+        var speech = Expert(config.Speech, "speech", backend, owned, seed, format);
+        var vision = Expert(config.Vision, "vision", backend, owned, seed + 1000, format);
         return new HostWeights(speech, vision, owned);
     }
 
-    private static HostExpert Expert(ExpertConfig c, string name, CpuBackend backend, List<IDisposable> owned, int seed, bool q8)
+    private static HostExpert Expert(ExpertConfig c, string name, CpuBackend backend, List<IDisposable> owned, int seed, WeightFormat format)
     {
-        HostMatrix Project(HostMatrix m) => q8 ? Quantized(m, owned) : m;
+        HostMatrix Project(HostMatrix m) => format switch
+        {
+            WeightFormat.Q8 => Quantized(m, owned),
+            WeightFormat.PackedBf16 => Packed(m, owned),
+            _ => m,
+        };
         int d = c.HiddenSize;
         double scale = 1 / Math.Sqrt(d);
         var layers = new HostLayer[c.Layers];
@@ -76,6 +81,15 @@ public static class BenchModel
     /// <summary>The matrix as q8 (its bf16 buffer stays owned: the bench keeps it simple, memory is not measured).</summary>
     private static HostMatrix Quantized(HostMatrix matrix, List<IDisposable> owned) =>
         new(matrix.Name, matrix.Parts.Select(p => Q8Quantization.Quantize(p, "(bench)", matrix.Name, owned)).ToList());
+
+    /// <summary>The matrix packed to 12-bit bf16 (its bf16 buffer stays owned, as for q8).</summary>
+    private static HostMatrix Packed(HostMatrix matrix, List<IDisposable> owned) =>
+        new(matrix.Name, matrix.Parts.Select(p =>
+        {
+            var packed = PackedBf16Rows.Pack(p);
+            owned.Add(packed);
+            return new MatrixPart(packed);
+        }).ToList());
 
     private static float[] Ones(int n) => Enumerable.Repeat(1f, n).ToArray();
 

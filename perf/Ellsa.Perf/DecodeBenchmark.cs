@@ -1,3 +1,4 @@
+using Ellsa.Runtime.Configuration;
 using System.Diagnostics;
 using Ellsa.Kernels.Backend;
 using Ellsa.Kernels.Cpu;
@@ -15,13 +16,13 @@ public static class DecodeBenchmark
     /// <summary>Steps run before timing: tiered compilation promotes the library code the kernels call (TensorPrimitives).</summary>
     private const int WarmUpSteps = 16;
 
-    public static int Run(int threads, int tokens, int context, bool small, int profileSteps = 0, bool q8 = false)
+    public static int Run(int threads, int tokens, int context, bool small, int profileSteps = 0, WeightFormat format = WeightFormat.Bf16)
     {
         using var backend = new CpuBackend(threads);
         var config = small ? BenchModel.Config(hidden: 256, layers: 2, heads: 4, kvHeads: 2, ff: 704, speechVocab: 32000, visionVocab: 40000) : BenchModel.Config();
         Console.Error.WriteLine($"machine: {MachineInfo.Describe(backend)}");
         var clock = Stopwatch.StartNew();
-        using var model = BenchModel.Create(backend, config, q8: q8);
+        using var model = BenchModel.Create(backend, config, format: format);
         Console.Error.WriteLine($"model built in {clock.Elapsed.TotalSeconds:F1} s");
 
         double bandwidth;
@@ -54,7 +55,7 @@ public static class DecodeBenchmark
             action = state.ArgMax(Expert.Vision, actions);
         });
 
-        Console.WriteLine($"bench model: d={config.Speech.HiddenSize}, {config.Speech.Layers} layers, {config.Speech.Heads} heads / {config.Speech.KvHeads} KV, ff {config.Speech.IntermediateSize}, vocabularies {config.Speech.VocabSize}/{config.Vision.VocabSize}, {(q8 ? $"q8 ({Q8Paths.Name(backend.Q8Path)} products)" : "bf16")}");
+        Console.WriteLine($"bench model: d={config.Speech.HiddenSize}, {config.Speech.Layers} layers, {config.Speech.Heads} heads / {config.Speech.KvHeads} KV, ff {config.Speech.IntermediateSize}, vocabularies {config.Speech.VocabSize}/{config.Vision.VocabSize}, {(format == WeightFormat.Q8 ? $"q8 ({Q8Paths.Name(backend.Q8Path)} products)" : WeightSettings.Name(format))}");
         Console.WriteLine($"machine: {MachineInfo.Describe(backend)}");
         Console.WriteLine($"measured read bandwidth: {bandwidthLine}");
         Console.WriteLine($"context: {context} prompt tokens, then {tokens} timed steps per expert after {WarmUpSteps} warm-up steps");

@@ -45,6 +45,9 @@ public static unsafe class GemvBenchmark
             ("bf16, 8 rows side by side (many-token products)", (long)bf16Rows * cols * 2,
                 new RowsJob(bf16Rows, threads, (first, count) => Bf16(isa, bf16.Pointer, cols, first, count, x.Pointer, split.Pointer, y.Pointer, 8))),
         };
+        using var packed = Ellsa.Kernels.Backend.PackedBf16Rows.Pack(bf16.Pointer, bf16Rows, cols);
+        kernels.Add(("packed bf16 (12 bits), 1 row at a time, prefetching", packed.ByteSize,
+            new RowsJob(bf16Rows, threads, (first, count) => Packed(isa, packed, first, count, x.Pointer, split.Pointer, y.Pointer))));
         foreach (var path in Enum.GetValues<Q8Path>().Where(p => p != Q8Path.Scalar && Q8Paths.IsSupported(p)))
         {
             kernels.Add(($"Q8, 1 row at a time, prefetching ({Q8Paths.Name(path)})", (long)q8Rows * (cols + 2 * blocks),
@@ -94,6 +97,12 @@ public static unsafe class GemvBenchmark
         }
         for (; r < end; r++)
             y[r] = DotKernels.Bf16Row(isa, w + (long)r * cols, x, split, cols);
+    }
+
+    private static void Packed(CpuIsa isa, Ellsa.Kernels.Backend.PackedBf16Rows rows, int first, int count, float* x, float* split, float* y)
+    {
+        for (int r = first; r < first + count; r++)
+            y[r] = PackedBf16Kernels.Row(isa, rows, r, x, split);
     }
 
     private static void Q8(Q8Path path, sbyte* w, ushort* scales, int cols, int blocks, int first, int count, Q8Activations x, float* y)

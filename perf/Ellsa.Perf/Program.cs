@@ -14,9 +14,9 @@ public static class Program
         {
             Console.WriteLine("""
                 usage:
-                  ellsa-perf decode-cpu [--threads N] [--tokens N] [--context N] [--small] [--weights bf16|q8] [--profile N]
+                  ellsa-perf decode-cpu [--threads N] [--tokens N] [--context N] [--small] [--weights bf16|bf16-packed|q8] [--profile N]
                       decode ms/token on the bench model (d 2048, 16 layers, 16/4 heads, ff 5632,
-                      vocabularies 32000/40000, random bf16; q8: projections and heads quantised)
+                      vocabularies 32000/40000, random bf16; q8: projections and heads quantised; bf16-packed: packed losslessly)
                       against weight bytes ÷ measured bandwidth;
                       --profile N then times N more steps per expert kernel by kernel (off: no cost)
                   ellsa-perf bandwidth [--threads N] [--passes N]
@@ -57,7 +57,7 @@ public static class Program
                     tokens: Option(args, "--tokens", 32),
                     context: Option(args, "--context", 64),
                     small: args.Contains("--small"),
-                    profileSteps: Option(args, "--profile", 0), q8: Weights(args));
+                    profileSteps: Option(args, "--profile", 0), format: Weights(args));
             case "bandwidth":
                 using (var backend = new Ellsa.Kernels.Cpu.CpuBackend(Option(args, "--threads", 0)))
                 using (var memory = new MemoryBandwidth(backend.Threads))
@@ -94,15 +94,15 @@ public static class Program
         }
     }
 
-    /// <summary>--weights bf16 (default) or q8.</summary>
-    private static bool Weights(string[] args)
+    /// <summary>--weights bf16 (default), bf16-packed or q8.</summary>
+    private static Ellsa.Runtime.Configuration.WeightFormat Weights(string[] args)
     {
         int i = Array.IndexOf(args, "--weights");
         if (i < 0)
-            return false;
-        return i + 1 < args.Length && args[i + 1] is "bf16" or "q8"
-            ? args[i + 1] == "q8"
-            : throw new ArgumentException("--weights needs bf16 or q8");
+            return Ellsa.Runtime.Configuration.WeightFormat.Bf16;
+        return i + 1 < args.Length && Ellsa.Runtime.Configuration.WeightSettings.TryParse(args[i + 1], out var format)
+            ? format
+            : throw new ArgumentException("--weights needs bf16, bf16-packed or q8");
     }
 
     private static int Option(string[] args, string name, int fallback)

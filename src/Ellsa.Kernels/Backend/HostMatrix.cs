@@ -7,6 +7,8 @@ public enum WeightDtype
     F32,
     /// <summary>Block-quantised int8 (<see cref="Numerics.Q8Format"/>): int8 values in Data, one fp16 scale per 32 in Scales.</summary>
     Q8,
+    /// <summary>bf16 values packed losslessly to 12 bits (<see cref="Numerics.PackedBf16"/>), held by <see cref="MatrixPart.Packed"/>; the CPU backend's format.</summary>
+    PackedBf16,
 }
 
 /// <summary>A run of rows of one dtype in host memory (a memory-mapped tensor or a buffer the loader made).</summary>
@@ -36,14 +38,32 @@ public readonly unsafe struct MatrixPart
         Cols = cols;
     }
 
+    /// <summary>Packed bf16 rows (the CPU backend's lossless 12-bit format); the part does not own them.</summary>
+    public MatrixPart(PackedBf16Rows packed)
+    {
+        Packed = packed;
+        Data = packed.Bytes;
+        Dtype = WeightDtype.PackedBf16;
+        Rows = packed.Rows;
+        Cols = packed.Cols;
+    }
+
     public void* Data { get; }
+    /// <summary>The rows of a <see cref="WeightDtype.PackedBf16"/> part (null otherwise).</summary>
+    public PackedBf16Rows? Packed { get; }
     /// <summary>The fp16 block scales of a Q8 part (null otherwise).</summary>
     public ushort* Scales { get; }
     public WeightDtype Dtype { get; }
     public int Rows { get; }
     public int Cols { get; }
-    public int ElementBytes => Dtype switch { WeightDtype.BF16 => 2, WeightDtype.Q8 => 1, _ => 4 };
-    public long ByteSize => (long)Rows * Cols * ElementBytes + (Dtype == WeightDtype.Q8 ? (long)Rows * Numerics.Q8Format.BlocksPerRow(Cols) * 2 : 0);
+    /// <summary>Bytes per value as the row chunks count them (packed bf16 rows count as bf16 ones).</summary>
+    public int ElementBytes => Dtype switch { WeightDtype.BF16 or WeightDtype.PackedBf16 => 2, WeightDtype.Q8 => 1, _ => 4 };
+    public long ByteSize => Dtype switch
+    {
+        WeightDtype.Q8 => (long)Rows * Cols + (long)Rows * Numerics.Q8Format.BlocksPerRow(Cols) * 2,
+        WeightDtype.PackedBf16 => Packed!.ByteSize,
+        _ => (long)Rows * Cols * ElementBytes,
+    };
 }
 
 /// <summary>

@@ -102,7 +102,10 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
     public readonly int[] ChunkPartRow;
     public readonly int[] ChunkRows;
     public readonly int[] ChunkOutputRow;
+    /// <summary>Some rows are bf16 or packed bf16: products split their activations into even/odd order.</summary>
     public readonly bool HasBf16;
+    /// <summary>Some rows are Q8 or packed bf16, which only the row kernels read (the many-row product's panels take bf16 and fp32).</summary>
+    public readonly bool RowKernelsOnly;
     /// <summary>Some rows are Q8: products quantise their activations (<see cref="Q8Activations"/>), and there are no packed panels.</summary>
     public readonly bool HasQ8;
     /// <summary>Every row is bf16 (the many-row product then packs the stored values without widening them).</summary>
@@ -113,8 +116,9 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
     public CpuMatrix(HostMatrix matrix) : base(matrix.Name, matrix.Rows, matrix.Cols, matrix.ByteSize)
     {
         Parts = matrix.Parts.ToArray();
-        HasBf16 = Parts.Any(p => p.Dtype == WeightDtype.BF16 && p.Rows > 0);
+        HasBf16 = Parts.Any(p => p.Dtype is WeightDtype.BF16 or WeightDtype.PackedBf16 && p.Rows > 0);
         HasQ8 = Parts.Any(p => p.Dtype == WeightDtype.Q8 && p.Rows > 0);
+        RowKernelsOnly = Parts.Any(p => p.Dtype is WeightDtype.Q8 or WeightDtype.PackedBf16 && p.Rows > 0);
         AllBf16 = HasBf16 && Parts.All(p => p.Dtype == WeightDtype.BF16 || p.Rows == 0);
         ElementBytes = Parts.Max(p => p.ElementBytes);
         var part = new List<int>();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Numerics;
 using Ellsa.Runtime.Checkpoints;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Moe;
@@ -24,9 +25,9 @@ public static class WeightLoader
         try
         {
             var lora = plan.Config.Settings.Lora;
-            bool q8 = (format ?? plan.Config.Settings.Weights.Format) == WeightFormat.Q8;
-            var speech = LoadExpert(plan[Expert.Speech], lora, q8, owned, tracker, prefault, cancel);
-            var vision = LoadExpert(plan[Expert.Vision], lora, q8, owned, tracker, prefault, cancel);
+            var chosen = format ?? plan.Config.Settings.Weights.Format;
+            var speech = LoadExpert(plan[Expert.Speech], lora, chosen, owned, tracker, prefault, cancel);
+            var vision = LoadExpert(plan[Expert.Vision], lora, chosen, owned, tracker, prefault, cancel);
             tracker.Finish();
             return new HostWeights(speech, vision, owned.Append(plan.Store));
         }
@@ -38,7 +39,7 @@ public static class WeightLoader
         }
     }
 
-    private static HostExpert LoadExpert(ExpertPlan plan, LoraSettings lora, bool q8, List<IDisposable> owned, Tracker tracker, bool prefault, CancellationToken cancel)
+    private static HostExpert LoadExpert(ExpertPlan plan, LoraSettings lora, WeightFormat format, List<IDisposable> owned, Tracker tracker, bool prefault, CancellationToken cancel)
     {
         string name = plan.Expert.Describe();
         var embedding = Stack($"{name}.embed", owned, tracker, prefault, plan.Embedding, plan.ExtraEmbedding);
@@ -49,9 +50,9 @@ public static class WeightLoader
             var layer = plan.Layers[l];
             string role = $"{name}.layers.{l}";
             var qkv = new HostMatrix($"{role}.qkv_proj", [
-                Projection(q8, layer.Q, lora, owned, tracker, prefault),
-                Projection(q8, layer.K, lora, owned, tracker, prefault),
-                Projection(q8, layer.V, lora, owned, tracker, prefault),
+                Projection(format, layer.Q, lora, owned, tracker, prefault),
+                Projection(format, layer.K, lora, owned, tracker, prefault),
+                Projection(format, layer.V, lora, owned, tracker, prefault),
             ]);
             float[]? bias = null;
             if (layer.Q.Bias is not null || layer.K.Bias is not null || layer.V.Bias is not null)
@@ -71,27 +72,27 @@ public static class WeightLoader
                 Vector(layer.PostNorm, tracker),
                 qkv,
                 bias,
-                new HostMatrix($"{role}.o_proj", [Projection(q8, layer.O, lora, owned, tracker, prefault)]),
+                new HostMatrix($"{role}.o_proj", [Projection(format, layer.O, lora, owned, tracker, prefault)]),
                 new HostMatrix($"{role}.gate_up_proj", [
-                    Projection(q8, layer.Gate, lora, owned, tracker, prefault),
-                    Projection(q8, layer.Up, lora, owned, tracker, prefault),
+                    Projection(format, layer.Gate, lora, owned, tracker, prefault),
+                    Projection(format, layer.Up, lora, owned, tracker, prefault),
                 ]),
-                new HostMatrix($"{role}.down_proj", [Projection(q8, layer.Down, lora, owned, tracker, prefault)]));
+                new HostMatrix($"{role}.down_proj", [Projection(format, layer.Down, lora, owned, tracker, prefault)]));
         }
         var finalNorm = Vector(plan.FinalNorm, tracker);
-        var head = Stack($"{name}.head", owned, tracker, prefault, plan.Head, plan.ExtraHead, q8);
+        var head = Stack($"{name}.head", owned, tracker, prefault, plan.Head, plan.ExtraHead, format);
         return new HostExpert(embedding, layers, finalNorm, head);
     }
 
-    private static HostMatrix Stack(string name, List<IDisposable> owned, Tracker tracker, bool prefault, TensorBinding first, TensorBinding? extra, bool q8 = false)
+    private static HostMatrix Stack(string name, List<IDisposable> owned, Tracker tracker, bool prefault, TensorBinding first, TensorBinding? extra, WeightFormat format = WeightFormat.Bf16)
     {
-        var parts = new List<MatrixPart> { Part(first, owned, tracker, prefault, q8) };
+        var parts = new List<MatrixPart> { Part(first, owned, tracker, prefault, format) };
         if (extra is not null)
-            parts.Add(Part(extra, owned, tracker, prefault, q8));
+            parts.Add(Part(extra, owned, tracker, prefault, format));
         return new HostMatrix(name, parts);
     }
 
-    private static MatrixPart Part(TensorBinding binding, List<IDisposable> owned, Tracker tracker, bool prefault, bool q8 = false)
+    private static MatrixPart Part(TensorBinding binding, List<IDisposable> owned, Tracker tracker, bool prefault, WeightFormat format = WeightFormat.Bf16)
     {
         if (prefault)
         {
@@ -102,28 +103,42 @@ public static class WeightLoader
         MatrixPart part;
         if (binding.Q8Scales is not null)
             part = Q8Quantization.Stored(binding.Tensor, binding.Q8Scales);
-        else if (q8)
-            part = Q8Quantization.Quantize(TensorConversion.Matrix(binding.Tensor, owned), binding.Tensor, owned);
         else
-            part = TensorConversion.Matrix(binding.Tensor, owned);
+            part = Converted(TensorConversion.Matrix(binding.Tensor, owned), binding.Tensor, format, owned);
         tracker.Done(binding);
         return part;
     }
 
-    private static MatrixPart Projection(bool q8, ProjectionPlan projection, LoraSettings lora, List<IDisposable> owned, Tracker tracker, bool prefault)
+    /// <summary>A bf16/f32 part in the format asked for: quantised for q8, packed for bf16-packed (bf16 parts of whole 64-value blocks; others stay as they are).</summary>
+    private static MatrixPart Converted(MatrixPart part, StoredTensor source, WeightFormat format, List<IDisposable> owned)
+    {
+        switch (format)
+        {
+            case WeightFormat.Q8:
+                return Q8Quantization.Quantize(part, source, owned);
+            case WeightFormat.PackedBf16 when part.Dtype == WeightDtype.BF16 && PackedBf16.CanPack(part.Cols):
+                var packed = PackedBf16Rows.Pack(part);
+                owned.Add(packed);
+                return new MatrixPart(packed);
+            default:
+                return part;
+        }
+    }
+
+    private static MatrixPart Projection(WeightFormat format, ProjectionPlan projection, LoraSettings lora, List<IDisposable> owned, Tracker tracker, bool prefault)
     {
         if (!projection.HasLora)
-            return Part(projection.Weight, owned, tracker, prefault, q8);
+            return Part(projection.Weight, owned, tracker, prefault, format);
         var merged = TensorConversion.MergeLora(projection.Weight.Tensor, projection.LoraA!.Tensor, projection.LoraB!.Tensor,
-            lora.Scaling, lora.MergedDtype == MergedLoraDtype.BF16 && !q8, owned);
-        if (q8)
+            lora.Scaling, lora.MergedDtype == MergedLoraDtype.BF16 && format != WeightFormat.Q8, owned);
+        var mergedBuffer = owned[^1];
+        var converted = Converted(merged, projection.Weight.Tensor, format, owned);
+        if (converted.Dtype != merged.Dtype)
         {
-            // The merged f32 buffer is only the quantiser's input: free it once the q8 copy exists.
-            var widened = merged;
-            var last = owned[^1];
-            merged = Q8Quantization.Quantize(widened, projection.Weight.Tensor, owned);
-            owned.Remove(last);
-            last.Dispose();
+            // The merged buffer is only the conversion's input: free it once the converted copy exists.
+            owned.Remove(mergedBuffer);
+            mergedBuffer.Dispose();
+            merged = converted;
         }
         tracker.Done(projection.Weight);
         tracker.Done(projection.LoraA);

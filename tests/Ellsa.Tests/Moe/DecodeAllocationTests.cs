@@ -17,6 +17,7 @@ public sealed class DecodeAllocationTests
         {
             data.Add(isa, WeightFormat.Bf16);
             data.Add(isa, WeightFormat.Q8);
+            data.Add(isa, WeightFormat.PackedBf16);
         }
         return data;
     }
@@ -38,6 +39,12 @@ public sealed class DecodeAllocationTests
         {
             Assert.True(Assert.IsType<CpuMatrix>(model.Speech.Layers[0].Qkv).HasQ8);
             Assert.True(Assert.IsType<CpuMatrix>(model.Vision.Head).HasQ8);
+        }
+        if (format == WeightFormat.PackedBf16)
+        {
+            // The tiny checkpoint mixes f32 and bf16 tensors; its bf16 ones are packed.
+            var matrices = new[] { model.Speech, model.Vision }.SelectMany(e => e.Layers.SelectMany(l => new[] { l.Qkv, l.O, l.GateUp, l.Down }).Append(e.Head));
+            Assert.Contains(matrices.SelectMany(m => Assert.IsType<CpuMatrix>(m).Parts), p => p.Dtype == WeightDtype.PackedBf16);
         }
         var batch = SequenceFile.Read(Path.Combine(TestPaths.TinyGoldens, "speech_block.seq.json"), model.Config.Speech.HiddenSize);
         var tokens = model.Config.Settings.Tokens;

@@ -131,12 +131,17 @@ public sealed unsafe class Q8KernelTests
                 double expected = 0, magnitude = 0;
                 for (int b = 0; b < blocks; b++)
                 {
-                    long dot = 0;
+                    long dot = 0, absolute = 0;
                     for (int i = b * 32; i < Math.Min(cols, b * 32 + 32); i++)
+                    {
                         dot += w[r * cols + i] * (long)activations.Quants(xRow)[i];
-                    double term = dot * (double)Q8Format.HalfToSingle(s[r * blocks + b]) * activations.Scales(xRow)[b];
-                    expected += term;
-                    magnitude += Math.Abs(term);
+                        absolute += Math.Abs(w[r * cols + i] * (long)activations.Quants(xRow)[i]);
+                    }
+                    double scale = (double)Q8Format.HalfToSingle(s[r * blocks + b]) * activations.Scales(xRow)[b];
+                    expected += dot * scale;
+                    // The vector paths sum a block's lanes in fp32 after scaling, so their error follows the
+                    // products' magnitudes, not the block's (possibly cancelling) total.
+                    magnitude += absolute * Math.Abs(scale);
                 }
                 Assert.True(Math.Abs(result[r] - expected) <= 1e-5 * magnitude + 1e-30,
                     $"{path} cols {cols} row {r}: {result[r]} vs {expected} (terms' magnitude {magnitude})");

@@ -43,6 +43,10 @@ internal static unsafe class MatrixRows
                 case WeightDtype.BF16:
                     Bf16(isa, (ushort*)part.Data + (long)skip * k, rows, k, x, dst);
                     break;
+                case WeightDtype.PackedBf16:
+                    for (int r = 0; r < rows; r++)
+                        dst[r] = PackedBf16Kernels.Row(isa, part.Packed!, skip + r, x.X, x.Split);
+                    break;
                 case WeightDtype.Q8:
                     Q8(isa, (sbyte*)part.Data + (long)skip * k, part.Scales + (long)skip * Q8Format.BlocksPerRow(k), rows, x, dst);
                     break;

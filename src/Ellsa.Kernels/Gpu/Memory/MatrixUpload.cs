@@ -19,6 +19,8 @@ internal static unsafe class MatrixUpload
         var parts = matrix.Parts.Where(p => p.Rows > 0).ToArray();
         if (parts.Any(p => p.Dtype == WeightDtype.Q8))
             throw new NotSupportedException($"{matrix.Name}: q8 weights have no GPU upload yet; use --weights bf16 on this device");
+        if (parts.Any(p => p.Dtype == WeightDtype.PackedBf16))
+            throw new NotSupportedException($"{matrix.Name}: packed bf16 is the CPU backend's format; use --weights bf16 on this device");
         bool widen = CountRuns(parts) > GpuMatrix.MaxRuns;
         int groups = (matrix.Cols + 7) / 8;
         var runs = new List<MatrixRun>();

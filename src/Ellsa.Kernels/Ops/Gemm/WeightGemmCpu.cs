@@ -16,9 +16,9 @@ namespace Ellsa.Kernels.Cpu
             Ops.Gemm.WeightGemm.Check<TFn>(weight, input, output, bias, accumulate);
             if (input.Rows == 0)
                 return;
-            if (Isa != CpuIsa.Avx512 || !Vector512.IsHardwareAccelerated || ((CpuMatrix)weight).HasQ8)
+            if (Isa != CpuIsa.Avx512 || !Vector512.IsHardwareAccelerated || ((CpuMatrix)weight).RowKernelsOnly)
             {
-                // Below AVX-512 (and for Q8 weights, which have no panels) the SA-MoE's product serves, and the function follows in place.
+                // Below AVX-512 (and for Q8 or packed bf16 weights, which have no panels) the SA-MoE's product serves, and the function follows in place.
                 MatMul(weight, input, output, bias, accumulate);
                 if (typeof(TFn) != typeof(Copy))
                     Unary(output, output, then);
