@@ -7,10 +7,12 @@ namespace Ellsa.Kernels.Cpu;
 
 /// <summary>
 /// Which instructions the Q8 dot products use. .NET 10 exposes VNNI's <c>vpdpbusd</c> only on
-/// 256-bit vectors (AvxVnni; the 512-bit form needs AVX10.2's AvxVnniInt8), so the AVX-512 level
-/// multiplies 64 bytes at a time with <c>vpmaddubsw</c> + <c>vpmaddwd</c> and the AVX2 level uses
-/// <c>vpdpbusd</c> when the processor has AVX-VNNI. Which of the two is faster on a machine is
-/// for perf/ to measure (ELLSA_CPU_ISA=avx2 selects the VNNI path).
+/// 256-bit vectors (AvxVnni; the 512-bit form needs AVX10.2's AvxVnniInt8). The AVX-512 path
+/// multiplies 64 bytes at a time with <c>vpmaddubsw</c> + <c>vpmaddwd</c>, but AVX-512 has no
+/// <c>vpsignb</c> (two instructions move the sign instead) and each block pair needs its scales
+/// permuted: on the 2-core Zen 5 it read 27–32 GB/s on one thread where the 256-bit paths read
+/// 31–36 (perf/RESULTS.md, gemv-cpu), so AVX-512 machines use AVX-VNNI where present, else the
+/// 256-bit <c>vpmaddubsw</c> path, and the AVX-512 path is kept for that comparison.
 /// </summary>
 internal enum Q8Path
 {
@@ -24,8 +26,7 @@ internal static class Q8Paths
 {
     public static Q8Path For(CpuIsa isa) => isa switch
     {
-        CpuIsa.Avx512 => Q8Path.Avx512,
-        CpuIsa.Avx2 => AvxVnni.IsSupported ? Q8Path.AvxVnni : Q8Path.Avx2,
+        CpuIsa.Avx512 or CpuIsa.Avx2 => AvxVnni.IsSupported ? Q8Path.AvxVnni : Q8Path.Avx2,
         _ => Q8Path.Scalar,
     };
 
