@@ -142,6 +142,20 @@ public static class SideBySide
                 string ratio = peers.Count == 0 ? "–" : string.Join(", ", peers.Select(p => $"{Median(medians[p]) / median:F2} ({names[p]})"));
                 Console.WriteLine($"| {names[s]} | {bytes[s] / 1e9:F3} GB | {floor:F1} | {string.Join(", ", medians[s].Select(m => m.ToString("F1")))} | {median:F1} | {100 * floor / median:F0} % | {ratio} |");
             }
+            // The machine's read rate drifts between rounds; within a round the systems run one after
+            // another, so the ratio of the two medians of one round compares them at nearly one rate.
+            Console.WriteLine();
+            for (int s = engines.Count; s < names.Count; s++)
+            {
+                var type = runners[s - engines.Count].Type;
+                for (int e = 0; e < engines.Count; e++)
+                {
+                    if ((type == GgmlType.Q8_0) != (engines[e].Name == "engine q8"))
+                        continue;
+                    var perRound = medians[e].Zip(medians[s], (a, b) => a / b).ToList();
+                    Console.WriteLine($"per-round ratios {names[e]} / {names[s]}: {string.Join(", ", perRound.Select(r => r.ToString("F2")))} (median {Median(perRound):F2})");
+                }
+            }
             return 0;
         }
         finally
