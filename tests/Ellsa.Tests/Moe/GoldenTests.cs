@@ -62,6 +62,15 @@ public sealed class GoldenTests
         Assert.Equal(golden.Generate.ActionIds, output.ActionIds);
     }
 
+    /// <summary>The logits rows a fresh sequence of <paramref name="model"/> emits for <paramref name="batch"/>.</summary>
+    internal static List<float[]> Logits(SaMoeModel model, TokenBatch batch)
+    {
+        var sink = new CollectingSink();
+        using var state = model.CreateSequence(batch.Count);
+        state.Append(batch, sink);
+        return sink.Rows;
+    }
+
     internal sealed class CollectingSink : ILogitsSink
     {
         public List<int> Positions { get; } = [];

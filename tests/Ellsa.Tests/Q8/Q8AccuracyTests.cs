@@ -75,19 +75,15 @@ public sealed class Q8AccuracyTests(ITestOutputHelper output)
 
             using var bf16 = SaMoeModel.Load(temp.Path, SharedBackends.Cpu, format: WeightFormat.Bf16);
             using var q8 = SaMoeModel.Load(temp.Path, SharedBackends.Cpu, format: WeightFormat.Q8);
-            var rowsBf16 = new GoldenTests.CollectingSink();
-            var rowsQ8 = new GoldenTests.CollectingSink();
-            using (var a = bf16.CreateSequence(batch.Count))
-                a.Append(batch, rowsBf16);
-            using (var b = q8.CreateSequence(batch.Count))
-                b.Append(batch, rowsQ8);
+            var rowsBf16 = GoldenTests.Logits(bf16, batch);
+            var rowsQ8 = GoldenTests.Logits(q8, batch);
             double worst = 0;
             for (int p = 0; p < batch.Count; p++)
             {
-                double error = Numeric.RelativeL2(rowsQ8.Rows[p], rowsBf16.Rows[p]);
+                double error = Numeric.RelativeL2(rowsQ8[p], rowsBf16[p]);
                 worst = Math.Max(worst, error);
                 Assert.True(error <= LogitBound, $"{context}: position {p}: q8 relative L2 {error:E2} > {LogitBound:E0}");
-                CheckGreedy(rowsBf16.Rows[p], rowsQ8.Rows[p], [], $"{context} position {p}");
+                CheckGreedy(rowsBf16[p], rowsQ8[p], [], $"{context} position {p}");
             }
             double decodeWorst = Lockstep(bf16, q8, batch, new DecodeLimits(6, 6), context);
             output.WriteLine($"{context}: forward worst {worst:E2}, decode worst {decodeWorst:E2}; greedy ids checked at {_greedyChecked} of {_greedySteps} steps");
