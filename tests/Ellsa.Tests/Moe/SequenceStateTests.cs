@@ -60,7 +60,9 @@ public sealed class SequenceStateTests : IClassFixture<SequenceStateTests.TinyMo
             int width = _model[experts[i]].HeadSize;
             state.LastLogits(experts[i], logits.AsSpan(0, width));
             double error = Numeric.RelativeL2(logits.AsSpan(0, width), full[i]);
-            Assert.True(error < 1e-6, $"position {i} (split at {split}): relative L2 {error:E2}");
+            // A decode step's products read one row at a time and the prefill's eight rows at a time,
+            // so their fp32 sums round in different orders: measured 1.0–1.4e-6 over the tiny model.
+            Assert.True(error < 1e-5, $"position {i} (split at {split}): relative L2 {error:E2}");
         }
     }
 
@@ -70,8 +72,9 @@ public sealed class SequenceStateTests : IClassFixture<SequenceStateTests.TinyMo
         var batch = Sequence("acting_block");
         var whole = PrefillLogits(batch, chunkRows: 4096);
         var chunked = PrefillLogits(batch, chunkRows: new Random().Next(1, 40));
+        // A one-row chunk (or a one-row run of an expert) takes the decode kernels: see PrefillThenDecodeEqualsOneLongPrefill.
         for (int p = 0; p < whole.Count; p++)
-            Assert.True(Numeric.RelativeL2(chunked[p], whole[p]) < 1e-6, $"position {p}");
+            Assert.True(Numeric.RelativeL2(chunked[p], whole[p]) < 1e-5, $"position {p}");
     }
 
     [Fact]
