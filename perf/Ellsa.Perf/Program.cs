@@ -46,9 +46,13 @@ public static class Program
                       GEMM, layout copy) beside the backend's own (the implicit GEMM on AVX-512)
                   ellsa-perf kernels [BenchmarkDotNet arguments, e.g. --filter *MatMul*]
                       CPU kernel microbenchmarks with allocation counts
+                  any command --small-pages: buffers stay on 4 KiB pages (the engine otherwise asks
+                      Linux for huge pages under buffers of 2 MiB and more), to measure what they give
                 """);
             return args.Length == 0 ? 2 : 0;
         }
+        if (args.Contains("--small-pages"))
+            Ellsa.Kernels.Cpu.HugePages.Enabled = false;
         switch (args[0])
         {
             case "decode-cpu":

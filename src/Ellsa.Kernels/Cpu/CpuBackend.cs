@@ -43,6 +43,13 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     internal Q8Path Q8Path => Q8Paths.For(Isa);
     public int Threads => _pool.ThreadCount;
 
+    /// <summary>
+    /// Whether weights read on every token are better copied out of a checkpoint's file mapping
+    /// into buffers of their own: those sit on huge pages here (<see cref="HugePages"/>), a file
+    /// mapping does not.
+    /// </summary>
+    public static bool PrefersOwnedWeights => HugePages.Offered;
+
     private KernelTimings? _timings;
 
     /// <summary>Attach to time every kernel by kind (a benchmark's per-kernel breakdown); null (the default) turns it off.</summary>

@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace Ellsa.Kernels.Cpu;
 
-/// <summary>64-byte aligned unmanaged memory: never moved by the GC, so kernels hold raw pointers into it.</summary>
+/// <summary>
+/// 64-byte aligned unmanaged memory: never moved by the GC, so kernels hold raw pointers into it.
+/// Buffers of 2 MiB and more are aligned to and advised onto huge pages (<see cref="HugePages"/>).
+/// </summary>
 public sealed unsafe class NativeArray<T> : IDisposable where T : unmanaged
 {
     private T* _data;
@@ -13,7 +16,8 @@ public sealed unsafe class NativeArray<T> : IDisposable where T : unmanaged
             throw new ArgumentOutOfRangeException(nameof(length));
         Length = length;
         nuint bytes = (nuint)Math.Max(1, length * sizeof(T));
-        _data = (T*)NativeMemory.AlignedAlloc(bytes, 64);
+        _data = (T*)NativeMemory.AlignedAlloc(bytes, HugePages.Alignment(bytes, 64));
+        HugePages.Advise(_data, bytes);
         if (zero)
             NativeMemory.Clear(_data, bytes);
         GC.AddMemoryPressure((long)bytes);

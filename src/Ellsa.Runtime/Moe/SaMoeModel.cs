@@ -1,4 +1,5 @@
 using Ellsa.Kernels.Backend;
+using Ellsa.Kernels.Cpu;
 using Ellsa.Runtime.Checkpoints;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Weights;
@@ -68,7 +69,7 @@ public sealed class SaMoeModel : IExpertModel, IDisposable
         try
         {
             var plan = WeightPlan.Create(store, config);
-            host = WeightLoader.Load(plan, progress, format: format);
+            host = WeightLoader.Load(plan, progress, format: format, ownedProjections: backend is CpuBackend && CpuBackend.PrefersOwnedWeights);
             return new SaMoeModel(config, backend, host);
         }
         catch

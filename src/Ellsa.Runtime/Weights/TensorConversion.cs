@@ -65,6 +65,36 @@ internal static unsafe class TensorConversion
     }
 
     /// <summary>
+    /// The part in memory of its own when it still lies in the checkpoint's mapping: the decode's
+    /// products stream every weight once per token, and an owned buffer sits on huge pages
+    /// (<see cref="HugePages"/>) where a file mapping has 4 KiB pages. The file's pages stay
+    /// behind as page cache the kernel may reclaim.
+    /// </summary>
+    public static MatrixPart Owned(MatrixPart part, StoredTensor source, StoredTensor? q8Scales, List<IDisposable> owned)
+    {
+        if (part.Data != source.File.DataPointer(source.Entry))
+            return part;
+        switch (part.Dtype)
+        {
+            case WeightDtype.BF16 or WeightDtype.F32:
+                return new MatrixPart(Copy(part.Data, source.Entry.ByteLength, owned), part.Dtype, part.Rows, part.Cols);
+            case WeightDtype.Q8 when q8Scales is not null:
+                return new MatrixPart((sbyte*)Copy(part.Data, source.Entry.ByteLength, owned),
+                    (ushort*)Copy(part.Scales, q8Scales.Entry.ByteLength, owned), part.Rows, part.Cols);
+            default:
+                return part;
+        }
+    }
+
+    private static byte* Copy(void* data, long bytes, List<IDisposable> owned)
+    {
+        var buffer = new NativeArray<byte>(bytes, zero: false);
+        owned.Add(buffer);
+        Buffer.MemoryCopy(data, buffer.Pointer, bytes, bytes);
+        return buffer.Pointer;
+    }
+
+    /// <summary>
     /// W + scaling · B · A, accumulated in f32 before any rounding (00-design.md §3). The result
     /// stays f32 unless bf16 storage was asked for, in which case it is rounded once at the end.
     /// </summary>

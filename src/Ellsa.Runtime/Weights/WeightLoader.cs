@@ -16,8 +16,13 @@ namespace Ellsa.Runtime.Weights;
 public static class WeightLoader
 {
     /// <param name="format">Overrides ellsa.json's <c>weights.format</c> (the CLI's <c>--weights</c>); null keeps it.</param>
+    /// <param name="ownedProjections">
+    /// Copy the projections and heads that would be read in place from the checkpoint's mapping
+    /// into memory of their own (<see cref="TensorConversion.Owned"/>): for a backend that reads
+    /// them from host memory on every token (the CPU), not for one that uploads them once.
+    /// </param>
     public static HostWeights Load(WeightPlan plan, IProgress<LoadProgress>? progress = null, bool prefault = true, CancellationToken cancel = default,
-        WeightFormat? format = null)
+        WeightFormat? format = null, bool ownedProjections = false)
     {
         plan.ThrowIfIncomplete();
         var owned = new List<IDisposable>();
@@ -26,8 +31,9 @@ public static class WeightLoader
         {
             var lora = plan.Config.Settings.Lora;
             var chosen = format ?? plan.Config.Settings.Weights.Format;
-            var speech = LoadExpert(plan[Expert.Speech], lora, chosen, owned, tracker, prefault, cancel);
-            var vision = LoadExpert(plan[Expert.Vision], lora, chosen, owned, tracker, prefault, cancel);
+            var reading = new Reading(prefault, ownedProjections);
+            var speech = LoadExpert(plan[Expert.Speech], lora, chosen, owned, tracker, reading, cancel);
+            var vision = LoadExpert(plan[Expert.Vision], lora, chosen, owned, tracker, reading, cancel);
             tracker.Finish();
             return new HostWeights(speech, vision, owned.Append(plan.Store));
         }
@@ -39,10 +45,11 @@ public static class WeightLoader
         }
     }
 
-    private static HostExpert LoadExpert(ExpertPlan plan, LoraSettings lora, WeightFormat format, List<IDisposable> owned, Tracker tracker, bool prefault, CancellationToken cancel)
+    private static HostExpert LoadExpert(ExpertPlan plan, LoraSettings lora, WeightFormat format, List<IDisposable> owned, Tracker tracker, Reading reading, CancellationToken cancel)
     {
         string name = plan.Expert.Describe();
-        var embedding = Stack($"{name}.embed", owned, tracker, prefault, plan.Embedding, plan.ExtraEmbedding);
+        // A lookup reads one embedding row per token: the embeddings stay where they are.
+        var embedding = Stack($"{name}.embed", owned, tracker, reading with { OwnedProjections = false }, plan.Embedding, plan.ExtraEmbedding);
         var layers = new HostLayer[plan.Layers.Length];
         for (int l = 0; l < layers.Length; l++)
         {
@@ -50,9 +57,9 @@ public static class WeightLoader
             var layer = plan.Layers[l];
             string role = $"{name}.layers.{l}";
             var qkv = new HostMatrix($"{role}.qkv_proj", [
-                Projection(format, layer.Q, lora, owned, tracker, prefault),
-                Projection(format, layer.K, lora, owned, tracker, prefault),
-                Projection(format, layer.V, lora, owned, tracker, prefault),
+                Projection(format, layer.Q, lora, owned, tracker, reading),
+                Projection(format, layer.K, lora, owned, tracker, reading),
+                Projection(format, layer.V, lora, owned, tracker, reading),
             ]);
             float[]? bias = null;
             if (layer.Q.Bias is not null || layer.K.Bias is not null || layer.V.Bias is not null)
@@ -72,29 +79,29 @@ public static class WeightLoader
                 Vector(layer.PostNorm, tracker),
                 qkv,
                 bias,
-                new HostMatrix($"{role}.o_proj", [Projection(format, layer.O, lora, owned, tracker, prefault)]),
+                new HostMatrix($"{role}.o_proj", [Projection(format, layer.O, lora, owned, tracker, reading)]),
                 new HostMatrix($"{role}.gate_up_proj", [
-                    Projection(format, layer.Gate, lora, owned, tracker, prefault),
-                    Projection(format, layer.Up, lora, owned, tracker, prefault),
+                    Projection(format, layer.Gate, lora, owned, tracker, reading),
+                    Projection(format, layer.Up, lora, owned, tracker, reading),
                 ]),
-                new HostMatrix($"{role}.down_proj", [Projection(format, layer.Down, lora, owned, tracker, prefault)]));
+                new HostMatrix($"{role}.down_proj", [Projection(format, layer.Down, lora, owned, tracker, reading)]));
         }
         var finalNorm = Vector(plan.FinalNorm, tracker);
-        var head = Stack($"{name}.head", owned, tracker, prefault, plan.Head, plan.ExtraHead, format);
+        var head = Stack($"{name}.head", owned, tracker, reading, plan.Head, plan.ExtraHead, format);
         return new HostExpert(embedding, layers, finalNorm, head);
     }
 
-    private static HostMatrix Stack(string name, List<IDisposable> owned, Tracker tracker, bool prefault, TensorBinding first, TensorBinding? extra, WeightFormat format = WeightFormat.Bf16)
+    private static HostMatrix Stack(string name, List<IDisposable> owned, Tracker tracker, Reading reading, TensorBinding first, TensorBinding? extra, WeightFormat format = WeightFormat.Bf16)
     {
-        var parts = new List<MatrixPart> { Part(first, owned, tracker, prefault, format) };
+        var parts = new List<MatrixPart> { Part(first, owned, tracker, reading, format) };
         if (extra is not null)
-            parts.Add(Part(extra, owned, tracker, prefault, format));
+            parts.Add(Part(extra, owned, tracker, reading, format));
         return new HostMatrix(name, parts);
     }
 
-    private static MatrixPart Part(TensorBinding binding, List<IDisposable> owned, Tracker tracker, bool prefault, WeightFormat format = WeightFormat.Bf16)
+    private static MatrixPart Part(TensorBinding binding, List<IDisposable> owned, Tracker tracker, Reading reading, WeightFormat format = WeightFormat.Bf16)
     {
-        if (prefault)
+        if (reading.Prefault)
         {
             TensorConversion.Prefault(binding.Tensor);
             if (binding.Q8Scales is not null)
@@ -105,6 +112,8 @@ public static class WeightLoader
             part = Q8Quantization.Stored(binding.Tensor, binding.Q8Scales);
         else
             part = Converted(TensorConversion.Matrix(binding.Tensor, owned), binding.Tensor, format, owned);
+        if (reading.OwnedProjections)
+            part = TensorConversion.Owned(part, binding.Tensor, binding.Q8Scales, owned);
         tracker.Done(binding);
         return part;
     }
@@ -125,10 +134,10 @@ public static class WeightLoader
         }
     }
 
-    private static MatrixPart Projection(WeightFormat format, ProjectionPlan projection, LoraSettings lora, List<IDisposable> owned, Tracker tracker, bool prefault)
+    private static MatrixPart Projection(WeightFormat format, ProjectionPlan projection, LoraSettings lora, List<IDisposable> owned, Tracker tracker, Reading reading)
     {
         if (!projection.HasLora)
-            return Part(projection.Weight, owned, tracker, prefault, format);
+            return Part(projection.Weight, owned, tracker, reading, format);
         var merged = TensorConversion.MergeLora(projection.Weight.Tensor, projection.LoraA!.Tensor, projection.LoraB!.Tensor,
             lora.Scaling, lora.MergedDtype == MergedLoraDtype.BF16 && format != WeightFormat.Q8, owned);
         var mergedBuffer = owned[^1];
@@ -152,6 +161,9 @@ public static class WeightLoader
         tracker.Done(binding);
         return values;
     }
+
+    /// <summary>How the stored tensors are read: touched page by page first, and whether projections get memory of their own (<see cref="Load"/>).</summary>
+    private readonly record struct Reading(bool Prefault, bool OwnedProjections);
 
     private sealed class Tracker(WeightPlan plan, IProgress<LoadProgress>? progress)
     {

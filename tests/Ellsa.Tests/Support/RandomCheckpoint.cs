@@ -69,6 +69,15 @@ public sealed class RandomCheckpoint
         return checkpoint;
     }
 
+    /// <summary>The same with the dtype mode ("bf16", "f16", "f32", "mixed") and the LoRA form chosen.</summary>
+    public static RandomCheckpoint Create(string directory, Random random, string dtypeMode, bool mergedLora)
+    {
+        var checkpoint = new RandomCheckpoint(random, dtypeMode, mergedLora, random.Next(2, 6), random.Next(1, 20));
+        checkpoint.Build();
+        checkpoint.Write(directory, shards: random.Next(1, 4));
+        return checkpoint;
+    }
+
     private void Build()
     {
         KvHeads = _random.Next(1, 4);
