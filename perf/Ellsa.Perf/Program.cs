@@ -25,6 +25,10 @@ public static class Program
                       the decode's row kernels (bf16 one row or eight rows per pass, Q8 one row) over
                       256 MiB of weights each, every thread its own contiguous part, beside the
                       bandwidth probe at the same thread count (cols default 2048, threads 2)
+                  ellsa-perf pages-cpu [--threads N] [--rounds N] [--steps N] [--weights bf16|bf16-packed|q8]
+                      the bench model on huge pages beside the same on 4 KiB pages, in one process,
+                      alternating rounds of N speech steps (default 30 rounds of 16 steps, 2 threads):
+                      per-round ratios of the median steps
                   ellsa-perf vision-cpu --tokenizer DIR [--frames N] [--threads N]
                       one 200×200 frame through the vision tokenizer's encoder (median of N frames)
                       and its 2-D encoder's GFLOP/s; perf/vision/side_by_side.py runs it beside PyTorch
@@ -69,6 +73,8 @@ public static class Program
                 return 0;
             case "gemv-cpu":
                 return GemvBenchmark.Run(Math.Max(64, Option(args, "--cols", 2048)), Math.Max(1, Option(args, "--rounds", 10)), Math.Max(1, Option(args, "--threads", 2)));
+            case "pages-cpu":
+                return PagesBenchmark.Run(Math.Max(1, Option(args, "--threads", 2)), Math.Max(1, Option(args, "--rounds", 30)), Math.Max(1, Option(args, "--steps", 16)), Weights(args));
             case "vision-cpu":
                 int at = Array.IndexOf(args, "--tokenizer");
                 if (at < 0 || at + 1 >= args.Length)
@@ -93,7 +99,7 @@ public static class Program
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
                 return 0;
             default:
-                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, bandwidth, gemv-cpu, vision-cpu, speech-cpu, speech-out-cpu, gemm-cpu, conv-cpu, kernels)");
+                Console.Error.WriteLine($"error: unknown command '{args[0]}' (decode-cpu, bandwidth, gemv-cpu, pages-cpu, vision-cpu, speech-cpu, speech-out-cpu, gemm-cpu, conv-cpu, kernels)");
                 return 2;
         }
     }
