@@ -69,7 +69,9 @@ public sealed class SaMoeModel : IExpertModel, IDisposable
         try
         {
             var plan = WeightPlan.Create(store, config);
-            host = WeightLoader.Load(plan, progress, format: format, ownedProjections: backend is CpuBackend && CpuBackend.PrefersOwnedWeights);
+            // The stored bytes bound what the copies take (the embeddings are never copied).
+            bool owned = backend is CpuBackend && CpuBackend.PrefersOwnedWeights(plan.Bindings.Sum(b => b.Tensor.Entry.ByteLength));
+            host = WeightLoader.Load(plan, progress, format: format, ownedProjections: owned);
             return new SaMoeModel(config, backend, host);
         }
         catch
