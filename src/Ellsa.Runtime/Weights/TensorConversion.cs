@@ -72,7 +72,7 @@ internal static unsafe class TensorConversion
     /// </summary>
     public static MatrixPart Owned(MatrixPart part, StoredTensor source, StoredTensor? q8Scales, List<IDisposable> owned)
     {
-        if (part.Data != source.File.DataPointer(source.Entry))
+        if (!InMapping(part, source))
             return part;
         switch (part.Dtype)
         {
@@ -85,6 +85,9 @@ internal static unsafe class TensorConversion
                 return part;
         }
     }
+
+    /// <summary>Whether the part reads its values in place from the stored tensor's file mapping.</summary>
+    public static bool InMapping(MatrixPart part, StoredTensor source) => part.Data == source.File.DataPointer(source.Entry);
 
     private static byte* Copy(void* data, long bytes, List<IDisposable> owned)
     {

@@ -101,19 +101,23 @@ public static class WeightLoader
 
     private static MatrixPart Part(TensorBinding binding, List<IDisposable> owned, Tracker tracker, Reading reading, WeightFormat format = WeightFormat.Bf16)
     {
-        if (reading.Prefault)
-        {
-            TensorConversion.Prefault(binding.Tensor);
-            if (binding.Q8Scales is not null)
-                TensorConversion.Prefault(binding.Q8Scales);
-        }
         MatrixPart part;
         if (binding.Q8Scales is not null)
             part = Q8Quantization.Stored(binding.Tensor, binding.Q8Scales);
         else
             part = Converted(TensorConversion.Matrix(binding.Tensor, owned), binding.Tensor, format, owned);
-        if (reading.OwnedProjections)
-            part = TensorConversion.Owned(part, binding.Tensor, binding.Q8Scales, owned);
+        // A part converted or copied has read its tensor already; only one read in place is touched ahead.
+        if (TensorConversion.InMapping(part, binding.Tensor))
+        {
+            if (reading.OwnedProjections)
+                part = TensorConversion.Owned(part, binding.Tensor, binding.Q8Scales, owned);
+            else if (reading.Prefault)
+            {
+                TensorConversion.Prefault(binding.Tensor);
+                if (binding.Q8Scales is not null)
+                    TensorConversion.Prefault(binding.Q8Scales);
+            }
+        }
         tracker.Done(binding);
         return part;
     }
@@ -167,7 +171,7 @@ public static class WeightLoader
 
     private sealed class Tracker(WeightPlan plan, IProgress<LoadProgress>? progress)
     {
-        private readonly long _total = plan.Bindings.Sum(Bytes);
+        private readonly long _total = plan.Bindings.Sum(b => b.ByteLength);
         private readonly int _count = plan.Bindings.Count;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _bytes;
@@ -176,7 +180,7 @@ public static class WeightLoader
 
         public void Done(TensorBinding binding)
         {
-            _bytes += Bytes(binding);
+            _bytes += binding.ByteLength;
             _tensors++;
             // Report at most every 50 ms: a real checkpoint has thousands of tensors.
             long now = _clock.ElapsedMilliseconds;
@@ -187,7 +191,6 @@ public static class WeightLoader
             }
         }
 
-        private static long Bytes(TensorBinding binding) => binding.Tensor.Entry.ByteLength + (binding.Q8Scales?.Entry.ByteLength ?? 0);
 
         public void Finish() => progress?.Report(new LoadProgress(_total, _total, _count, _count, _clock.Elapsed, ""));
     }

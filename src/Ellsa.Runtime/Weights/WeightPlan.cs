@@ -10,6 +10,8 @@ public sealed record TensorBinding(string Role, StoredTensor Tensor, string Prim
 {
     public bool IsAlias => Tensor.Name != PrimaryName;
     public bool IsQ8 => Q8Scales is not null;
+    /// <summary>The stored bytes the binding reads: the tensor and its scales.</summary>
+    public long ByteLength => Tensor.Entry.ByteLength + (Q8Scales?.Entry.ByteLength ?? 0);
 }
 
 /// <summary>A linear layer: its base weight, optional bias and optional unmerged LoRA factors.</summary>
