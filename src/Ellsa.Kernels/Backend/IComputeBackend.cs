@@ -18,6 +18,13 @@ public interface IComputeBackend : INetworkOps, IDisposable
     bool UsesHostWeightsInPlace { get; }
 
     /// <summary>
+    /// Whether weights read in place (<see cref="UsesHostWeightsInPlace"/>), <paramref name="bytes"/>
+    /// of them, are better copied out of a checkpoint's file mapping into memory of their own at
+    /// load: the CPU streams them every token, and its own buffers sit on huge pages.
+    /// </summary>
+    bool PrefersOwnedWeights(long bytes);
+
+    /// <summary>
     /// Positions one prefill pass should take: each pass reads every weight once, so a GPU wants
     /// whole blocks in one pass while the CPU keeps its activations cache-sized.
     /// </summary>

@@ -44,13 +44,12 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     public int Threads => _pool.ThreadCount;
 
     /// <summary>
-    /// Whether weights read on every token, <paramref name="bytes"/> of them, are better copied out
-    /// of a checkpoint's file mapping into buffers of their own: those sit on huge pages here
-    /// (<see cref="HugePages"/>), a file mapping does not; and the copy must fit in the memory the
-    /// machine has available (<see cref="HugePages.Fits"/>), or the mapping is kept.
+    /// When huge pages are offered (<see cref="HugePages"/>), which a file mapping does not get,
+    /// and the copy fits in the memory the machine has available (<see cref="HostMemory.Fits"/>);
+    /// otherwise the mapping is kept.
     /// </summary>
-    public static bool PrefersOwnedWeights(long bytes) =>
-        HugePages.Offered && HugePages.AvailableMemory() is long available && HugePages.Fits(bytes, available);
+    public bool PrefersOwnedWeights(long bytes) =>
+        HugePages.Offered && HostMemory.Available() is long available && HostMemory.Fits(bytes, available);
 
     private KernelTimings? _timings;
 

@@ -29,7 +29,7 @@ namespace Ellsa.Kernels.Cpu;
 /// </summary>
 internal static unsafe class DotKernels
 {
-    /// <summary>How far ahead of its reads a streaming row kernel prefetches (measured best among 2–32 KB with `ellsa-perf gemv-cpu`).</summary>
+    /// <summary>How far ahead of its reads a streaming row kernel prefetches (4–16 KB read alike on two threads: perf/RESULTS.md, "one row at a time").</summary>
     public const int PrefetchBytes = 8192;
 
     /// <summary>Elements per even/odd block: two vectors' worth of floats.</summary>

@@ -6,9 +6,9 @@ namespace Ellsa.Kernels.Cpu;
 /// Asks Linux to back large buffers with 2 MiB pages. Linux's usual transparent-huge-page setting
 /// ("madvise") gives a process huge pages only where it asks, and .NET's allocator never asks, so
 /// a decode step streamed its weights through 4 KiB pages: one TLB walk per 4 KiB, and hardware
-/// prefetchers that stop at every 4 KiB boundary. On the 2-core Zen 5 a 2-thread read of 512 MiB
-/// ran 8–20 % faster on huge pages (perf/RESULTS.md). .NET has no API for this; the one libc call
-/// is declared here.
+/// prefetchers that stop at every 4 KiB boundary. On the 2-core Zen 5 bf16 decode steps took
+/// 0.961–0.972 of their time on 4 KiB pages (perf/RESULTS.md, "huge pages"). .NET has no API for
+/// this; the one libc call is declared here.
 /// </summary>
 internal static partial class HugePages
 {
@@ -40,41 +40,9 @@ internal static partial class HugePages
         }
     });
 
-    /// <summary>
-    /// Whether <paramref name="bytes"/> more of anonymous memory leave room beside what the machine
-    /// has available (Linux's MemAvailable: free memory and reclaimable cache): a copy of weights
-    /// that do not fit would fail or push the process into swap, where a file mapping only pages
-    /// them in and out. A tenth of what is available, and at least 512 MiB, stays free for the
-    /// activations, the KV caches and everything else.
-    /// </summary>
-    public static bool Fits(long bytes, long available) =>
-        bytes <= available - Math.Max(512L << 20, available / 10);
-
-    /// <summary>MemAvailable from /proc/meminfo in bytes, or null where there is none to read.</summary>
-    public static long? AvailableMemory()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/meminfo"))
-            {
-                if (!line.StartsWith("MemAvailable:", StringComparison.Ordinal))
-                    continue;
-                var fields = line["MemAvailable:".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return fields.Length == 2 && fields[1] == "kB" && long.TryParse(fields[0], out long kb) ? kb * 1024 : null;
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-        return null;
-    }
-
     /// <summary>The alignment a buffer of <paramref name="bytes"/> is allocated with: a huge page's when it will be advised.</summary>
     public static nuint Alignment(nuint bytes, nuint alignment) =>
-        Enabled && (long)bytes >= Bytes ? (nuint)Bytes : alignment;
+        (long)bytes >= Bytes && Offered ? (nuint)Bytes : alignment;
 
     /// <summary>
     /// Advises the whole huge pages of a buffer allocated with <see cref="Alignment"/>, before its
@@ -83,7 +51,7 @@ internal static partial class HugePages
     /// </summary>
     public static unsafe void Advise(void* buffer, nuint bytes)
     {
-        if (!Enabled || (long)bytes < Bytes || (nuint)buffer % (nuint)Bytes != 0)
+        if ((long)bytes < Bytes || !Offered || (nuint)buffer % (nuint)Bytes != 0)
             return;
         nuint whole = bytes / (nuint)Bytes * (nuint)Bytes;
         try

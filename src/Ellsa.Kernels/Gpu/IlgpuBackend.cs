@@ -50,6 +50,9 @@ public sealed partial class IlgpuBackend : IComputeBackend
     public bool UsesHostWeightsInPlace => false;
     public int PreferredPrefillRows => 4096;
 
+    /// <summary>Never: matrices are uploaded once, from wherever the host holds them.</summary>
+    public bool PrefersOwnedWeights(long bytes) => false;
+
     /// <summary>Compiles and loads every kernel now, so that the first real call does not pay for it.</summary>
     public void WarmUp() => Run("WarmUp", "all kernels", () => _kernels.LoadAll(_host.IsCuda && Options.TensorCores));
 

@@ -66,7 +66,7 @@ public static class PackedBf16
 
     /// <summary>
     /// Packs one row: <paramref name="bytes"/> (cols) and <paramref name="codes"/> (cols / 2) in the
-    /// block layout; returns the columns kept whole (their bf16 values are <c>row[column]</c>).
+    /// block layout; adds to <paramref name="exceptions"/> the columns kept whole (their bf16 values are <c>row[column]</c>).
     /// </summary>
     public static void PackRow(ReadOnlySpan<ushort> row, int rowExponent, Span<byte> bytes, Span<byte> codes, List<int> exceptions)
     {

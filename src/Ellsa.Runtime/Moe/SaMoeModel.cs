@@ -1,5 +1,4 @@
 using Ellsa.Kernels.Backend;
-using Ellsa.Kernels.Cpu;
 using Ellsa.Runtime.Checkpoints;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Weights;
@@ -70,7 +69,7 @@ public sealed class SaMoeModel : IExpertModel, IDisposable
         {
             var plan = WeightPlan.Create(store, config);
             // The stored bytes bound what the copies take (the embeddings are never copied).
-            bool owned = backend is CpuBackend && CpuBackend.PrefersOwnedWeights(plan.Bindings.Sum(b => b.Tensor.Entry.ByteLength));
+            bool owned = backend.PrefersOwnedWeights(plan.Bindings.Sum(b => b.ByteLength));
             host = WeightLoader.Load(plan, progress, format: format, ownedProjections: owned);
             return new SaMoeModel(config, backend, host);
         }

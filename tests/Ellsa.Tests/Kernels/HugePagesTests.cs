@@ -24,25 +24,6 @@ public sealed unsafe class HugePagesTests
         Assert.Equal(1, ThpEligible((nint)large.Pointer));
     }
 
-    [Theory]
-    [InlineData(1L << 30, 2L << 30, true)]      // 1 GiB beside 2 GiB available: 512 MiB stay free
-    [InlineData(1600L << 20, 2L << 30, false)]  // 1.6 GiB would leave under 512 MiB
-    [InlineData(17L << 30, 20L << 30, true)]    // a tenth (2 GiB) stays free
-    [InlineData(19L << 30, 20L << 30, false)]
-    [InlineData(1, 0, false)]
-    public void CopiesOfWeightsMustLeaveRoom(long bytes, long available, bool fits) =>
-        Assert.Equal(fits, HugePages.Fits(bytes, available));
-
-    [Fact]
-    public void AvailableMemoryIsReadOnLinux()
-    {
-        long? available = HugePages.AvailableMemory();
-        if (!OperatingSystem.IsLinux())
-            return;
-        Assert.NotNull(available);
-        Assert.InRange(available!.Value, 1L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes + (1L << 30));
-    }
-
     /// <summary>The THPeligible field of the /proc/self/smaps mapping that contains <paramref name="address"/>.</summary>
     private static int ThpEligible(nint address)
     {
