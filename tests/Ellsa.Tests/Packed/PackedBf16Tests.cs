@@ -124,6 +124,7 @@ public sealed unsafe class PackedBf16Tests
     {
         using var backend = new CpuBackend(threads: 2, isa);
         var random = new Random();
+        using var factory = new RandomMatrixFactory(random);
         var owned = new List<IDisposable>();
         try
         {
@@ -136,11 +137,7 @@ public sealed unsafe class PackedBf16Tests
                 var mixedParts = new List<MatrixPart>();
                 foreach (int rows in rowsPerPart)
                 {
-                    var values = Enumerable.Range(0, rows * k).Select(_ => BFloat16.FromSingle((float)(random.NextDouble() - 0.5))).ToArray();
-                    var buffer = new NativeArray<ushort>((long)rows * k, zero: false);
-                    owned.Add(buffer);
-                    values.CopyTo(new Span<ushort>(buffer.Pointer, rows * k));
-                    var plain = new MatrixPart(buffer.Pointer, WeightDtype.BF16, rows, k);
+                    var plain = factory.Part(WeightDtype.BF16, rows, k, out _);
                     plainParts.Add(plain);
                     if (random.Next(3) == 0)
                     {
@@ -154,7 +151,7 @@ public sealed unsafe class PackedBf16Tests
                 int n = rowsPerPart.Sum();
                 using var plainMatrix = backend.UploadMatrix(new HostMatrix("plain", plainParts));
                 using var mixedMatrix = backend.UploadMatrix(new HostMatrix("packed", mixedParts));
-                var x = Enumerable.Range(0, tokens * k).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+                var x = factory.Vector(tokens * k);
                 using var input = backend.AllocateTensor(tokens, k);
                 using var expected = backend.AllocateTensor(tokens, n);
                 using var actual = backend.AllocateTensor(tokens, n);
