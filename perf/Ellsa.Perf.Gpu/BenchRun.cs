@@ -21,7 +21,7 @@ public static class BenchRun
 
 
         long copyBytes = options.Size == "real" ? 2L << 30 : 16L << 20;
-        double copy = Stats.Median(exact.MeasureCopyBandwidth(copyBytes, options.Repeats));
+        double copy = Timed.Median(exact.MeasureCopyBandwidth(copyBytes, options.Repeats));
         log($"device copy bandwidth (read + write): {copy:F0} GB/s");
         double bf16 = torch["bf16_tflops"] ?? 790;
         bool bf16Measured = torch["bf16_tflops"] is not null;

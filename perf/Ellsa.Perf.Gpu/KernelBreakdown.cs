@@ -85,6 +85,6 @@ public static class KernelBreakdown
             backend.Synchronize();
             samples[s] = watch.Elapsed.TotalMilliseconds / count;
         }
-        return Stats.Median(samples);
+        return Timed.Median(samples);
     }
 }

@@ -54,9 +54,9 @@ public static class SpeechBench
             var timings = new SpeechTimings(backend, config.Stacks);
             Stream(device, fbank, frames, timings, null);
 
-            double ms = Stats.Median(perSecond);
-            double push = Stats.Median(pushes);
-            double copy = Stats.Median(backend.MeasureCopyBandwidth(options.Size == "real" ? 2L << 30 : 16L << 20, 5));
+            double ms = Timed.Median(perSecond);
+            double push = Timed.Median(pushes);
+            double copy = Timed.Median(backend.MeasureCopyBandwidth(options.Size == "real" ? 2L << 30 : 16L << 20, 5));
             double weightBytes = 2 * SpeechEncoderCost.LinearWeights(config);
             double flops = SpeechEncoderCost.LinearFlopsPerSecond(config);
             double bf16 = TorchBaseline.Read(options.Torch)["bf16_tflops"] ?? 790;

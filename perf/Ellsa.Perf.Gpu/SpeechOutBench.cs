@@ -71,7 +71,7 @@ public static class SpeechOutBench
             var firstPacket = new List<double>();
             for (int r = 0; r < Math.Max(1, options.Repeats); r++)
                 firstPacket.Add(FirstPacketMs(device, hidden, rows, width));
-            double first = Stats.Median(firstPacket);
+            double first = Timed.Median(firstPacket);
             log($"speech decoder first packet after the block's text: {first:F2} ms (median of {firstPacket.Count})");
 
             int seconds = options.Size == "real" ? options.Seconds : Math.Min(options.Seconds, 2);

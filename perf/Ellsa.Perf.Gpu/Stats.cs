@@ -5,13 +5,6 @@ namespace Ellsa.Perf.Gpu;
 /// <summary>Medians over repeated timed runs, after warm-up.</summary>
 public static class Stats
 {
-    public static double Median(IReadOnlyList<double> samples)
-    {
-        var sorted = samples.Order().ToArray();
-        int n = sorted.Length;
-        return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
     /// <summary>Runs <paramref name="action"/> <paramref name="warmup"/> times untimed, then returns the median of <paramref name="repeats"/> timed runs in ms.</summary>
     public static double MedianMs(int warmup, int repeats, Action prepare, Action action)
     {
@@ -28,6 +21,6 @@ public static class Stats
             action();
             samples[i] = watch.Elapsed.TotalMilliseconds;
         }
-        return Median(samples);
+        return Timed.Median(samples);
     }
 }

@@ -62,7 +62,7 @@ public static class VisionBench
                 throw new CheckFailedException($"vision: the device disagrees with the CPU backend (latent {latent:E2}, {same}/{onCpu.Codes.Length} codes)");
 
             var frames = Timed.RunsMs(options.Repeats, () => device.Encode(pixels, side, side));
-            double ms = Stats.Median(frames);
+            double ms = Timed.Median(frames);
             log($"vision frame encode ({side}×{side}): {ms:F2} ms (median of {frames.Count})");
 
             var s = new StringBuilder();

@@ -97,7 +97,6 @@ public static class SideBySide
             // drifts with its neighbours' load over seconds): the floor is its best round.
             using var memory = new MemoryBandwidth(backend.Threads);
             var probeRounds = new List<double>();
-            string bandwidthLine = "";
             var names = engines.Select(e => e.Name).ToList();
             names.AddRange(runners.Select(r => $"llama.cpp {r.Type}"));
             var bytes = engines.Select(e => e.Bytes).ToList();
@@ -111,8 +110,6 @@ public static class SideBySide
                     if (system == names.Count)
                     {
                         double rate = memory.Measure(backend);
-                        if (rate >= probeRounds.DefaultIfEmpty(0).Max())
-                            bandwidthLine = memory.Describe(rate);
                         probeRounds.Add(rate);
                         Console.Error.WriteLine($"round {round + 1}: read bandwidth {rate / 1e9:F1} GB/s");
                         continue;
@@ -124,8 +121,8 @@ public static class SideBySide
                     Console.Error.WriteLine($"round {round + 1}: {names[system]} median {times[times.Length / 2]:F2} ms/token");
                 }
             }
-            double bandwidth = probeRounds.Max();
-            Console.WriteLine($"read bandwidth (floor), best of the rounds' probes ({string.Join(", ", probeRounds.Select(r => (r / 1e9).ToString("F1")))} GB/s): {bandwidthLine}");
+            double bandwidth = memory.BestRate;
+            Console.WriteLine($"read bandwidth (floor), best of the rounds' probes ({string.Join(", ", probeRounds.Select(r => (r / 1e9).ToString("F1")))} GB/s): {memory.BestLine}");
 
             Console.WriteLine();
             Console.WriteLine($"{o.Rounds} interleaved rounds, {o.WarmUp} warm-up then {o.Tokens} timed greedy steps each (step + argmax):");
@@ -134,12 +131,12 @@ public static class SideBySide
             Console.WriteLine("| --- | ---: | ---: | --- | ---: | ---: | ---: |");
             for (int s = 0; s < names.Count; s++)
             {
-                double median = Median(medians[s]);
+                double median = Timed.Median(medians[s]);
                 double floor = bytes[s] / bandwidth * 1e3;
                 // Each llama.cpp type beside the engines of its values: Q8_0 beside engine q8, BF16 and F16 beside engine bf16 and bf16-packed.
                 var peers = s < engines.Count ? [] : Enumerable.Range(0, engines.Count)
                     .Where(e => runners[s - engines.Count].Type == GgmlType.Q8_0 ? engines[e].Name == "engine q8" : engines[e].Name != "engine q8").ToList();
-                string ratio = peers.Count == 0 ? "–" : string.Join(", ", peers.Select(p => $"{Median(medians[p]) / median:F2} ({names[p]})"));
+                string ratio = peers.Count == 0 ? "–" : string.Join(", ", peers.Select(p => $"{Timed.Median(medians[p]) / median:F2} ({names[p]})"));
                 Console.WriteLine($"| {names[s]} | {bytes[s] / 1e9:F3} GB | {floor:F1} | {string.Join(", ", medians[s].Select(m => m.ToString("F1")))} | {median:F1} | {100 * floor / median:F0} % | {ratio} |");
             }
             // The machine's read rate drifts between rounds; within a round the systems run one after
@@ -153,7 +150,7 @@ public static class SideBySide
                     if ((type == GgmlType.Q8_0) != (engines[e].Name == "engine q8"))
                         continue;
                     var perRound = medians[e].Zip(medians[s], (a, b) => a / b).ToList();
-                    Console.WriteLine($"per-round ratios {names[e]} / {names[s]}: {string.Join(", ", perRound.Select(r => r.ToString("F2")))} (median {Median(perRound):F2})");
+                    Console.WriteLine($"per-round ratios {names[e]} / {names[s]}: {string.Join(", ", perRound.Select(r => r.ToString("F2")))} (median {Timed.Median(perRound):F2})");
                 }
             }
             return 0;
@@ -285,11 +282,5 @@ public static class SideBySide
             }
         }
         return first - second;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

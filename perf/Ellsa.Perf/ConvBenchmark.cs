@@ -64,19 +64,13 @@ public static unsafe class ConvBenchmark
                     }
                 }
                 double flops = 2.0 * outChannels * spec.Taps * spec.Positions;
-                double a = Median(composed), b = Median(own);
-                Console.WriteLine($"{spec} → {outChannels}: composed {a * 1e3:F1} ms ({flops / a / 1e9:F0} GFLOP/s, best {flops / composed[0] / 1e9:F0}), " +
-                                  $"{cpu.Name} {b * 1e3:F1} ms ({flops / b / 1e9:F0} GFLOP/s, best {flops / own[0] / 1e9:F0}); " +
+                double a = Timed.Median(composed), b = Timed.Median(own);
+                Console.WriteLine($"{spec} → {outChannels}: composed {a * 1e3:F1} ms ({flops / a / 1e9:F0} GFLOP/s, best {flops / composed.Min() / 1e9:F0}), " +
+                                  $"{cpu.Name} {b * 1e3:F1} ms ({flops / b / 1e9:F0} GFLOP/s, best {flops / own.Min() / 1e9:F0}); " +
                                   $"relative L2 between them {Difference(cpu, composedOut, ownOut):E1}");
             }
         }
         return 0;
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
     }
 
     private static double Difference(CpuBackend cpu, DeviceTensor a, DeviceTensor b)

@@ -27,8 +27,7 @@ public static class DecodeBenchmark
 
         // The probe runs before and after the timed steps (the machine's read rate drifts over seconds); the floor takes the better.
         using var memory = new MemoryBandwidth(backend.Threads);
-        double bandwidth = memory.Measure(backend);
-        string bandwidthLine = memory.Describe(bandwidth);
+        memory.Measure(backend);
 
         using var state = model.CreateSequence(context + 2 * (tokens + WarmUpSteps + profileSteps) + 1);
         var random = new Random(7);
@@ -52,16 +51,12 @@ public static class DecodeBenchmark
             action = state.ArgMax(Expert.Vision, actions);
         });
 
-        double after = memory.Measure(backend);
-        if (after > bandwidth)
-        {
-            bandwidth = after;
-            bandwidthLine = memory.Describe(after);
-        }
+        memory.Measure(backend);
+        double bandwidth = memory.BestRate;
 
         Console.WriteLine($"bench model: d={config.Speech.HiddenSize}, {config.Speech.Layers} layers, {config.Speech.Heads} heads / {config.Speech.KvHeads} KV, ff {config.Speech.IntermediateSize}, vocabularies {config.Speech.VocabSize}/{config.Vision.VocabSize}, {(format == WeightFormat.Q8 ? $"q8 ({Q8Paths.Name(backend.Q8Path)} products)" : WeightSettings.Name(format))}");
         Console.WriteLine($"machine: {MachineInfo.Describe(backend)}");
-        Console.WriteLine($"measured read bandwidth (better of before and after the steps): {bandwidthLine}");
+        Console.WriteLine($"measured read bandwidth (better of before and after the steps): {memory.BestLine}");
         Console.WriteLine($"context: {context} prompt tokens, then {tokens} timed steps per expert after {WarmUpSteps} warm-up steps");
         Console.WriteLine();
         Console.WriteLine("| step | weight bytes/token | floor ms | median ms | p90 ms | tok/s | % of floor |");

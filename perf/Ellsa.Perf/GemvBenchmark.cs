@@ -57,8 +57,6 @@ public static unsafe class GemvBenchmark
         using var backend = new CpuBackend(threads);
         // The probe takes its turn in every round (the machine's read rate drifts over seconds); its best round is the floor.
         using var memory = new MemoryBandwidth(threads);
-        double probe = 0;
-        string probeLine = "";
         var best = new double[kernels.Count];
         Array.Fill(best, double.MaxValue);
         for (int round = 0; round < rounds; round++)
@@ -69,16 +67,12 @@ public static unsafe class GemvBenchmark
                 backend.Run(kernels[v].Job, threads);
                 best[v] = Math.Min(best[v], Stopwatch.GetElapsedTime(start).TotalSeconds);
             }
-            double rate = memory.Measure(backend, passes: 3);
-            if (rate > probe)
-            {
-                probe = rate;
-                probeLine = memory.Describe(rate);
-            }
+            memory.Measure(backend, passes: 3);
         }
 
         Console.WriteLine($"decode row kernels, {threads} thread{(threads == 1 ? "" : "s")}, {CpuIsaDetector.Name(isa)}, {cols} columns, 256 MiB of weights each, best of {rounds} interleaved rounds");
-        Console.WriteLine($"read bandwidth, best round: {probeLine}");
+        double probe = memory.BestRate;
+        Console.WriteLine($"read bandwidth, best round: {memory.BestLine}");
         Console.WriteLine();
         Console.WriteLine("| kernel | GB/s | % of probe |");
         Console.WriteLine("| --- | ---: | ---: |");

@@ -46,6 +46,13 @@ public sealed unsafe class MemoryBandwidth : IDisposable
     public double[] RateByVariant { get; } = new double[Variants.Length];
     public string LoadWidth => Vector512.IsHardwareAccelerated ? "512-bit" : "256-bit";
 
+    /// <summary>
+    /// The best rate of every <see cref="Measure"/> so far, and its <see cref="Describe"/> line: the
+    /// floor when the probe takes a turn in every round (the machine's read rate drifts over seconds).
+    /// </summary>
+    public double BestRate { get; private set; }
+    public string BestLine { get; private set; } = "";
+
     /// <summary>The best read rate over <paramref name="passes"/> passes for each variant, in bytes per second.</summary>
     public double Measure(CpuBackend backend, int passes = 7)
     {
@@ -68,6 +75,11 @@ public sealed unsafe class MemoryBandwidth : IDisposable
             best = Math.Max(best, rate);
         }
         GC.KeepAlive(_job.Sink);
+        if (best > BestRate)
+        {
+            BestRate = best;
+            BestLine = Describe(best);
+        }
         return best;
     }
 

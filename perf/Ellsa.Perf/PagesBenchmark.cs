@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ellsa.Kernels.Cpu;
 using Ellsa.Runtime.Configuration;
 using Ellsa.Runtime.Moe;
@@ -67,10 +66,10 @@ public static class PagesBenchmark
         Console.WriteLine("| buffers | median of round medians, ms | fastest round, ms |");
         Console.WriteLine("| --- | ---: | ---: |");
         for (int s = 0; s < 2; s++)
-            Console.WriteLine($"| {systems[s].Name} | {Median(medians[s]):F1} | {medians[s].Min():F1} |");
+            Console.WriteLine($"| {systems[s].Name} | {Timed.Median(medians[s]):F1} | {medians[s].Min():F1} |");
         Console.WriteLine();
         Console.WriteLine($"per-round ratios huge / 4 KiB: {string.Join(", ", ratios.Select(r => r.ToString("F2")))}");
-        Console.WriteLine($"median ratio {Median(ratios):F3}, mean {ratios.Average():F3}");
+        Console.WriteLine($"median ratio {Timed.Median(ratios):F3}, mean {ratios.Average():F3}");
         return 0;
     }
 
@@ -88,21 +87,13 @@ public static class PagesBenchmark
     private static double MedianStep(SequenceState state, int steps)
     {
         int token = state.ArgMax(Expert.Speech);
-        var times = new List<double>();
-        for (int i = 0; i < WarmUpSteps + steps; i++)
+        void Step()
         {
-            long start = Stopwatch.GetTimestamp();
             state.Step(token, Expert.Speech);
             token = state.ArgMax(Expert.Speech);
-            if (i >= WarmUpSteps)
-                times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
-        return Median(times);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted[sorted.Count / 2];
+        for (int i = 0; i < WarmUpSteps; i++)
+            Step();
+        return Timed.Median(Timed.RunsMs(steps, Step));
     }
 }

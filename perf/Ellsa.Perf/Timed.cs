@@ -4,8 +4,9 @@ namespace Ellsa.Perf;
 
 /// <summary>
 /// The timing the component benchmarks share (ellsa-perf speech-cpu, speech-out-cpu, vision-cpu and
-/// ellsa-perf-gpu speech, vision): wall and process CPU seconds of one piece of work, and the wall
-/// times of repeated runs. Warm-ups, checks, medians and printing stay with each benchmark.
+/// ellsa-perf-gpu speech, vision, and the side-by-sides): wall and process CPU seconds of one piece
+/// of work, the wall times of repeated runs, and their median. Warm-ups, checks and printing stay
+/// with each benchmark.
 /// </summary>
 public static class Timed
 {
@@ -19,6 +20,14 @@ public static class Timed
         double wall = clock.Elapsed.TotalSeconds;
         process.Refresh();
         return (wall, (process.TotalProcessorTime - cpuBefore).TotalSeconds, result);
+    }
+
+    /// <summary>The median (of an even count, the mean of the middle two); NaN for none.</summary>
+    public static double Median(IReadOnlyList<double> samples)
+    {
+        var sorted = samples.Order().ToArray();
+        int n = sorted.Length;
+        return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /// <summary>Runs <paramref name="run"/> <paramref name="count"/> times (at least once); the wall milliseconds of each, in order.</summary>
